@@ -1,0 +1,41 @@
+# The two commands of the README: `make serve` and `make test`. Everything else follows.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8001
+DB     := build/drugbeleid.db
+
+INPUTS := $(shell find datasets scripts -type f -not -path '*/__pycache__/*') metadata.yml
+
+.PHONY: install build serve test passages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+build: $(DB) build/inspect.json
+
+$(DB) build/metadata.json &: $(VENV)/.installed $(INPUTS)
+	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml
+
+build/inspect.json: $(DB)
+	$(BIN)/datasette inspect $(DB) --inspect-file $@
+
+serve: build
+	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
+	  --metadata build/metadata.json --plugins-dir plugins \
+	  --host $(HOST) --port $(PORT)
+
+test: build
+	$(BIN)/python -m pytest -q tests
+
+# Regenerate datasets/passages.csv from the source texts (the build checks it matches).
+passages: $(VENV)/.installed
+	$(BIN)/python -m scripts.passages datasets
+
+clean:
+	rm -rf build

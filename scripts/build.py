@@ -1,0 +1,144 @@
+"""The one entry point: read -> validate -> check provenance -> load -> index -> publish.
+
+    python -m scripts.build [--datasets datasets] [--out build/drugbeleid.db] [--site metadata.yml]
+
+Every check runs before anything is written, and all problems are reported together. The
+database is built in a temporary file beside the target and moved into place with an atomic
+rename only when every check has passed, so a failed or killed build leaves the previously
+published database byte for byte as it was.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import sqlite_utils
+
+from . import load, metadata, privacy, provenance, reconcile, validate
+from .problems import BuildFailed, Problem
+from .read import Inputs, read_inputs
+
+DATABASE = "drugbeleid"
+DESCRIBED_IN_DESCRIPTORS = {"title", "description", "description_html", "columns"}
+
+
+def site_problems(site: dict, path: str) -> list[Problem]:
+    """Descriptions are written once, in the descriptors: metadata.yml must not repeat them."""
+    tables = site.get("databases", {}).get(DATABASE, {}).get("tables", {})
+    return [
+        Problem(path, f"table '{table}' sets {key!r}; describe tables and columns in datasets/ only")
+        for table, config in tables.items()
+        for key in sorted(DESCRIBED_IN_DESCRIPTORS & set(config))
+    ]
+
+
+def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], list[Problem]]:
+    """Every check, each written to data_quality; problems stop the build."""
+    root = inputs.root.name
+    files = {name: inputs.file_of(name) for name in inputs.tables}
+    checks = [
+        ("source_checksums", "source files match documents.sha256 and documents.sha256 column",
+         lambda: provenance.check_sources(inputs.root, inputs.tables.get("documents", []))),
+        ("descriptions", "every table and column described in Dutch and English",
+         lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path)),
+        ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
+         lambda: validate.validate_tables(inputs.package, root)),
+        ("provenance", "every quote and verbatim column found in its document (whitespace-normalised)",
+         lambda: provenance.check_quotes(inputs.package, inputs.tables, inputs.sources, root)),
+        ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
+         lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
+        ("personal_data", "no e-mail address or phone number in any cell",
+         lambda: privacy.check_personal_data(inputs.tables, files)),
+    ]
+    quality, problems = [], []
+    for name, what, check in checks:
+        found = check()
+        problems += found
+        quality.append({"check": name, "status": "fail" if found else "pass",
+                        "detail": f"{what}: {len(found)} problem(s)" if found else what})
+    totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
+    problems += found
+    quality += totals
+    return quality, problems
+
+
+def load_database(path: Path, inputs: Inputs, quality: list[dict]) -> dict[str, int]:
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    counts = {r.name: load.load_table(db, r) for r in inputs.package.resources}
+    counts_rows = [{"check": f"row_count:{name}", "status": "pass", "detail": f"{n} rows"} for name, n in counts.items()]
+    schemas = {d["name"]: schema for d, schema in metadata.generated_tables(inputs.package)}
+    load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
+    load.index(db, list(inputs.package.resources))
+    return counts
+
+
+def database_problems(path: Path) -> list[Problem]:
+    db = sqlite_utils.Database(path)
+    problems = [Problem(path.name, f"foreign key violation: {row}") for row in db.execute("PRAGMA foreign_key_check").fetchall()]
+    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+    if integrity != "ok":
+        problems.append(Problem(path.name, f"integrity check: {integrity}"))
+    db.close()
+    return problems
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def build(datasets: Path, out: Path, site_path: Path) -> dict:
+    inputs = read_inputs(datasets)
+    site = metadata.read_site(site_path)
+    quality, problems = run_checks(inputs, site, str(site_path))
+    if problems:
+        raise BuildFailed(problems)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.unlink(missing_ok=True)
+        counts = load_database(tmp, inputs, quality)
+        problems = database_problems(tmp)
+        if problems:
+            raise BuildFailed(problems)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        document = metadata.datasette_metadata(site, inputs.package, DATABASE)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    write_atomically(out.with_name("metadata.json"), json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
+    return {"counts": counts, "quality": quality}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=Path, default=Path("datasets"))
+    parser.add_argument("--out", type=Path, default=Path("build") / f"{DATABASE}.db")
+    parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
+    args = parser.parse_args(argv)
+    try:
+        result = build(args.datasets, args.out, args.site)
+    except BuildFailed as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    for name, count in result["counts"].items():
+        print(f"{name:22} {count:5} rows")
+    for row in result["quality"]:
+        if row["status"] != "pass":
+            print(f"{row['status'].upper()}: {row['check']}: {row['detail']}")
+    print(f"published {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Reconciliation step: each total printed in the sources against the sum of its rows.
+
+A mismatch is a warning, published as it stands; a printed total with no rows to add up is
+an error in the data.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from .problems import Problem
+
+# printed_totals.table_name -> (column that matches printed_totals.period, column summed)
+SUMMED = {"caseload": ("year", "dossiers"), "staffing": ("reference_date", "fte")}
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except (InvalidOperation, TypeError):
+        return None
+
+
+def reconcile(tables: dict[str, list[dict]], file: str) -> tuple[list[dict], list[Problem]]:
+    quality, problems = [], []
+    for number, total in enumerate(tables.get("printed_totals", []), start=2):
+        if total.get("table_name") not in SUMMED:
+            continue  # reported by schema validation (enum)
+        key, column = SUMMED[total["table_name"]]
+        rows = [r for r in tables.get(total["table_name"], []) if r.get(key) == total.get("period")]
+        values = [_number(r.get(column)) for r in rows]
+        printed = _number(total.get("printed_total"))
+        if not rows:
+            problems.append(Problem(file, f"printed total for {total['table_name']} {total.get('period')} has no rows to add up", number, "period"))
+            continue
+        if printed is None or None in values:
+            continue  # type errors are reported by schema validation
+        computed = sum(values)
+        unit = total.get("unit", "")
+        detail = (f"{total['table_name']} {total['period']}: printed total {printed} {unit}, "
+                  f"sum of {len(rows)} rows {computed} {unit}")
+        if computed == printed:
+            quality.append({"check": f"reconciliation:{total['id']}", "status": "pass", "detail": detail + ": equal"})
+        else:
+            quality.append({"check": f"reconciliation:{total['id']}", "status": "warning",
+                            "detail": detail + f": differ by {computed - printed}; both are published, the printed total as it stands"})
+    return quality, problems
