@@ -1,0 +1,155 @@
+"""Each check of the build, shown failing on a copy of the datasets with one defect.
+
+Every failing build must name the file, row and field, report all problems at once, and leave
+the previously published database byte for byte unchanged.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import sqlite_utils
+
+from scripts.build import build
+from scripts.problems import BuildFailed
+
+from .conftest import ROOT
+
+SITE = ROOT / "metadata.yml"
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def edit(root, table: str, row: int, field: str, value: str) -> None:
+    """Set one cell; `row` is the row number as in the file (the header is row 1)."""
+    path = root / f"{table}.csv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[row - 2][field] = value
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, rows[0].keys(), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def published(built, tmp_path):
+    """A previously published database, as `make build` leaves it."""
+    out = tmp_path / "build" / "drugbeleid.db"
+    out.parent.mkdir()
+    shutil.copy(built, out)
+    shutil.copy(built.parent / "metadata.json", out.parent / "metadata.json")
+    return out
+
+
+def failing_build(datasets_copy, published) -> list[str]:
+    before = sha256(published), sha256(published.with_name("metadata.json"))
+    with pytest.raises(BuildFailed) as failure:
+        build(datasets_copy, published, SITE)
+    assert (sha256(published), sha256(published.with_name("metadata.json"))) == before
+    assert not list(published.parent.glob(".*.tmp")), "temporary files left behind"
+    return [str(p) for p in failure.value.problems]
+
+
+def test_wrong_type(datasets_copy, published):
+    edit(datasets_copy, "caseload", 3, "dossiers", "twaalf")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/caseload.csv: row 3, field 'dossiers': type-error: Type error in the cell \"twaalf\" in row \"3\" and field \"dossiers\" at position \"3\": type is \"integer/default\"",
+    ]
+
+
+def test_duplicate_key(datasets_copy, published):
+    edit(datasets_copy, "caseload", 3, "year", "2016")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/caseload.csv: row 3, field 'justice_house_id,year': primary-key: Row at position \"3\" violates the primary key: the same as in the row at position 2",
+    ]
+
+
+def test_unknown_foreign_key(datasets_copy, published):
+    edit(datasets_copy, "staffing", 2, "justice_house_id", "leuven")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/staffing.csv: row 2, field 'justice_house_id': foreign-key: Row at position \"2\" violates the foreign key: for \"justice_house_id\": values \"leuven\" not found in the lookup table \"justice_houses\" as \"id\"",
+    ]
+
+
+def test_quote_not_in_source(datasets_copy, published):
+    edit(datasets_copy, "staffing", 4, "quote", "Justitiehuis Gent 0.63 VTE")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/staffing.csv: row 4, field 'quote': not found verbatim in document 'vraag-69-2022': 'Justitiehuis Gent 0.63 VTE'",
+    ]
+
+
+def test_email_address_in_a_text(datasets_copy, published):
+    edit(datasets_copy, "caseload", 2, "note", "Vragen: jan.peeters@example.org of 0478 12 34 56")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/caseload.csv: row 2, field 'note': contains a personal e-mail address (jan.peeters@example.org); redact it",
+        "datasets/caseload.csv: row 2, field 'note': contains a personal phone number (0478 12 34 56); redact it",
+    ]
+
+
+def test_printed_total_that_does_not_match_is_published_as_a_warning(datasets_copy, published):
+    edit(datasets_copy, "printed_totals", 4, "printed_total", "87")  # caseload 2018: rows add up to 86
+    build(datasets_copy, published, SITE)
+    db = sqlite_utils.Database(published)
+    row = db.execute("select status, detail from data_quality where \"check\" = 'reconciliation:caseload-2018'").fetchone()
+    assert row == ("warning", "caseload 2018: printed total 87 dossiers, sum of 2 rows 86 dossiers: differ by -1; both are published, the printed total as it stands")
+    assert db.execute("select printed_total from printed_totals where id = 'caseload-2018'").fetchone() == (87,)
+
+
+def test_printed_total_without_rows_to_add_up(datasets_copy, published):
+    edit(datasets_copy, "printed_totals", 2, "period", "2015")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/printed_totals.csv: row 2, field 'period': printed total for caseload 2015 has no rows to add up",
+    ]
+
+
+def test_changed_source_text(datasets_copy, published):
+    source = datasets_copy / "sources" / "001_a44834a73844fd0f.txt"
+    source.write_text(source.read_text(encoding="utf-8").replace("01.01.2028", "01.01.2029"), encoding="utf-8")
+    problems = failing_build(datasets_copy, published)
+    assert problems[0].startswith("datasets/documents.sha256: 001_a44834a73844fd0f.txt has SHA-256 ")
+    assert any(p.startswith("datasets/documents.csv: row 3, field 'sha256': sha256 ") for p in problems)
+
+
+def test_missing_description_is_refused(datasets_copy, published):
+    path = datasets_copy / "schemas" / "staffing.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    del schema["fields"][2]["description_nl"]
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/schemas/staffing.json, field 'fte': column has no description_nl",
+    ]
+
+
+def test_all_problems_are_reported_at_once(datasets_copy, published):
+    edit(datasets_copy, "caseload", 3, "dossiers", "twaalf")
+    edit(datasets_copy, "staffing", 4, "quote", "Justitiehuis Gent 0.63 VTE")
+    edit(datasets_copy, "caseload", 2, "note", "jan.peeters@example.org")
+    assert len(failing_build(datasets_copy, published)) == 3
+
+
+def test_command_line_exit_code_and_message(datasets_copy, published):
+    edit(datasets_copy, "staffing", 2, "justice_house_id", "leuven")
+    before = sha256(published)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.build", "--datasets", str(datasets_copy), "--out", str(published), "--site", str(SITE)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "build failed with 1 problem(s); nothing was published:" in result.stderr
+    assert "datasets/staffing.csv: row 2, field 'justice_house_id': foreign-key" in result.stderr
+    assert sha256(published) == before
+
+
+def test_a_good_build_replaces_the_database(datasets_copy, published):
+    edit(datasets_copy, "staffing", 2, "note", "A changed note.")
+    build(datasets_copy, published, SITE)
+    db = sqlite_utils.Database(published)
+    assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == ("A changed note.",)
