@@ -5,7 +5,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from frictionless import Package
+from frictionless import FrictionlessException, Package
+
+from .problems import BuildFailed, Problem
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,14 @@ class Inputs:
 
 
 def read_package(root: Path) -> Package:
-    return Package(str(root / "datapackage.json"), basepath=str(root))
+    """The descriptor and every schema it names; an unreadable one stops the build here."""
+    try:
+        package = Package(str((root / "datapackage.json").resolve()))
+        for resource in package.resources:
+            resource.schema  # resolves schemas/<table>.json
+    except FrictionlessException as error:
+        raise BuildFailed([Problem(f"{root.name}/datapackage.json", error.error.message)]) from None
+    return package
 
 
 def read_table(root: Path, path: str) -> list[dict]:
@@ -37,7 +46,7 @@ def read_sources(root: Path, documents: list[dict]) -> dict[str, str]:
 
 
 def read_inputs(root: Path) -> Inputs:
-    root = Path(root)
+    root = Path(root).resolve()
     package = read_package(root)
     tables = {r.name: read_table(root, r.path) for r in package.resources}
     return Inputs(root, package, tables, read_sources(root, tables.get("documents", [])))

@@ -18,7 +18,7 @@ import sqlite_utils
 from scripts.build import build
 from scripts.problems import BuildFailed
 
-from .conftest import ROOT
+from .conftest import ROOT, read_csv
 
 SITE = ROOT / "metadata.yml"
 
@@ -66,9 +66,11 @@ def test_wrong_type(datasets_copy, published):
 
 
 def test_duplicate_key(datasets_copy, published):
-    edit(datasets_copy, "caseload", 3, "year", "2016")
+    first_id = read_csv("statistics", datasets_copy)[0]["id"]
+    edit(datasets_copy, "statistics", 3, "id", first_id)
     assert failing_build(datasets_copy, published) == [
-        "datasets/caseload.csv: row 3, field 'justice_house_id,year': primary-key: Row at position \"3\" violates the primary key: the same as in the row at position 2",
+        "datasets/statistics.csv: row 3, field 'id': unique-error: Row at position \"3\" has unique constraint violation in field \"id\" at position \"1\": the same as in the row at position 2",
+        "datasets/statistics.csv: row 3, field 'id': primary-key: Row at position \"3\" violates the primary key: the same as in the row at position 2",
     ]
 
 

@@ -19,7 +19,7 @@ async def test_every_table_and_column_is_described_in_both_languages(datasette):
     for table in TABLES:
         assert 'lang="nl"' in tables[table]["description_html"] and 'lang="en"' in tables[table]["description_html"]
         columns = (await datasette.client.get(f"/drugbeleid/{table}.json?_size=0")).json()["columns"]
-        for column in columns:
+        for column in set(columns) - {"rowid"}:
             assert " — EN: " in tables[table]["columns"][column], (table, column)
 
 
