@@ -35,10 +35,11 @@ def site_problems(site: dict, path: str) -> list[Problem]:
     ]
 
 
-def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], list[Problem]]:
-    """Every check, each written to data_quality; problems stop the build."""
+def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], list[dict], list[Problem]]:
+    """Every check, each written to data_quality; problems stop the build. Also where each quote is."""
     root = inputs.root.name
     files = {name: inputs.file_of(name) for name in inputs.tables}
+    locations, quote_problems = provenance.locate_quotes(inputs.package, inputs.tables, inputs.sources, root)
     checks = [
         ("source_checksums", "source files match documents.sha256 and documents.sha256 column",
          lambda: provenance.check_sources(inputs.root, inputs.tables.get("documents", []))),
@@ -47,7 +48,7 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
          lambda: validate.validate_tables(inputs.package, root)),
         ("provenance", "every quote and verbatim column found in its document (whitespace-normalised)",
-         lambda: provenance.check_quotes(inputs.package, inputs.tables, inputs.sources, root)),
+         lambda: quote_problems),
         ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
          lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
         ("personal_data", "no e-mail address or phone number in any cell",
@@ -62,16 +63,17 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
     totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
     problems += found
     quality += totals
-    return quality, problems
+    return quality, provenance.with_passages(locations, inputs.tables.get("passages", [])), problems
 
 
-def load_database(path: Path, inputs: Inputs, quality: list[dict]) -> dict[str, int]:
+def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: list[dict]) -> dict[str, int]:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA foreign_keys = ON")
     counts = {r.name: load.load_table(db, r) for r in inputs.package.resources}
     counts_rows = [{"check": f"row_count:{name}", "status": "pass", "detail": f"{n} rows"} for name, n in counts.items()]
     schemas = {d["name"]: schema for d, schema in metadata.generated_tables(inputs.package)}
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
+    load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
     load.index(db, list(inputs.package.resources))
     return counts
 
@@ -98,7 +100,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def build(datasets: Path, out: Path, site_path: Path) -> dict:
     inputs = read_inputs(datasets)
     site = metadata.read_site(site_path)
-    quality, problems = run_checks(inputs, site, str(site_path))
+    quality, locations, problems = run_checks(inputs, site, str(site_path))
     if problems:
         raise BuildFailed(problems)
 
@@ -106,7 +108,7 @@ def build(datasets: Path, out: Path, site_path: Path) -> dict:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.unlink(missing_ok=True)
-        counts = load_database(tmp, inputs, quality)
+        counts = load_database(tmp, inputs, quality, locations)
         problems = database_problems(tmp)
         if problems:
             raise BuildFailed(problems)

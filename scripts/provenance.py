@@ -5,7 +5,9 @@ normalised and redacted text of the document its row names.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 from pathlib import Path
 
 from frictionless import Package
@@ -50,20 +52,61 @@ def verbatim_fields(package: Package) -> dict[str, list[str]]:
     }
 
 
-def check_quotes(package: Package, tables: dict[str, list[dict]], sources: dict[str, str], root_name: str) -> list[Problem]:
-    texts = {doc: normalise(redact(text)) for doc, text in sources.items()}
-    problems = []
+class NormalisedText:
+    """A source text, redacted and normalised, that can say on which source lines a match lies."""
+
+    def __init__(self, text: str):
+        words = [(m.group(), text.count("\n", 0, m.start()) + 1) for m in re.finditer(r"\S+", redact(text))]
+        self.text = " ".join(word for word, _ in words)
+        self._starts, self._lines, offset = [], [], 0
+        for word, line in words:
+            self._starts.append(offset)
+            self._lines.append(line)
+            offset += len(word) + 1
+
+    def find(self, value: str) -> tuple[int, int] | None:
+        """(first line, last line) of the value in the source, or None when it is not there."""
+        start = self.text.find(normalise(value))
+        if start < 0:
+            return None
+        end = start + len(normalise(value)) - 1
+        return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[bisect.bisect_right(self._starts, end) - 1]
+
+
+def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict[str, str], root_name: str) -> tuple[list[dict], list[Problem]]:
+    """Where every verbatim value is in its document; the ones not found are problems."""
+    texts = {doc: NormalisedText(text) for doc, text in sources.items()}
+    locations, problems = [], []
     for table, fields in verbatim_fields(package).items():
-        file = f"{root_name}/{package.get_resource(table).path}"
+        resource = package.get_resource(table)
+        key = resource.schema.primary_key
         for number, row in enumerate(tables[table], start=2):
             text = texts.get(row.get("document_id", ""))
             if text is None:
                 continue  # an unknown document is reported by the foreign-key check
             for field in fields:
-                value = normalise(row.get(field) or "")
-                if value and value not in text:
-                    problems.append(Problem(file, f"not found verbatim in document '{row['document_id']}': {value[:80]!r}", number, field))
-    return problems
+                value = row.get(field) or ""
+                if not value.strip():
+                    continue
+                found = text.find(value)
+                if found is None:
+                    problems.append(Problem(f"{root_name}/{resource.path}", f"not found verbatim in document '{row['document_id']}': {normalise(value)[:80]!r}", number, field))
+                elif table != "passages":
+                    locations.append({"table_name": table, "row_key": ",".join(row.get(k, "") for k in key), "column_name": field,
+                                      "document_id": row["document_id"], "line_start": found[0], "line_end": found[1]})
+    return locations, problems
+
+
+def with_passages(locations: list[dict], passages: list[dict]) -> list[dict]:
+    """Add the passage in which each located value starts."""
+    spans = {}
+    for passage in passages:
+        spans.setdefault(passage["document_id"], []).append((int(passage["line_start"]), int(passage["line_end"]), passage["id"]))
+    return [
+        {**location, "passage_id": next((pid for first, last, pid in spans.get(location["document_id"], [])
+                                         if first <= location["line_start"] <= last), None)}
+        for location in locations
+    ]
 
 
 def check_passages(tables: dict[str, list[dict]], sources: dict[str, str], root_name: str) -> list[Problem]:
