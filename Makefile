@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 
 build: $(DB) build/inspect.json
 
-$(DB) build/metadata.json &: $(VENV)/.installed $(INPUTS)
+$(DB) build/metadata.json build/release.json &: $(VENV)/.installed $(INPUTS)
 	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml
 
 build/inspect.json: $(DB)

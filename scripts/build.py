@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import load, metadata, privacy, provenance, reconcile, validate
+from . import load, metadata, privacy, provenance, reconcile, release, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs
 
@@ -115,11 +115,13 @@ def build(datasets: Path, out: Path, site_path: Path) -> dict:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         document = metadata.datasette_metadata(site, inputs.package, DATABASE)
+        current = release.publish_release(tmp, out.parent, inputs.package, site)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     write_atomically(out.with_name("metadata.json"), json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
-    return {"counts": counts, "quality": quality}
+    write_atomically(out.with_name("release.json"), json.dumps(current, indent=2).encode("utf-8"))
+    return {"counts": counts, "quality": quality, "release": current}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in result["quality"]:
         if row["status"] != "pass":
             print(f"{row['status'].upper()}: {row['check']}: {row['detail']}")
-    print(f"published {args.out}")
+    print(f"published {args.out}, data version {result['release']['version']}")
     return 0
 
 
