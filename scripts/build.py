@@ -116,6 +116,7 @@ def build(datasets: Path, out: Path, site_path: Path) -> dict:
             os.fsync(f.fileno())
         document = metadata.datasette_metadata(site, inputs.package, DATABASE)
         current = release.publish_release(tmp, out.parent, inputs.package, site)
+        document["data_version"] = current["version"]
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

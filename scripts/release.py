@@ -41,10 +41,16 @@ def release_date(datasets: Path) -> str:
     return out or datetime.date.today().isoformat()
 
 
-def data_version(database: Path, datasets: Path) -> dict:
+def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: dict) -> dict:
+    """date-<12 hex>: the hex digest covers the database, every published file and the site
+    metadata the package repeats, so any change to what is published makes a new version."""
     digest = sha256_of(database.read_bytes())
+    content = hashlib.sha256(digest.encode())
+    for name in sorted(files):
+        content.update(f"{name} {sha256_of(files[name])}".encode())
+    content.update(json.dumps(site, sort_keys=True).encode())
     date = release_date(datasets)
-    return {"version": f"{date}-{digest[:12]}", "date": date, "sha256": digest, "bytes": database.stat().st_size}
+    return {"version": f"{date}-{content.hexdigest()[:12]}", "date": date, "sha256": digest, "bytes": database.stat().st_size}
 
 
 def export_table(db: sqlite_utils.Database, name: str, columns: list[str]) -> bytes:
@@ -101,9 +107,9 @@ def write_zip(path: Path, files: dict[str, bytes]) -> None:
 
 def publish_release(database: Path, build_dir: Path, package: Package, site: dict) -> dict:
     """Write build/releases/<version>/ (if new) and return what build/release.json will say."""
-    version = data_version(database, Path(package.basepath))
-    directory = build_dir / "releases" / version["version"]
     files = {f"data/{name}": data for name, data in table_files(package, database).items()}
+    version = data_version(database, Path(package.basepath), files, site)
+    directory = build_dir / "releases" / version["version"]
     descriptor = package_descriptor(package, {k[5:]: v for k, v in files.items()}, version, site)
     files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if not directory.is_dir():
