@@ -6,6 +6,17 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8001
 DB     := build/drugbeleid.db
 
+# Hardened settings for public SQL (reasons in README, "Public SQL"); /-/settings.json serves them.
+SETTINGS := --setting sql_time_limit_ms 1000 \
+	--setting max_returned_rows 1000 \
+	--setting default_page_size 100 \
+	--setting suggest_facets off \
+	--setting facet_time_limit_ms 200 \
+	--setting default_facet_size 30 \
+	--setting max_csv_mb 5 \
+	--setting num_sql_threads 4 \
+	--setting allow_download on
+
 INPUTS := $(shell find datasets scripts -type f -not -path '*/__pycache__/*') metadata.yml
 
 .PHONY: install build serve test passages clean
@@ -28,7 +39,7 @@ build/inspect.json: $(DB)
 serve: build
 	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
 	  --metadata build/metadata.json --plugins-dir plugins \
-	  --host $(HOST) --port $(PORT)
+	  $(SETTINGS) --host $(HOST) --port $(PORT)
 
 test: build
 	$(BIN)/python -m pytest -q tests

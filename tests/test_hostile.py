@@ -1,0 +1,165 @@
+"""Hostile input against a live server (make serve on 127.0.0.1): no 5xx, clear 4xx, bounded time,
+the server still alive and the database unchanged afterwards."""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from .conftest import ROOT
+from .test_serve import free_port
+
+DB = ROOT / "build" / "drugbeleid.db"
+BOUND = 3.0  # seconds any single hostile request may take (time limit 1 s + queueing)
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    before = hashlib.sha256(DB.read_bytes()).hexdigest()
+    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request(port, "GET", "/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+        assert request(port, "GET", "/drugbeleid/caseload.json")[0] == 200, "server died"
+        assert hashlib.sha256(DB.read_bytes()).hexdigest() == before, "database changed"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def request(port, method, path, headers=None, body=None, timeout=30):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def sql(query: str) -> str:
+    return "/drugbeleid.json?" + urllib.parse.urlencode({"sql": query})
+
+
+# (name, method, path, headers, expected statuses, json error expected)
+CASES = [
+    ("printf width", "GET", sql("select printf('%.*c', 2147483647, 'x')"), None, {400}, True),
+    ("format width", "GET", sql("select format('%.*c', 2147483647, 'x')"), None, {400}, True),
+    ("randomblob", "GET", sql("select randomblob(100000000)"), None, {400}, True),
+    ("zeroblob", "GET", sql("select zeroblob(100000000)"), None, {400}, True),
+    ("fts3_tokenizer address leak", "GET", sql("select fts3_tokenizer('simple')"), None, {400}, True),
+    ("load_extension", "GET", sql("select load_extension('/tmp/x')"), None, {400}, True),
+    ("char over a huge range", "GET", sql("select char(" + ",".join(["1114111"] * 500) + ")"), None, {400}, True),
+    ("string doubling to the length limit", "GET", sql("with recursive r(s) as (select 'x' union all select s||s from r) select length(s) from r"), None, {400}, True),
+    ("recursive CTE", "GET", sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"), None, {400}, True),
+    ("cartesian join", "GET", sql("select count(*) from passages a, passages b, passages c, passages d"), None, {400}, True),
+    ("result larger than the budget", "GET", sql("with big as (select text from passages order by length(text) desc limit 20) select "
+                                                 + ", ".join(f"b{i}.text" for i in range(12)) + " from " + ", ".join(f"big b{i}" for i in range(12)) + " limit 1000"), None, {400}, True),
+    ("ATTACH", "GET", sql("attach database '/tmp/x.db' as x"), None, {400}, True),
+    ("PRAGMA statement", "GET", sql("pragma writable_schema = 1"), None, {400}, True),
+    ("write", "GET", sql("delete from caseload"), None, {400}, True),
+    ("deep nesting", "GET", sql("select " + "(" * 500 + "1" + ")" * 500), None, {400}, True),
+    ("SQL longer than the SQL length limit", "GET", sql("select 1" + " or 1" * 2500), None, {400}, True),
+    ("request line longer than the server accepts", "GET", sql("select 1" + " or 1" * 20000), None, {400, 414, 431}, False),
+    ("NUL byte in SQL", "GET", "/drugbeleid.json?sql=select%201%00", None, {200, 400}, False),
+    ("invalid UTF-8 in SQL", "GET", "/drugbeleid.json?sql=select%20%27%ff%fe%27", None, {200, 400}, False),
+    ("LIKE with many wildcards", "GET", sql("select count(*) from passages where text like '%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%z%q'"), None, {200}, False),
+    ("bad _sort", "GET", "/drugbeleid/caseload.json?_sort=nope", None, {400}, True),
+    ("bad _sort_desc", "GET", "/drugbeleid/caseload.json?_sort_desc=nope", None, {400}, True),
+    ("_timelimit=abc", "GET", "/drugbeleid/caseload.json?_timelimit=abc", None, {400}, True),
+    ("huge _size", "GET", "/drugbeleid/passages.json?_size=100000000", None, {400}, True),
+    ("negative _size", "GET", "/drugbeleid/passages.json?_size=-5", None, {400}, True),
+    ("absurd _next", "GET", "/drugbeleid/passages.json?_next=zzzzzzzzzzzzzzzzzzzzzzzz", None, {200, 400}, False),
+    ("huge offset", "GET", sql("select * from passages limit 10 offset 9223372036854775807"), None, {200}, False),
+    ("unknown facet", "GET", "/drugbeleid/caseload.json?_facet=nope", None, {400}, True),
+    ("FTS syntax error", "GET", "/drugbeleid/passages.json?_search=%22unbalanced", None, {200, 400}, False),
+    ("_where injection", "GET", "/drugbeleid/caseload.json?_where=1%3D1)%20union%20select%20sql%20from%20sqlite_master%20--", None, {400}, True),
+    ("unknown database", "GET", "/nope.json", None, {404}, True),
+    ("unknown table", "GET", "/drugbeleid/nope.json", None, {404}, True),
+    ("unknown row", "GET", "/drugbeleid/caseload/nowhere,1900.json", None, {404}, True),
+    ("path traversal", "GET", "/-/static/../../../../etc/passwd", None, {404}, False),
+    ("encoded path traversal", "GET", "/-/static/..%2f..%2f..%2fetc%2fpasswd", None, {404}, False),
+    ("NUL in path", "GET", "/drugbeleid/case%00load.json", None, {302, 404}, False),
+    ("open redirect backslash", "GET", "/\\example.com", None, {404}, True),
+    ("open redirect double slash", "GET", "//example.com/", None, {404}, True),
+    ("threads page", "GET", "/-/threads.json", None, {404}, True),
+    ("databases page", "GET", "/-/databases.json", None, {404}, True),
+    ("messages page", "GET", "/-/messages", None, {404}, True),
+    ("TRACE", "TRACE", "/", None, {405}, False),
+    ("PUT", "PUT", "/drugbeleid/caseload.json", None, {405}, False),
+    ("DELETE", "DELETE", "/drugbeleid/caseload/antwerpen,2016.json", None, {405}, False),
+    ("PATCH", "PATCH", "/drugbeleid/caseload.json", None, {405}, False),
+    ("huge header", "GET", "/", {"X-Padding": "a" * 70000}, {200, 400, 413, 431}, False),
+    ("many headers", "GET", "/", {f"X-H{i}": "1" for i in range(300)}, {200, 400, 431}, False),
+    ("bogus cookie", "GET", "/drugbeleid/caseload.json", {"Cookie": "ds_actor=" + "A" * 2000}, {200, 400}, False),
+    ("bogus If-None-Match", "GET", "/drugbeleid/caseload.json", {"If-None-Match": '"' + "x" * 5000 + '"'}, {200}, False),
+]
+
+
+@pytest.mark.parametrize("name,method,path,headers,expected,json_error", CASES, ids=[c[0] for c in CASES])
+def test_hostile_request(server, name, method, path, headers, expected, json_error):
+    started = time.monotonic()
+    status, response_headers, body = request(server, method, path, headers)
+    elapsed = time.monotonic() - started
+    assert status < 500, (name, status, body[:300])
+    assert status in expected, (name, status, body[:300])
+    assert elapsed < BOUND, (name, elapsed)
+    if json_error:
+        error = json.loads(body)
+        assert error["ok"] is False and error["error"], (name, body[:300])
+    assert b"/work/" not in body and str(ROOT).encode() not in body, "a file path leaked"
+    location = response_headers.get("location", "")
+    assert not location or (location.startswith("/") and not location.startswith(("//", "/\\"))), location
+
+
+def test_file_path_hidden(server):
+    status, _, body = request(server, "GET", sql("select * from pragma_database_list") + "&_shape=array")
+    assert status == 200 and json.loads(body)[0]["file"] is None
+
+
+def test_three_concurrent_printf_do_not_starve_the_server(server):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(request(server, "GET", sql("select printf('%.*c', 2147483647, 'x')"))[0])) for _ in range(3)]
+    [t.start() for t in threads]
+    started = time.monotonic()
+    assert request(server, "GET", "/drugbeleid/staffing.json")[0] == 200
+    assert time.monotonic() - started < 0.5
+    [t.join(timeout=BOUND) for t in threads]
+    assert results == [400, 400, 400]
+
+
+def test_benign_request_while_six_worst_case_queries_run(server):
+    worst = [sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"),
+             sql("select count(*) from passages a, passages b, passages c, passages d")]
+    statuses = []
+    threads = [threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", worst[i % 2] + f"&_={i}")[0])) for i in range(6)]
+    [t.start() for t in threads]
+    time.sleep(0.2)  # let them start
+    timings = []
+    for n in range(3):
+        started = time.monotonic()
+        status, _, _ = request(server, "GET", f"/drugbeleid/caseload.json?_n={n}")
+        timings.append(time.monotonic() - started)
+        assert status == 200
+    [t.join(timeout=10) for t in threads]
+    assert max(timings) < 0.5, timings
+    assert len(statuses) == 6 and all(s in (400, 429) for s in statuses), statuses
