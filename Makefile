@@ -19,7 +19,7 @@ SETTINGS := --setting sql_time_limit_ms 1000 \
 
 INPUTS := $(shell find datasets scripts -type f -not -path '*/__pycache__/*') metadata.yml
 
-.PHONY: install build serve test passages clean
+.PHONY: install build serve test soak passages clean
 
 install: $(VENV)/.installed
 
@@ -43,6 +43,10 @@ serve: build
 
 test: build
 	$(BIN)/python -m pytest -q tests
+
+# 60 s at concurrency 64 over the public mix with hostile queries (figures in BENCHMARKS.md).
+soak: build
+	$(BIN)/python bench/soak.py
 
 # Regenerate datasets/passages.csv from the source texts (the build checks it matches).
 passages: $(VENV)/.installed

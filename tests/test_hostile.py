@@ -163,3 +163,26 @@ def test_benign_request_while_six_worst_case_queries_run(server):
     [t.join(timeout=10) for t in threads]
     assert max(timings) < 0.5, timings
     assert len(statuses) == 6 and all(s in (400, 429) for s in statuses), statuses
+
+
+def test_hardened_settings_are_served(server):
+    status, _, body = request(server, "GET", "/-/settings.json")
+    settings = json.loads(body)
+    assert status == 200
+    assert {k: settings[k] for k in ("sql_time_limit_ms", "max_returned_rows", "default_page_size", "suggest_facets",
+                                      "facet_time_limit_ms", "default_facet_size", "max_csv_mb", "num_sql_threads")} == {
+        "sql_time_limit_ms": 1000, "max_returned_rows": 1000, "default_page_size": 100, "suggest_facets": False,
+        "facet_time_limit_ms": 200, "default_facet_size": 30, "max_csv_mb": 5, "num_sql_threads": 4,
+    }
+
+
+def test_security_headers_on_every_response(server):
+    for path in ["/", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload.json", "/drugbeleid/caseload.csv",
+                 "/nope", sql("select 1"), "/-/static/app.css"]:
+        status, headers, _ = request(server, "GET", path)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        policy = lowered.get("content-security-policy", "")
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert lowered.get("x-content-type-options") == "nosniff", path
+        assert lowered.get("referrer-policy") == "no-referrer", path
+        assert "set-cookie" not in lowered, path
