@@ -38,7 +38,7 @@ build/inspect.json: $(DB)
 
 serve: build
 	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
-	  --metadata build/metadata.json --plugins-dir plugins \
+	  --metadata build/metadata.json --plugins-dir plugins --template-dir templates \
 	  $(SETTINGS) --host $(HOST) --port $(PORT)
 
 test: build

@@ -63,7 +63,7 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
     totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
     problems += found
     quality += totals
-    return quality, provenance.with_passages(locations, inputs.tables.get("passages", [])), problems
+    return quality, locations, problems
 
 
 def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: list[dict]) -> dict[str, int]:
@@ -97,14 +97,30 @@ def write_atomically(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def remove_stale_temporaries(out: Path) -> None:
+    """A killed build leaves .<db>.<pid>.tmp (and its journal); remove those whose build is gone."""
+    for path in out.parent.glob(f".{out.name}.*.tmp*"):
+        try:
+            pid = int(path.name.split(".")[-2] if path.name.endswith(".tmp") else path.name.split(".tmp")[0].rsplit(".", 1)[1])
+            os.kill(pid, 0)
+            if pid == os.getpid():
+                raise ProcessLookupError
+        except (ValueError, ProcessLookupError, IndexError):
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # another user's live build
+
+
 def build(datasets: Path, out: Path, site_path: Path) -> dict:
     inputs = read_inputs(datasets)
     site = metadata.read_site(site_path)
     quality, locations, problems = run_checks(inputs, site, str(site_path))
     if problems:
         raise BuildFailed(problems)
+    locations = provenance.with_passages(locations, inputs.tables["passages"])
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.unlink(missing_ok=True)

@@ -73,6 +73,11 @@ class NormalisedText:
         return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[bisect.bisect_right(self._starts, end) - 1]
 
 
+def document_of(table: str, row: dict) -> str:
+    """The document a row's verbatim values come from: its document_id, or for documents its id."""
+    return row.get("id", "") if table == "documents" else row.get("document_id", "")
+
+
 def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict[str, str], root_name: str) -> tuple[list[dict], list[Problem]]:
     """Where every verbatim value is in its document; the ones not found are problems."""
     texts = {doc: NormalisedText(text) for doc, text in sources.items()}
@@ -81,19 +86,20 @@ def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict
         resource = package.get_resource(table)
         key = resource.schema.primary_key
         for number, row in enumerate(tables[table], start=2):
-            text = texts.get(row.get("document_id", ""))
+            document = document_of(table, row)
+            text = texts.get(document) if document else None
             if text is None:
-                continue  # an unknown document is reported by the foreign-key check
+                continue  # an empty or unknown document is reported by schema validation
             for field in fields:
                 value = row.get(field) or ""
                 if not value.strip():
                     continue
                 found = text.find(value)
                 if found is None:
-                    problems.append(Problem(f"{root_name}/{resource.path}", f"not found verbatim in document '{row['document_id']}': {normalise(value)[:80]!r}", number, field))
+                    problems.append(Problem(f"{root_name}/{resource.path}", f"not found verbatim in document '{document}': {normalise(value)[:80]!r}", number, field))
                 elif table != "passages":
                     locations.append({"table_name": table, "row_key": ",".join(row.get(k, "") for k in key), "column_name": field,
-                                      "document_id": row["document_id"], "line_start": found[0], "line_end": found[1]})
+                                      "document_id": document, "line_start": found[0], "line_end": found[1]})
     return locations, problems
 
 

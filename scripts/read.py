@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,16 +38,59 @@ def read_table(root: Path, path: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def read_checked_table(root: Path, path: str, columns: list[str]) -> tuple[list[dict], list[Problem]]:
+    """The rows of one CSV, or located problems when it is not a table of its schema's columns:
+    not UTF-8, other columns than the schema's, or a row with more or fewer cells than the header.
+    Later checks can then rely on every row having every column."""
+    file = f"{root.name}/{path}"
+    try:
+        data = (root / path).read_bytes()
+    except OSError as error:
+        return [], [Problem(file, f"cannot be read: {error.strerror}")]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return [], [Problem(file, f"is not valid UTF-8 (byte {error.start})", row=line)]
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        return [], [Problem(file, f"is not a readable CSV: {error}")]
+    if not records:
+        return [], [Problem(file, f"is empty; expected the header {','.join(columns)}")]
+    header, problems, rows = records[0], [], []
+    if header != columns:
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        detail = "; ".join(part for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"not in the schema: {', '.join(extra)}" if extra else "",
+            "" if missing or extra else f"in another order than the schema's ({','.join(columns)})",
+        ) if part)
+        problems.append(Problem(file, f"header does not match schemas: {detail}", row=1))
+    for number, cells in enumerate(records[1:], start=2):
+        if len(cells) != len(header):
+            problems.append(Problem(file, f"has {len(cells)} cells, the header has {len(header)}", row=number))
+        else:
+            rows.append(dict(zip(header, cells)))
+    return rows, problems
+
+
 def read_sources(root: Path, documents: list[dict]) -> dict[str, str]:
     return {
         doc["id"]: (root / "sources" / doc["source_file"]).read_text(encoding="utf-8")
         for doc in documents
-        if (root / "sources" / doc["source_file"]).is_file()
+        if doc["id"] and doc["source_file"] and (root / "sources" / doc["source_file"]).is_file()
     }
 
 
 def read_inputs(root: Path) -> Inputs:
     root = Path(root).resolve()
     package = read_package(root)
-    tables = {r.name: read_table(root, r.path) for r in package.resources}
+    tables, problems = {}, []
+    for resource in package.resources:
+        tables[resource.name], found = read_checked_table(root, resource.path, resource.schema.field_names)
+        problems += found
+    if problems:
+        raise BuildFailed(problems)
     return Inputs(root, package, tables, read_sources(root, tables.get("documents", [])))

@@ -33,7 +33,8 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture
 def datasette(built) -> Datasette:
     metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"))
+    return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
+                     template_dir=str(ROOT / "templates"))
 
 
 @pytest.fixture

@@ -1,0 +1,101 @@
+"""The DCAT-AP catalogue at /catalog.ttl and /catalog.jsonld, and schema.org JSON-LD on every table page.
+
+Both are derived from what the build published (metadata.json, release.json and the release's
+datapackage.json beside the database) by scripts/catalog.py. Absolute URLs depend on the host
+the request came to, so the catalogue is rendered once per base URL and data version and kept
+in a small bounded cache (the Host header is chosen by the client, so the cache must not grow
+with it).
+"""
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+from datasette import Response, hookimpl
+
+# `datasette serve` does not put the project root on sys.path; the catalogue code lives in scripts/.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from scripts import catalog  # noqa: E402
+
+MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
+RENDERED_LIMIT = 16   # base URLs x formats kept
+PUBLISHED_LIMIT = 4   # releases kept (a rebuild while serving, or several test builds)
+_published: OrderedDict[tuple, tuple[dict, dict, dict, dict]] = OrderedDict()
+_rendered: OrderedDict[tuple, str] = OrderedDict()
+
+
+def remember(cache: OrderedDict, key, value, limit: int):
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
+async def published(datasette) -> tuple[dict, dict, dict, dict]:
+    """(site, release, package, temporal spans) of the served release: read and computed once per
+    release (release.json is replaced atomically by every build, so its mtime names the release)."""
+    db = datasette.get_database(catalog.DATABASE)
+    path = Path(db.path).resolve()
+    key = (str(path), (path.parent / "release.json").stat().st_mtime_ns)
+    if key in _published:
+        return _published[key]
+    site, release, package = catalog.read_published(path)
+    spans = {}
+    for resource in package["resources"]:
+        table, values = resource["name"], []
+        for column in catalog.temporal_columns(resource.get("schema", {})):
+            rows = await db.execute(
+                f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''")
+            values += [row[0] for row in rows]
+        spans[table] = catalog.span_of(values)
+    return remember(_published, key, (site, release, package, spans), PUBLISHED_LIMIT)
+
+
+def base_url(datasette, request) -> str:
+    return datasette.absolute_url(request, datasette.urls.path("/"))
+
+
+async def render(datasette, request, fmt: str) -> Response:
+    site, release, package, spans = await published(datasette)
+    base = base_url(datasette, request)
+    key = (datasette.get_database(catalog.DATABASE).path, release["version"], base, fmt)
+    if key in _rendered:
+        _rendered.move_to_end(key)
+    else:
+        graph = catalog.catalog_graph(site, package, release, base, spans)
+        remember(_rendered, key, catalog.to_turtle(graph) if fmt == "ttl" else catalog.to_jsonld(graph), RENDERED_LIMIT)
+    return Response(_rendered[key], content_type=MEDIA_TYPES[fmt])
+
+
+async def catalog_ttl(datasette, request):
+    return await render(datasette, request, "ttl")
+
+
+async def catalog_jsonld(datasette, request):
+    return await render(datasette, request, "jsonld")
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/catalog\.ttl$", catalog_ttl),
+        (r"^/catalog\.jsonld$", catalog_jsonld),
+    ]
+
+
+@hookimpl
+def extra_template_vars(view_name, database, table, datasette, request):
+    """`schema_org_json_ld` for templates/table.html: the table as a schema.org Dataset."""
+    if view_name != "table" or database != catalog.DATABASE or not table:
+        return {}
+
+    async def schema_org():
+        site, release, package, spans = await published(datasette)
+        dataset = catalog.schema_org_dataset(site, package, release, base_url(datasette, request), spans, table)
+        return {"schema_org_json_ld": catalog.script_json(dataset) if dataset else None}
+
+    return schema_org

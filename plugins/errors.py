@@ -1,0 +1,101 @@
+"""Clean 4xx JSON errors where Datasette 0.65.5 answers a bad request with a 500.
+
+The site is read-only, so every method but GET, HEAD and OPTIONS is refused with 405 before
+Datasette sees it (Datasette answers TRACE, and POST to a table or canned query, with a 500).
+Requests Datasette cannot answer are turned into 400 or 404; a real server fault stays a 500.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from datasette import hookimpl
+from datasette.handle_exception import handle_exception as default_handle_exception
+from datasette.utils.asgi import Base400, Response
+from datasette.views.base import DatasetteError
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# Datasette's own pages under /-/ (log out, messages, permission debugging) post forms.
+FORM_METHODS = READ_METHODS + ("POST",)
+
+
+def allowed_methods(path: str) -> tuple[str, ...]:
+    return FORM_METHODS if path.startswith("/-/") else READ_METHODS
+
+
+@hookimpl
+def asgi_wrapper():
+    def wrap(app):
+        async def read_only(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            allowed = allowed_methods(scope["path"])
+            if scope["method"] not in allowed:
+                await Response.json(
+                    {"ok": False, "error": f"Method {scope['method']} not allowed", "status": 405, "title": None},
+                    status=405, headers={"Allow": ", ".join(allowed)},
+                ).asgi_send(send)
+                return
+            if b"_shape=" in scope.get("query_string", b""):
+                send = error_status_fixed(send)
+            await app(scope, receive, send)
+
+        return read_only
+
+    return wrap
+
+
+def error_status_fixed(send):
+    """Datasette answers ?_shape= it cannot honour (object without a primary key, an unknown
+    shape for a query) with 200 and an error body; send those with 400."""
+    held = []
+
+    async def checked_send(message):
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            held.append(message)
+            return
+        if held and message["type"] == "http.response.body":
+            if not message.get("more_body") and message.get("body", b"").startswith(b'{"ok": false'):
+                held[0] = {**held[0], "status": 400}
+            await send(held.pop())
+        await send(message)
+
+    return checked_send
+
+
+def client_error(request, exception) -> tuple[int, str] | None:
+    """(status, message) when the request, not the server, is at fault; None otherwise."""
+    url_vars = request.url_vars or {}
+    if isinstance(exception, DatasetteError) and exception.status == 500:
+        # Raised for a request Datasette cannot answer (_sort by an unknown column, _sort with
+        # _sort_desc) with its status left at the default 500.
+        return 400, exception.message
+    if isinstance(exception, ValueError) and request.args:
+        # A parameter Datasette parses without checking: _timelimit=abc (int), column__in=[ (JSON).
+        return 400, f"Invalid parameter value: {exception}"
+    if isinstance(exception, sqlite3.ProgrammingError):
+        if "pks" in url_vars:  # a row URL with fewer key values than the primary key has columns
+            return 404, "Record not found"
+        if request.args:  # a parameter name that becomes a column name, with a NUL character in it
+            return 400, f"Invalid parameter: {exception}"
+    if isinstance(exception, KeyError) and "table" not in url_vars and "database" in url_vars and not request.args.get("sql"):
+        # /db.csv, or /db.json?_shape=array: only the result of a query has rows.
+        return 400, "This format needs a query: add ?sql=select ..."
+    return None
+
+
+def is_client_error(exception) -> bool:
+    return isinstance(exception, (Base400, DatasetteError)) and 400 <= exception.status < 500
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    fixed = client_error(request, exception)
+    csv = request.path.endswith(".csv")
+    if fixed is None and not (csv and is_client_error(exception)):
+        return None  # Datasette's own answer: its 4xx, or a real server fault as a 500
+    status, message = fixed or (exception.status, getattr(exception, "message", None) or exception.args[0])
+    title = getattr(exception, "title", None)
+    if csv:  # CSV clients are programs: a JSON error, not Datasette's HTML error page
+        return Response.json({"ok": False, "error": message, "status": status, "title": title}, status=status)
+    # Datasette's own rendering (JSON for .json, its HTML error page otherwise), with the right status.
+    return default_handle_exception(datasette, request, DatasetteError(message, status=status, title=title))

@@ -1,0 +1,503 @@
+"""The DCAT-AP 3.0.1 catalogue and the schema.org Dataset descriptions, derived from what is published.
+
+Pure functions: their inputs are the site metadata (build/metadata.json), the release's data
+package (build/releases/<version>/datapackage.json, which carries every table's titles,
+descriptions and schema as written once in datasets/), build/release.json (version, date,
+checksums, sizes), the base URL the catalogue is served from, and each table's temporal span
+(computed from its data by the caller with `temporal_columns` and `span_of`).
+
+Controlled-vocabulary terms (EU data themes, file types, language, access right, licence type)
+are typed and put in their concept scheme inside the graph itself, because a harvester or
+validator working offline cannot look them up (DCAT-AP's SHACL shapes check `skos:inScheme`).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
+
+DATABASE = "drugbeleid"
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+# DCAT 3 terms that rdflib's DCAT namespace (DCAT 2) does not define yet.
+DCAT_VERSION = URIRef(str(DCAT) + "version")
+AUTHORITY = "http://publications.europa.eu/resource/authority/"
+
+# The EU vocabularies' own labels, repeated here because the graph must carry them offline.
+SCHEMES = {
+    "data-theme": ("Data theme", "Datathema"),
+    "file-type": ("File type", "Bestandstype"),
+    "language": ("Language", "Taal"),
+    "access-right": ("Access right", "Toegangsrecht"),
+}
+THEMES = {
+    "JUST": ("Justice, legal system and public safety", "Justitie, rechtsstelsel en openbare veiligheid"),
+    "HEAL": ("Health", "Gezondheid"),
+    "SOCI": ("Population and society", "Bevolking en samenleving"),
+    "AGRI": ("Agriculture, fisheries, forestry and food", "Landbouw, visserij, bosbouw en voeding"),
+    "ECON": ("Economy and finance", "Economie en financiën"),
+    "EDUC": ("Education, culture and sport", "Onderwijs, cultuur en sport"),
+    "ENER": ("Energy", "Energie"),
+    "ENVI": ("Environment", "Milieu"),
+    "GOVE": ("Government and public sector", "Overheid en publieke sector"),
+    "INTR": ("International issues", "Internationale vraagstukken"),
+    "REGI": ("Regions and cities", "Regio's en steden"),
+    "TECH": ("Science and technology", "Wetenschap en technologie"),
+    "TRAN": ("Transport", "Vervoer"),
+}
+LANGUAGES = {"nl": ("NLD", "Dutch", "Nederlands"), "en": ("ENG", "English", "Engels"),
+             "fr": ("FRA", "French", "Frans"), "de": ("DEU", "German", "Duits")}
+# Place names of plugins.drugbeleid.spatial and their GeoNames URI (DCAT-AP accepts GeoNames);
+# `spatial_uri` in the plugin configuration overrides this.
+PLACES = {"Vlaanderen": ("https://sws.geonames.org/3337388/", "Flanders")}
+LICENCE_TYPE_ATTRIBUTION = URIRef("http://purl.org/adms/licencetype/Attribution")
+LICENCE_TYPES = URIRef("http://purl.org/adms/licencetype/1.0")
+# The DCAT-AP 3.0.1 shapes require the algorithm IRI to start with https://spdx.org/rdf/terms;
+# SPDX itself names it with http. Both are given, linked by owl:sameAs.
+SHA256 = URIRef("https://spdx.org/rdf/terms#checksumAlgorithm_sha256")
+SHA256_SPDX = SPDX.checksumAlgorithm_sha256
+IANA = "https://www.iana.org/assignments/media-types/"
+# (format key, EU file type or None, IANA media type)
+FORMATS = {
+    "csv": ("CSV", "text/csv"),
+    "json": ("JSON", "application/json"),
+    "sqlite": (None, "application/vnd.sqlite3"),  # no EU file-type term for SQLite: media type only
+}
+TEMPORAL_TYPES = {"date", "datetime", "year", "yearmonth"}
+ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+CONTEXT = {
+    "dcat": str(DCAT), "dct": str(DCT), "foaf": str(FOAF), "owl": str(OWL), "skos": str(SKOS),
+    "xsd": str(XSD), "adms": str(ADMS), "dcatap": str(DCATAP), "spdx": str(SPDX), "vcard": str(VCARD),
+    "rdf": str(RDF),
+}
+
+
+# ---------------------------------------------------------------- inputs
+
+def read_published(database: Path) -> tuple[dict, dict, dict]:
+    """(site metadata, release, data package) as published beside the database file."""
+    build_dir = Path(database).resolve().parent
+    site = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
+    release = json.loads((build_dir / "release.json").read_text(encoding="utf-8"))
+    package = json.loads((build_dir / release["directory"] / "datapackage.json").read_text(encoding="utf-8"))
+    return site, release, package
+
+
+def plugin_config(site: dict) -> dict:
+    return site.get("plugins", {}).get(DATABASE, {})
+
+
+def temporal_columns(schema: dict) -> list[str]:
+    """Columns whose values are dates or years: a Table Schema date/year type, a string constrained
+    to an ISO 8601 date pattern, or an integer column named `year`."""
+    columns = []
+    for field in schema.get("fields", []):
+        pattern = field.get("constraints", {}).get("pattern", "")
+        if (field.get("type") in TEMPORAL_TYPES
+                or (field.get("type") == "string" and pattern.startswith("^[0-9]{4}"))
+                or (field.get("type") == "integer" and (field["name"] == "year" or field["name"].endswith("_year")))):
+            columns.append(field["name"])
+    return columns
+
+
+def _bounds(value) -> tuple[datetime.date, datetime.date, str] | None:
+    """First day, last day and the ISO text (at its own precision) of a year or date value."""
+    match = ISO_DATE.match(str(value).strip())
+    if not match:
+        return None
+    year, month, day = match.groups()
+    y = int(year)
+    if day:
+        d = datetime.date(y, int(month), int(day))
+        return d, d, d.isoformat()
+    if month:
+        m = int(month)
+        last = (datetime.date(y + m // 12, m % 12 + 1, 1) - datetime.timedelta(days=1))
+        return datetime.date(y, m, 1), last, f"{y:04d}-{m:02d}"
+    return datetime.date(y, 1, 1), datetime.date(y, 12, 31), f"{y:04d}"
+
+
+def span_of(values) -> tuple[str, str] | None:
+    """(start, end) as ISO text of the earliest start and the latest end among the values."""
+    bounds = [b for b in map(_bounds, values) if b]
+    if not bounds:
+        return None
+    return min(bounds, key=lambda b: b[0])[2], max(bounds, key=lambda b: b[1])[2]
+
+
+def catalogue_span(spans: dict[str, tuple[str, str] | None]) -> tuple[str, str] | None:
+    return span_of([s for span in spans.values() if span for s in span])
+
+
+# ---------------------------------------------------------------- text
+
+class _LanguageText(HTMLParser):
+    """Collects the text of an HTML fragment per `lang` attribute (nearest enclosing one)."""
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.stack: list[str] = [default]
+        self.parts: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ("br", "img", "hr", "meta", "wbr"):
+            self.stack.append(dict(attrs).get("lang", self.stack[-1]))
+
+    def handle_endtag(self, tag):
+        if len(self.stack) > 1 and tag not in ("br", "img", "hr", "meta", "wbr"):
+            self.stack.pop()
+
+    def handle_data(self, data):
+        self.parts.setdefault(self.stack[-1], []).append(data)
+
+
+def text_by_language(fragment: str, default: str) -> dict[str, str]:
+    parser = _LanguageText(default)
+    parser.feed(fragment or "")
+    parser.close()
+    texts = {lang: " ".join("".join(parts).split()) for lang, parts in parser.parts.items()}
+    return {lang: text for lang, text in texts.items() if text}
+
+
+def titles(resource: dict, language: str) -> dict[str, str]:
+    return {k: v for k, v in {language: resource.get(f"title_{language}"), "en": resource.get("title")}.items() if v}
+
+
+def descriptions(resource: dict, language: str) -> dict[str, str]:
+    return {k: v for k, v in {language: resource.get(f"description_{language}"), "en": resource.get("description")}.items() if v}
+
+
+# ---------------------------------------------------------------- URLs
+
+class Urls:
+    """Every URL the catalogue names, relative to the base URL it is served from."""
+
+    def __init__(self, base: str):
+        self.base = base if base.endswith("/") else base + "/"
+
+    def home(self):
+        return URIRef(self.base)
+
+    def catalog(self):
+        return URIRef(self.base + "#catalog")
+
+    def publisher(self):
+        return URIRef(self.base + "#publisher")
+
+    def contact(self):
+        return URIRef(self.base + "#contact")
+
+    def table_page(self, table):
+        return URIRef(f"{self.base}{DATABASE}/{table}")
+
+    def dataset(self, table):
+        return URIRef(f"{self.base}{DATABASE}/{table}#dataset")
+
+    def distribution(self, table, key):
+        return URIRef(f"{self.base}{DATABASE}/{table}#{key}")
+
+    def csv(self, table):
+        return URIRef(f"{self.base}data/{table}.csv")
+
+    def json(self, table):
+        return URIRef(f"{self.base}{DATABASE}/{table}.json")
+
+    def database(self):
+        return URIRef(f"{self.base}{DATABASE}.db")
+
+
+# ---------------------------------------------------------------- the DCAT-AP graph
+
+def _tagged(graph: Graph, subject, predicate, texts: dict[str, str]) -> None:
+    for lang, text in texts.items():
+        graph.add((subject, predicate, Literal(text, lang=lang)))
+
+
+def _concept(graph: Graph, iri: URIRef, scheme: URIRef, labels: dict[str, str], *types) -> URIRef:
+    graph.add((iri, RDF.type, SKOS.Concept))
+    for t in types:
+        graph.add((iri, RDF.type, t))
+    graph.add((iri, SKOS.inScheme, scheme))
+    _tagged(graph, iri, SKOS.prefLabel, labels)
+    return iri
+
+
+def _scheme(graph: Graph, iri: URIRef, labels: dict[str, str]) -> URIRef:
+    graph.add((iri, RDF.type, SKOS.ConceptScheme))
+    _tagged(graph, iri, DCT.title, labels)
+    return iri
+
+
+def _authority(graph: Graph, name: str) -> URIRef:
+    en, nl = SCHEMES[name]
+    return _scheme(graph, URIRef(AUTHORITY + name), {"en": en, "nl": nl})
+
+
+def _date(text: str) -> Literal:
+    datatype = {4: XSD.gYear, 7: XSD.gYearMonth}.get(len(text), XSD.date)
+    return Literal(text, datatype=datatype)
+
+
+def _checksum(graph: Graph, subject, sha256: str) -> None:
+    checksum = BNode()
+    graph.add((subject, SPDX.checksum, checksum))
+    graph.add((checksum, RDF.type, SPDX.Checksum))
+    graph.add((checksum, SPDX.algorithm, SHA256))
+    graph.add((checksum, SPDX.checksumValue, Literal(sha256, datatype=XSD.hexBinary)))
+
+
+class _Shared:
+    """The nodes every dataset points to: publisher, contact, licence, language, themes, place."""
+
+    def __init__(self, graph: Graph, site: dict, urls: Urls):
+        config = plugin_config(site)
+        self.language_code = config.get("language", "nl")
+        code, en, nl = LANGUAGES[self.language_code]
+        self.language = _concept(graph, URIRef(f"{AUTHORITY}language/{code}"), _authority(graph, "language"),
+                                 {"en": en, "nl": nl}, DCT.LinguisticSystem)
+
+        names = config.get("publisher", {})
+        self.publisher = urls.publisher()
+        graph.add((self.publisher, RDF.type, FOAF.Agent))
+        graph.add((self.publisher, RDF.type, FOAF.Organization))
+        _tagged(graph, self.publisher, FOAF.name, {k: v for k, v in
+                {self.language_code: names.get("name"), "en": names.get("name_en")}.items() if v})
+        graph.add((self.publisher, FOAF.homepage, urls.home()))
+
+        # An organisation's web page, never a person's address.
+        self.contact = urls.contact()
+        graph.add((self.contact, RDF.type, VCARD.Kind))
+        graph.add((self.contact, RDF.type, VCARD.Organization))
+        graph.add((self.contact, VCARD.fn, Literal(names.get("name", site.get("title")), lang=self.language_code)))
+        graph.add((self.contact, VCARD.hasURL, urls.home()))
+
+        self.licence = URIRef(site["license_url"])
+        graph.add((self.licence, RDF.type, DCT.LicenseDocument))
+        graph.add((self.licence, DCT.title, Literal(site["license"])))
+        graph.add((self.licence, DCT.type, _concept(
+            graph, LICENCE_TYPE_ATTRIBUTION, _scheme(graph, LICENCE_TYPES, {"en": "Licence type"}),
+            {"en": "Attribution"})))
+
+        self.access = _concept(graph, URIRef(f"{AUTHORITY}access-right/PUBLIC"), _authority(graph, "access-right"),
+                               {"en": "public", "nl": "publiek"}, DCT.RightsStatement)
+
+        self.theme_scheme = _authority(graph, "data-theme")
+        self.themes = []
+        for code in config.get("themes", []):
+            en, nl = THEMES[code]
+            self.themes.append(_concept(graph, URIRef(f"{AUTHORITY}data-theme/{code}"), self.theme_scheme,
+                                        {"en": en, "nl": nl}))
+
+        self.place = None
+        place_name = config.get("spatial")
+        if place_name:
+            known_uri, name_en = PLACES.get(place_name, (None, None))
+            uri = config.get("spatial_uri") or known_uri
+            self.place = URIRef(uri) if uri else BNode()
+            graph.add((self.place, RDF.type, DCT.Location))
+            _tagged(graph, self.place, SKOS.prefLabel,
+                    {k: v for k, v in {self.language_code: place_name, "en": name_en}.items() if v})
+
+        self.file_types = {}
+        self.media_types = {}
+        file_type_scheme = None
+        for key, (file_type, media_type) in FORMATS.items():
+            if file_type:
+                file_type_scheme = file_type_scheme or _authority(graph, "file-type")
+                self.file_types[key] = _concept(graph, URIRef(f"{AUTHORITY}file-type/{file_type}"), file_type_scheme,
+                                                {"en": file_type}, DCT.MediaTypeOrExtent)
+            media = URIRef(IANA + media_type)
+            graph.add((media, RDF.type, DCT.MediaType))
+            graph.add((media, RDF.type, DCT.MediaTypeOrExtent))
+            graph.add((media, RDF.value, Literal(media_type)))
+            self.media_types[key] = media
+
+        graph.add((SHA256, RDF.type, SPDX.ChecksumAlgorithm))
+        graph.add((SHA256, OWL.sameAs, SHA256_SPDX))
+
+
+def _distribution(graph: Graph, shared: _Shared, distribution: URIRef, key: str, title: dict[str, str],
+                  access: URIRef, download: URIRef | None, modified: Literal, checksum: dict | None) -> URIRef:
+    graph.add((distribution, RDF.type, DCAT.Distribution))
+    _tagged(graph, distribution, DCT.title, title)
+    graph.add((distribution, DCAT.accessURL, access))
+    if download:
+        graph.add((distribution, DCAT.downloadURL, download))
+    graph.add((distribution, DCAT.mediaType, shared.media_types[key]))
+    if key in shared.file_types:
+        graph.add((distribution, DCT.format, shared.file_types[key]))
+    graph.add((distribution, DCT.license, shared.licence))
+    graph.add((distribution, DCT.language, shared.language))
+    graph.add((distribution, DCT.modified, modified))
+    if checksum:
+        graph.add((distribution, DCAT.byteSize, Literal(checksum["bytes"], datatype=XSD.nonNegativeInteger)))
+        _checksum(graph, distribution, checksum["sha256"])
+    return distribution
+
+
+FORMAT_LABELS = {
+    "csv": {"nl": "CSV-bestand", "en": "CSV file"},
+    "json": {"nl": "JSON-API (gepagineerd)", "en": "JSON API (paginated)"},
+    "sqlite": {"nl": "volledige SQLite-database", "en": "whole SQLite database"},
+}
+
+
+def distribution_title(title: dict[str, str], key: str) -> dict[str, str]:
+    return {lang: f"{text} — {FORMAT_LABELS[key][lang]}" for lang, text in title.items() if lang in FORMAT_LABELS[key]}
+
+
+def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
+                  spans: dict[str, tuple[str, str] | None]) -> Graph:
+    """One dcat:Catalog, a dcat:Dataset per table, CSV, JSON and SQLite distributions of each."""
+    urls = Urls(base_url)
+    graph = Graph()
+    for prefix, namespace in CONTEXT.items():
+        graph.bind(prefix, namespace)
+    shared = _Shared(graph, site, urls)
+    language = shared.language_code
+    modified = Literal(release["date"], datatype=XSD.date)
+    version = release["version"]
+    overall = catalogue_span(spans)
+
+    catalog = urls.catalog()
+    graph.add((catalog, RDF.type, DCAT.Catalog))
+    graph.add((catalog, DCT.title, Literal(site["title"], lang=language)))
+    _tagged(graph, catalog, DCT.description, text_by_language(site.get("description_html", ""), language))
+    graph.add((catalog, DCT.identifier, Literal(package.get("name", DATABASE))))
+    graph.add((catalog, DCT.publisher, shared.publisher))
+    graph.add((catalog, DCAT.contactPoint, shared.contact))
+    graph.add((catalog, FOAF.homepage, urls.home()))
+    graph.add((urls.home(), RDF.type, FOAF.Document))
+    graph.add((catalog, DCT.language, shared.language))
+    graph.add((catalog, DCT.license, shared.licence))
+    graph.add((catalog, DCT.modified, modified))
+    graph.add((catalog, OWL.versionInfo, Literal(version)))
+    graph.add((catalog, DCAT.themeTaxonomy, shared.theme_scheme))
+    if shared.place is not None:
+        graph.add((catalog, DCT.spatial, shared.place))
+
+    for resource in package["resources"]:
+        table = resource["name"]
+        dataset = urls.dataset(table)
+        graph.add((catalog, DCAT.dataset, dataset))
+        graph.add((dataset, RDF.type, DCAT.Dataset))
+        _tagged(graph, dataset, DCT.title, titles(resource, language))
+        _tagged(graph, dataset, DCT.description, descriptions(resource, language))
+        graph.add((dataset, DCT.identifier, Literal(f"{DATABASE}/{table}")))
+        for keyword in dict.fromkeys(package.get("keywords", []) + resource.get("keywords", [])
+                                     + [package.get("name", DATABASE), table]):
+            graph.add((dataset, DCAT.keyword, Literal(keyword)))
+        for theme in shared.themes:
+            graph.add((dataset, DCAT.theme, theme))
+        graph.add((dataset, DCT.language, shared.language))
+        graph.add((dataset, DCT.publisher, shared.publisher))
+        graph.add((dataset, DCAT.contactPoint, shared.contact))
+        graph.add((dataset, DCT.accessRights, shared.access))
+        if shared.place is not None:
+            graph.add((dataset, DCT.spatial, shared.place))
+        span = spans.get(table) or overall
+        if span:
+            period = BNode()
+            graph.add((dataset, DCT.temporal, period))
+            graph.add((period, RDF.type, DCT.PeriodOfTime))
+            graph.add((period, DCAT.startDate, _date(span[0])))
+            graph.add((period, DCAT.endDate, _date(span[1])))
+        graph.add((dataset, DCT.modified, modified))
+        graph.add((dataset, DCAT_VERSION, Literal(version)))
+        graph.add((dataset, OWL.versionInfo, Literal(version)))
+        page = urls.table_page(table)
+        graph.add((dataset, DCAT.landingPage, page))
+        graph.add((page, RDF.type, FOAF.Document))
+
+        title = titles(resource, language)
+        # (format, access URL, download URL, size and checksum): the JSON API pages, so it has no download URL
+        for key, access, download, file in [
+            ("csv", urls.csv(table), urls.csv(table), release["tables"].get(table)),
+            ("json", urls.json(table), None, None),
+            ("sqlite", urls.database(), urls.database(), release["database"]),
+        ]:
+            distribution = _distribution(graph, shared, urls.distribution(table, key), key,
+                                         distribution_title(title, key), access, download, modified, file)
+            graph.add((distribution, DCT.identifier, Literal(f"{DATABASE}/{table}/{key}")))
+            graph.add((dataset, DCAT.distribution, distribution))
+    return graph
+
+
+def to_turtle(graph: Graph) -> str:
+    return graph.serialize(format="turtle")
+
+
+def to_jsonld(graph: Graph) -> str:
+    return graph.serialize(format="json-ld", context=CONTEXT, indent=2)
+
+
+# ---------------------------------------------------------------- schema.org
+
+def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
+                       spans: dict[str, tuple[str, str] | None], table: str) -> dict | None:
+    """A schema.org Dataset for one table page, as dataset search engines read it."""
+    resource = next((r for r in package["resources"] if r["name"] == table), None)
+    if resource is None:
+        return None
+    urls = Urls(base_url)
+    config = plugin_config(site)
+    language = config.get("language", "nl")
+    title, description = titles(resource, language), descriptions(resource, language)
+    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+    span = spans.get(table) or catalogue_span(spans)
+    downloads = [{"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": str(urls.csv(table))}]
+    if table in release["tables"]:
+        downloads[0].update(contentSize=f"{release['tables'][table]['bytes']} B",
+                            sha256=release["tables"][table]["sha256"])
+    downloads += [
+        {"@type": "DataDownload", "encodingFormat": "application/json", "contentUrl": str(urls.json(table))},
+        {"@type": "DataDownload", "encodingFormat": "application/vnd.sqlite3", "contentUrl": str(urls.database()),
+         "contentSize": f"{release['database']['bytes']} B", "sha256": release["database"]["sha256"]},
+    ]
+    dataset = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": str(urls.dataset(table)),
+        "url": str(urls.table_page(table)),
+        "name": title.get(language) or title.get("en"),
+        "alternateName": [t for lang, t in title.items() if lang != language],
+        "description": " — EN: ".join(description[lang] for lang in (language, "en") if lang in description),
+        "identifier": f"{DATABASE}/{table}",
+        "version": release["version"],
+        "dateModified": release["date"],
+        "inLanguage": language,
+        "isAccessibleForFree": True,
+        "license": site.get("license_url"),
+        "keywords": list(dict.fromkeys(package.get("keywords", []) + resource.get("keywords", [])
+                                       + [package.get("name", DATABASE), table])),
+        "publisher": publisher,
+        "creator": publisher,
+        "includedInDataCatalog": {"@type": "DataCatalog", "name": site.get("title"), "url": urls.base},
+        "distribution": downloads,
+        "variableMeasured": [
+            {"@type": "PropertyValue", "name": field["name"],
+             "description": field.get("description", ""),
+             **({"unitText": field["unit"]} if field.get("unit") else {})}
+            for field in resource.get("schema", {}).get("fields", [])
+        ],
+    }
+    if span:
+        dataset["temporalCoverage"] = f"{span[0]}/{span[1]}"
+    place = config.get("spatial")
+    if place:
+        same_as = config.get("spatial_uri") or PLACES.get(place, (None,))[0]
+        dataset["spatialCoverage"] = {"@type": "Place", "name": place, **({"sameAs": same_as} if same_as else {})}
+    return dataset
+
+
+def script_json(data: dict) -> str:
+    """JSON safe inside an HTML <script> element: no '<' can close it early."""
+    return json.dumps(data, ensure_ascii=False, indent=2).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,334 @@
+"""Builds never lose data (issue 6, item 6).
+
+1. A build killed with SIGKILL during load, during indexing and just before the rename leaves the
+   previously published database, metadata.json and release.json byte for byte intact, still served
+   by a running server and by a restarted one, and a later good build succeeds.
+2. A corrupted, truncated or unverifiable database is refused at start (plugins/integrity.py):
+   `datasette serve` exits non-zero with a message naming the file and what is wrong, and never
+   answers 200.
+
+scripts/ carries no instrumentation: the build runs in a subprocess (`python -c WRAPPER`) that wraps
+one function so that it prints a marker and sleeps; the test waits for the marker and kills that PID.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from scripts.build import build
+
+from .conftest import ROOT
+from .test_build_checks import edit
+
+SITE = ROOT / "metadata.yml"
+DATASETTE = str(Path(sys.executable).with_name("datasette"))
+MARKER = "KILL-POINT"
+CHANGED_NOTE = "A changed note, published only by a build that finishes."
+STAFFING_ANTWERPEN = "/drugbeleid/staffing.json?_shape=array&justice_house_id=antwerpen"
+
+spec = importlib.util.spec_from_file_location("integrity_plugin", ROOT / "plugins" / "integrity.py")
+integrity = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(integrity)
+
+# Runs scripts.build.build(datasets, out, site) with one function wrapped so that it prints
+# "KILL-POINT <pid>" and sleeps; argv: point datasets out site.
+WRAPPER = r"""
+import os, sys, time
+from pathlib import Path
+import scripts.build, scripts.load
+
+point, datasets, out, site = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+
+def pause():
+    print(f"KILL-POINT {os.getpid()}", flush=True)
+    time.sleep(600)
+
+if point == "load":
+    # Third table loaded, then an uncommitted write: the kill leaves a half-built file and a hot journal.
+    load_table, loaded = scripts.load.load_table, []
+    def wrapped_load_table(db, resource):
+        count = load_table(db, resource)
+        loaded.append(resource.name)
+        if len(loaded) == 3:
+            db.execute("BEGIN")
+            db.execute(f"DELETE FROM [{resource.name}]")
+            pause()
+        return count
+    scripts.load.load_table = wrapped_load_table
+elif point == "index":
+    index = scripts.load.index
+    def wrapped_index(db, resources):
+        index(db, resources[: len(resources) // 2])
+        pause()
+    scripts.load.index = wrapped_index
+elif point == "rename":
+    replace = os.replace
+    def wrapped_replace(src, dst, *args, **kwargs):
+        if Path(dst) == out:
+            pause()
+        return replace(src, dst, *args, **kwargs)
+    os.replace = wrapped_replace
+elif point == "after-rename":
+    # The database has been moved into place; metadata.json and release.json are not yet written.
+    scripts.build.write_atomically = lambda path, data: pause()
+scripts.build.build(datasets, out, site)
+print("BUILD-FINISHED", flush=True)
+"""
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_command(db: Path, port: int) -> list[str]:
+    """The Makefile's `serve` flags, on another directory and port."""
+    return [DATASETTE, "serve", "-i", str(db), "--inspect-file", str(db.with_name("inspect.json")),
+            "--metadata", str(db.with_name("metadata.json")), "--plugins-dir", str(ROOT / "plugins"),
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process this test started, by its PID."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+class LiveServer:
+    def __init__(self, db: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(serve_command(db, self.port), cwd=ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def wait_until_up(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stderr.read().decode()
+            try:
+                get(self.base + "/-/versions.json")
+                return
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"the server did not answer within {seconds} s")
+
+    def note(self) -> str:
+        status, body = get(self.base + STAFFING_ANTWERPEN)
+        assert status == 200
+        return json.loads(body)[0]["note"]
+
+
+@pytest.fixture(scope="module")
+def published_template(built, tmp_path_factory) -> Path:
+    """build/ as `make build` leaves it (database, metadata.json, release.json, releases/, inspect.json)."""
+    out = tmp_path_factory.mktemp("published") / "build" / "drugbeleid.db"
+    shutil.copytree(built.parent, out.parent)
+    subprocess.run([DATASETTE, "inspect", str(out), "--inspect-file", str(out.with_name("inspect.json"))],
+                   check=True, timeout=60)
+    return out
+
+
+@pytest.fixture
+def published(published_template, tmp_path) -> Path:
+    out = tmp_path / "build" / "drugbeleid.db"
+    shutil.copytree(published_template.parent, out.parent)
+    return out
+
+
+def published_hashes(out: Path) -> dict[str, str]:
+    return {name: sha256(out.with_name(name)) for name in ("drugbeleid.db", "metadata.json", "release.json")}
+
+
+def served_note_after_restart(out: Path) -> tuple[str | None, str]:
+    """A fresh `datasette serve` (startup hooks, integrity check included) on the directory:
+    the note it serves (None when it refuses to start) and what it printed."""
+    result = subprocess.run(serve_command(out, free_port()) + ["--get", STAFFING_ANTWERPEN],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    note = json.loads(result.stdout)[0]["note"] if result.returncode == 0 else None
+    return note, result.stdout + result.stderr
+
+
+def kill_build_at(point: str, datasets: Path, out: Path) -> int:
+    """Start the build, wait for the marker, SIGKILL it; returns the killed PID."""
+    process = subprocess.Popen([sys.executable, "-c", WRAPPER, point, str(datasets), str(out), str(SITE)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, "the build never reached the kill point"
+            ready, _, _ = select.select([process.stdout], [], [], remaining)
+            line = process.stdout.readline() if ready else ""
+            if line.startswith(MARKER):
+                break
+            assert process.poll() is None and "BUILD-FINISHED" not in line, \
+                f"the build ended before the kill point: {line}{process.stderr.read()}"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        stop(process)
+    assert process.returncode == -signal.SIGKILL
+    return process.pid
+
+
+@pytest.mark.parametrize("point", ["load", "index", "rename"])
+def test_a_killed_build_leaves_the_published_database_intact_and_served(point, published, datasets_copy, monkeypatch):
+    edit(datasets_copy, "staffing", 2, "note", CHANGED_NOTE)
+    before = published_hashes(published)
+    server = LiveServer(published)
+    try:
+        server.wait_until_up()
+        old_note = server.note()
+        assert old_note != CHANGED_NOTE
+
+        killed_pid = kill_build_at(point, datasets_copy, published)
+
+        assert published_hashes(published) == before
+        assert server.note() == old_note, "the running server no longer serves the old data"
+        assert integrity.database_problems(published) == []
+        note, output = served_note_after_restart(published)
+        assert note == old_note, output
+    finally:
+        stop(server.process)
+
+    # What the kill leaves is garbage beside the database, never in its place. A later build must
+    # succeed even when it gets the killed build's PID (the usual case in a fresh container), so
+    # that its temporary file has the same name as the one left behind.
+    leftovers = sorted(p.name for p in published.parent.iterdir() if p.name.startswith("."))
+    assert all(f".{killed_pid}." in name for name in leftovers), leftovers
+    monkeypatch.setattr(os, "getpid", lambda: killed_pid)
+    build(datasets_copy, published, SITE)
+    monkeypatch.undo()
+    assert integrity.database_problems(published) == []
+    with sqlite3.connect(published) as db:
+        assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (CHANGED_NOTE,)
+
+
+def test_a_build_killed_between_the_rename_and_release_json_is_refused_not_served(published, datasets_copy):
+    """The one window the atomic rename cannot cover: the new database is in place but release.json
+    still describes the old one. The integrity check then refuses to serve a database that nothing
+    vouches for, rather than serving it with the wrong version, checksums and downloads."""
+    edit(datasets_copy, "staffing", 2, "note", CHANGED_NOTE)
+    before = published_hashes(published)
+    kill_build_at("after-rename", datasets_copy, published)
+    assert sha256(published) != before["drugbeleid.db"]
+    assert published_hashes(published)["release.json"] == before["release.json"]
+    note, output = served_note_after_restart(published)
+    assert note is None and f"refusing to serve {published}" in output and "SHA-256 is " in output, output
+    build(datasets_copy, published, SITE)  # the remedy the message names
+    note, output = served_note_after_restart(published)
+    assert note == CHANGED_NOTE, output
+
+
+# --- 2. a damaged database is refused at start ---------------------------------------------------
+
+def truncate(db: Path) -> None:
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+
+
+def flip_bytes(db: Path) -> None:
+    data = bytearray(db.read_bytes())
+    for offset in range(len(data) // 2, len(data) // 2 + 16):
+        data[offset] ^= 0xFF
+    db.write_bytes(bytes(data))
+
+
+def corrupt_page_and_release(db: Path) -> None:
+    """Damage a b-tree page and make release.json agree with the damaged file, so that only
+    PRAGMA integrity_check can tell."""
+    data = bytearray(db.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    page = len(data) // page_size - 20
+    data[(page - 1) * page_size + 3:(page - 1) * page_size + 5] = b"\xff\xff"  # cell count of the page
+    db.write_bytes(bytes(data))
+    release_path = db.with_name("release.json")
+    release = json.loads(release_path.read_text(encoding="utf-8"))
+    release["database"].update(sha256=sha256(db), bytes=len(data))
+    release_path.write_text(json.dumps(release), encoding="utf-8")
+
+
+def empty_file(db: Path) -> None:
+    db.write_bytes(b"")
+
+
+def remove_release_json(db: Path) -> None:
+    db.with_name("release.json").unlink()
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (truncate, ["bytes, release.json says", "(truncated or partly copied?)", "SHA-256 is "]),
+    (flip_bytes, ["SHA-256 is ", "(corrupted or not the published build)"]),
+    (corrupt_page_and_release, ["  - SQLite"]),
+    (empty_file, ["size is 0 bytes"]),
+    (remove_release_json, ["release.json is missing, so the database cannot be verified"]),
+])
+def test_a_damaged_database_is_refused_at_start(damage, expected, published):
+    damage(published)
+    server = LiveServer(published)
+    answered = []
+    try:
+        deadline = time.monotonic() + 60
+        while server.process.poll() is None and time.monotonic() < deadline:
+            try:
+                answered.append(get(server.base + "/drugbeleid.json")[0])
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        stop(server.process)
+    message = server.process.stderr.read().decode()
+    assert 200 not in answered
+    assert server.process.returncode not in (0, None, -signal.SIGTERM), message
+    assert f"Error: refusing to serve {published}: it is not the database the build published" in message
+    for part in expected:
+        assert part in message, message
+    if damage is corrupt_page_and_release:
+        assert "SHA-256 is" not in message and "size is" not in message, message
+    assert "Traceback" not in message
+
+
+def test_the_intact_published_database_is_served(published):
+    server = LiveServer(published)
+    try:
+        server.wait_until_up()
+        assert get(server.base + "/drugbeleid.json")[0] == 200
+    finally:
+        stop(server.process)
+
+
+async def test_the_check_also_guards_the_test_client(datasette):
+    """The startup hook runs before the first request of Datasette's own client too."""
+    response = await datasette.client.get("/drugbeleid/caseload.json")
+    assert response.status_code == 200

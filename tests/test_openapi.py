@@ -1,0 +1,240 @@
+"""/openapi.json describes what is served, /api shows it, and schemathesis finds no 500 and no
+response that departs from it, against a live server on 127.0.0.1."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from datasette.app import Datasette
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from scripts.build import build
+
+from .conftest import ROOT, TABLES
+
+VENV_BIN = Path(sys.executable).parent
+# Fixed and bounded, so the run is reproducible and takes about 1.5 minutes on 2 cores.
+SCHEMATHESIS_SEED = 20261123
+SCHEMATHESIS_EXAMPLES = 20
+SCHEMATHESIS_CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+]
+
+
+async def spec_of(datasette) -> dict:
+    response = await datasette.client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+async def test_spec_is_valid_openapi_3_1(datasette):
+    spec = await spec_of(datasette)
+    assert spec["openapi"].startswith("3.1")
+    OpenAPIV31SpecValidator(spec).validate()  # raises on the first error
+
+
+async def test_spec_covers_every_endpoint(datasette, built):
+    spec = await spec_of(datasette)
+    paths = spec["paths"]
+    for table in TABLES:
+        assert f"/drugbeleid/{table}.json" in paths and f"/drugbeleid/{table}.csv" in paths, table
+        assert any(p.startswith(f"/drugbeleid/{table}/{{") for p in paths), f"no row endpoint for {table}"
+    assert "/drugbeleid/caseload/{justice_house_id},{year}.json" in paths
+    assert "/drugbeleid/data_quality/{rowid}.json" in paths  # no primary key: rowid
+    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
+    for query in metadata["databases"]["drugbeleid"]["queries"]:
+        assert f"/drugbeleid/{query}.json" in paths and f"/drugbeleid/{query}.csv" in paths
+    for own in ["/drugbeleid.json", "/drugbeleid.csv", "/datapackage.json", "/drugbeleid.zip", "/data/{table}.csv",
+                "/catalog.ttl", "/catalog.jsonld", "/openapi.json", "/api", "/drugbeleid.db"]:
+        assert own in paths, own
+    assert spec["info"]["version"] == json.loads((built.parent / "release.json").read_text())["version"]
+    assert spec["info"]["license"] == {"name": metadata["license"], "url": metadata["license_url"]}
+
+
+def parameters(spec: dict, path: str) -> dict:
+    shared = spec["components"]["parameters"]
+    listed = spec["paths"][path]["get"]["parameters"]
+    resolved = [shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in listed]
+    return {p["name"]: p for p in resolved}
+
+
+async def test_table_parameters_are_the_real_ones(datasette):
+    spec = await spec_of(datasette)
+    caseload = parameters(spec, "/drugbeleid/caseload.json")
+    for name in ["_size", "_next", "_sort", "_sort_desc", "_facet", "_shape", "year__exact", "year__gt", "dossiers__lte",
+                 "justice_house_id__in", "note__isnull"]:
+        assert name in caseload, name
+    assert set(caseload["_sort"]["schema"]["enum"]) >= {"year", "dossiers", "justice_house_id"}
+    assert "_search" not in caseload  # caseload has no full-text index
+    assert "_search" in parameters(spec, "/drugbeleid/passages.json")
+    assert "_search" in parameters(spec, "/drugbeleid/passages.csv")
+    assert "object" not in parameters(spec, "/drugbeleid/data_quality.json")["_shape"]["schema"]["enum"]
+
+
+async def test_response_schemas_give_type_and_description_of_every_column(datasette, built):
+    spec = await spec_of(datasette)
+    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
+    tables = metadata["databases"]["drugbeleid"]["tables"]
+    db = sqlite3.connect(built)
+    for table in TABLES:
+        row = spec["components"]["schemas"][f"{table}.row"]
+        for cid, name, sqlite_type, notnull, default, pk in db.execute(f"pragma table_info([{table}])"):
+            column = row["properties"][name]
+            assert column["x-sqlite-type"] == sqlite_type
+            assert column["description"] == tables[table]["columns"][name]  # the one written in the descriptor
+            assert column["type"]
+    caseload = spec["components"]["schemas"]["caseload.row"]["properties"]
+    assert caseload["year"]["type"] == "integer" and caseload["note"]["type"] == ["string", "null"]
+    assert "dossiers, not persons" in caseload["dossiers"]["description"].lower()
+
+
+async def test_a_column_added_to_a_descriptor_appears_in_the_spec(datasets_copy, tmp_path):
+    """Nothing about a table is written in the plugin: add a column, rebuild, and it is described."""
+    schema_path = datasets_copy / "schemas" / "justice_houses.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["fields"].append({
+        "name": "assistants_estimate", "type": "number",
+        "description": "A column added by this test.", "description_nl": "Een kolom die deze test toevoegt.",
+    })
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    csv_path = datasets_copy / "justice_houses.csv"
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    csv_path.write_text("\n".join([lines[0] + ",assistants_estimate"] + [line + ",1.5" for line in lines[1:]]) + "\n", encoding="utf-8")
+    out = tmp_path / "build" / "drugbeleid.db"
+    build(datasets_copy, out, ROOT / "metadata.yml")
+    metadata = json.loads((out.parent / "metadata.json").read_text(encoding="utf-8"))
+    datasette = Datasette(immutables=[str(out)], metadata=metadata, plugins_dir=str(ROOT / "plugins"))
+
+    spec = await spec_of(datasette)
+    added = spec["components"]["schemas"]["justice_houses.row"]["properties"]["assistants_estimate"]
+    assert added["type"] == ["number", "null"] and "added by this test" in added["description"]
+    assert "assistants_estimate__gt" in parameters(spec, "/drugbeleid/justice_houses.json")
+    assert "assistants_estimate" in parameters(spec, "/drugbeleid/justice_houses.json")["_sort"]["schema"]["enum"]
+    OpenAPIV31SpecValidator(spec).validate()
+
+
+async def test_api_page_renders_the_spec_without_outside_assets(datasette):
+    response = await datasette.client.get("/api")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    spec = await spec_of(datasette)
+    assert spec["info"]["title"] in page and spec["info"]["version"] in page
+    for path in ["/drugbeleid/caseload.json", "/drugbeleid/caseload_by_year.csv", "/datapackage.json"]:
+        assert path in page
+    assert "Dossiers, not persons" in page  # a column description from the descriptor
+    # no CDN: every script, stylesheet and image comes from this site
+    assets = re.findall(r'<(?:script|img)[^>]*\ssrc="([^"]+)"|<link[^>]*\shref="([^"]+)"', page)
+    assert assets  # Datasette's own stylesheet at least
+    for url in [a or b for a, b in assets]:
+        assert not re.match(r"(?:[a-z]+:)?//", url), url
+
+
+# ------------------------------------------------------------- clean errors (plugins/errors.py)
+
+@pytest.mark.parametrize("url,status", [
+    ("/drugbeleid/caseload.json?_sort=nope", 400),
+    ("/drugbeleid/caseload.json?_sort_desc=nope", 400),
+    ("/drugbeleid/caseload.csv?_sort=nope", 400),
+    ("/drugbeleid/caseload.json?_sort=year&_sort_desc=year", 400),
+    ("/drugbeleid/caseload.json?_timelimit=abc", 400),
+    ("/drugbeleid.json?sql=select+1&_timelimit=abc", 400),
+    ("/drugbeleid/caseload.json?year__in=%5B", 400),
+    ("/drugbeleid/caseload/antwerpen.json", 404),  # one key value of two
+    ("/drugbeleid.json?_shape=array", 400),
+    ("/drugbeleid.csv", 400),
+    ("/drugbeleid/caseload_by_year.json?_shape=bad", 400),
+    ("/drugbeleid/data_quality.json?_shape=object", 400),
+    ("/drugbeleid/staffing.json?K%00=1", 400),
+    ("/drugbeleid/nope.csv", 404),
+])
+async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, url, status):
+    response = await datasette.client.get(url)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["ok"] is False and body["error"]
+
+
+@pytest.mark.parametrize("method", ["TRACE", "POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", ["/drugbeleid/caseload.json", "/drugbeleid/caseload_by_year.json", "/drugbeleid", "/openapi.json"])
+async def test_methods_other_than_reading_are_405_with_allow(datasette, method, path):
+    response = await datasette.client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["ok"] is False
+
+
+# ------------------------------------------------------------- schemathesis against a live server
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(built):
+    """`make serve`'s command on the freshly built database, on a free port; stopped by its PID."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(VENV_BIN / "datasette"), "serve", "-i", str(built), "--metadata", str(built.parent / "metadata.json"),
+         "--plugins-dir", str(ROOT / "plugins"), "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=5)
+                break
+            except OSError:
+                assert process.poll() is None, "the server stopped"
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def test_schemathesis_finds_no_server_error_and_no_nonconformance(live_server, tmp_path):
+    command = [
+        str(VENV_BIN / "schemathesis"), "run", f"{live_server}/openapi.json",
+        "--seed", str(SCHEMATHESIS_SEED), "--max-examples", str(SCHEMATHESIS_EXAMPLES),
+        "--phases", "examples,fuzzing", "--mode", "all",  # valid and invalid input
+        "--checks", ",".join(SCHEMATHESIS_CHECKS), "--workers", "2", "--no-shrink",
+        "--request-timeout", "30", "--max-redirects", "0",
+        "--report", "json", "--report-json-path", str(tmp_path / "schemathesis.json"),
+    ]
+    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
+    report = json.loads((tmp_path / "schemathesis.json").read_text(encoding="utf-8"))
+    totals = {
+        "operations": report["operations"]["tested"],
+        "test_cases": report["test_cases"]["generated"],
+        "failures": report["test_cases"]["with_failures"],
+        "errors": len(report["errors"]),
+        "seconds": round(report["running_time"]),
+    }
+    print(f"\nschemathesis {report['schemathesis_version']} seed {SCHEMATHESIS_SEED}: {totals}")
+    shutil.copy(tmp_path / "schemathesis.json", ROOT / "build" / "schemathesis.json") if (ROOT / "build").is_dir() else None
+    assert totals["operations"] == report["operations"]["selected"] > 0
+    assert report["failures"] == [] and totals["failures"] == 0 and totals["errors"] == 0, run.stdout[-6000:]
+    assert run.returncode == 0, run.stdout[-6000:]
