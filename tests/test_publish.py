@@ -114,3 +114,9 @@ async def test_caseload_by_year_feed_values(datasette):
     rows = (await datasette.client.get("/drugbeleid/caseload_by_year.json?_shape=array")).json()
     assert rows[-1] == {"year": 2022, "dossiers_total": 177, "printed_total": 177, "justice_houses_reporting": 5, "period_complete": 0}
     assert [r["year"] for r in rows] == list(range(2016, 2023))
+
+
+async def test_changelog_records_the_current_release(datasette):
+    version = (await datasette.client.get("/-/release.json")).json()["version"]
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {version}" in changelog, f"record data release {version} in CHANGELOG.md"
