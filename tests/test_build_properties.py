@@ -9,9 +9,8 @@ published build. Then either
 - it raised scripts.problems.BuildFailed, every problem names a file, a corrupted row is reported
   with its row number, and the published database, metadata.json and release.json are byte for
   byte unchanged with no temporary file left behind.
-Any other exception is a crash (a traceback instead of a located message) and fails the test,
-except the crashes already found and reported (KNOWN_CRASHES, each pinned by a strict xfail test
-at the end of this file and fixed by the diff in docs/build-safety.md).
+Any other exception is a crash (a traceback instead of a located message) and fails the test.
+The crashes it found (now fixed in scripts/read.py) are kept as plain tests at the end.
 Bounded: MAX_EXAMPLES builds (about 2-3 s each), no example database, no deadline.
 """
 from __future__ import annotations
@@ -153,10 +152,8 @@ def defects(draw, datasets: Path) -> tuple:
     return kind, file, None, "0 bytes", b""
 
 
-# Crashes this test found, as (exception, scripts/ file it escapes from). Tolerated here only as
-# long as the published files are untouched; each is pinned by a strict xfail test below. When
-# scripts/ is fixed (docs/build-safety.md) those tests XPASS and fail: then delete this set's
-# entries and the xfail markers.
+# Crashes to tolerate while a fix is pending, as (exception, scripts/ file it escapes from); only
+# if the published files are untouched, and each pinned by a strict xfail test meanwhile.
 KNOWN_CRASHES: set[tuple[str, str]] = set()  # all found crashes are fixed (scripts/read.py)
 
 

@@ -233,6 +233,7 @@ def test_a_killed_build_leaves_the_published_database_intact_and_served(point, p
     build(datasets_copy, published, SITE)
     monkeypatch.undo()
     assert integrity.database_problems(published) == []
+    assert not [p.name for p in published.parent.glob(".drugbeleid.db.*")], "the killed build's temporaries were not removed"
     with sqlite3.connect(published) as db:
         assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (CHANGED_NOTE,)
 
