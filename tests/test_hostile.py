@@ -18,6 +18,7 @@ from .conftest import ROOT
 from .test_serve import free_port
 
 DB = ROOT / "build" / "drugbeleid.db"
+SHA256_AT_START: list[str] = []  # set by the server fixture
 BOUND = 3.0  # seconds any single hostile request may take (time limit 1 s + queueing)
 
 
@@ -25,6 +26,7 @@ BOUND = 3.0  # seconds any single hostile request may take (time limit 1 s + que
 def server():
     port = free_port()
     before = hashlib.sha256(DB.read_bytes()).hexdigest()
+    SHA256_AT_START[:] = [before]
     process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -129,6 +131,8 @@ def test_hostile_request(server, name, method, path, headers, expected, json_err
     assert b"/work/" not in body and str(ROOT).encode() not in body, "a file path leaked"
     location = response_headers.get("location", "")
     assert not location or (location.startswith("/") and not location.startswith(("//", "/\\"))), location
+    assert request(server, "GET", "/drugbeleid/justice_houses.json")[0] == 200, "server not answering after the case"
+    assert hashlib.sha256(DB.read_bytes()).hexdigest() == SHA256_AT_START[0], "database changed"
 
 
 def test_file_path_hidden(server):
