@@ -1,9 +1,17 @@
 """Shared fixtures: a database built by the real pipeline, served by Datasette's own client."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,3 +51,38 @@ def datasets_copy(tmp_path) -> Path:
     copy = tmp_path / "datasets"
     shutil.copytree(DATASETS, copy)
     return copy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def make_serve(timeout: float = 60):
+    """`make serve` as the README runs it, on a free 127.0.0.1 port; yields the base URL.
+    make and the datasette it starts are stopped together, by the process group's PID."""
+    port = free_port()
+    # the log goes to a file: a pipe nobody reads fills up and blocks the server mid-request
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise AssertionError(log.read().decode(errors="replace"))
+                assert time.monotonic() < deadline, f"the server did not answer within {timeout} s"
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+        log.close()

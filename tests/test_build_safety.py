@@ -19,7 +19,6 @@ import os
 import select
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import pytest
 
 from scripts.build import build
 
-from .conftest import ROOT
+from .conftest import ROOT, free_port
 from .test_build_checks import edit
 
 SITE = ROOT / "metadata.yml"
@@ -94,11 +93,6 @@ print("BUILD-FINISHED", flush=True)
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve_command(db: Path, port: int) -> list[str]:

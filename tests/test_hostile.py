@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
-import signal
-import subprocess
 import threading
 import time
 import urllib.parse
 
 import pytest
 
-from .conftest import ROOT
-from .test_serve import free_port
+from .conftest import ROOT, make_serve
 
 DB = ROOT / "build" / "drugbeleid.db"
 SHA256_AT_START: list[str] = []  # set by the server fixture
@@ -24,25 +20,13 @@ BOUND = 3.0  # seconds any single hostile request may take (time limit 1 s + que
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
     before = hashlib.sha256(DB.read_bytes()).hexdigest()
     SHA256_AT_START[:] = [before]
-    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(port, "GET", "/-/versions.json")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with make_serve() as base:
+        port = int(base.rsplit(":", 1)[1])
         yield port
         assert request(port, "GET", "/drugbeleid/caseload.json")[0] == 200, "server died"
         assert hashlib.sha256(DB.read_bytes()).hexdigest() == before, "database changed"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 def request(port, method, path, headers=None, body=None, timeout=30):

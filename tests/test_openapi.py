@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from scripts.build import build
 
-from .conftest import ROOT, TABLES
+from .conftest import ROOT, TABLES, free_port
 
 VENV_BIN = Path(sys.executable).parent
 # Fixed and bounded, so the run is reproducible and takes about 1.5 minutes on 2 cores.
@@ -181,11 +180,6 @@ async def test_methods_other_than_reading_are_405_with_allow(datasette, method, 
 
 
 # ------------------------------------------------------------- schemathesis against a live server
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,47 +1,17 @@
 """`make serve` as the README runs it: a live server on 127.0.0.1, stopped by its PID."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.request
 
 import pytest
 
-from .conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import make_serve
 
 
 @pytest.fixture
 def live_server():
-    port = free_port()
-    process = subprocess.Popen(
-        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not answer within 60 s")
+    with make_serve() as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # make and the datasette it started
-        process.wait(timeout=10)
 
 
 def get(url: str, binary: bool = False):
