@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import load, metadata, privacy, provenance, reconcile, release, validate
+from . import load, metadata, privacy, provenance, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs
 
@@ -75,6 +75,7 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
     load.index(db, list(inputs.package.resources))
+    search_index.load_search_index(db, schemas["search_index"], inputs.package, inputs.tables, locations)
     return counts
 
 

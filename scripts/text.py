@@ -3,10 +3,14 @@
 Normalisation: every run of Unicode whitespace (spaces, tabs, line breaks, no-break spaces)
 becomes one space, and the ends are stripped. Nothing else changes: letters, accents,
 typographic quotes and hyphens at line ends stay exactly as in the source.
+
+The search form (`fold`) is separate: it is only what the search index and the query are
+compared in, never what is shown or published as the text.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Belgian phone numbers, national (0x..) or international (+32 / 0032) form, with the usual
@@ -47,3 +51,30 @@ def personal_data(text: str) -> list[tuple[str, str]]:
     return [("e-mail address", m.group()) for m in EMAIL.finditer(text)] + [
         ("phone number", m.group()) for m in _phones(text)
     ]
+
+
+def _fold_char(char: str) -> str:
+    """One character in search form: compatibility-decomposed (NFKD: 'ﬁ' -> 'fi', '…' -> '...'),
+    case-folded, without combining marks ('ï' -> 'i'). Decomposed again after case folding, which
+    can itself yield a letter with a mark."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", char).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold_with_origins(text: str) -> tuple[str, list[int]]:
+    """The search form of a text, and for each of its characters the index of the character of
+    `text` it came from. Folding is done character by character, so a match in the search form can
+    be mapped back to the original text (one character may become several, as '…' -> '...', or none)."""
+    folded, origins = [], []
+    for index, char in enumerate(text):
+        part = _fold_char(char)
+        folded.append(part)
+        origins += [index] * len(part)
+    return "".join(folded), origins
+
+
+def fold(text: str) -> str:
+    """The search form of a text: the build indexes it, the search page folds the query with it.
+    Accents and case do not matter in the search form (SQLite 3.40's trigram tokenizer cannot
+    remove diacritics itself)."""
+    return fold_with_origins(text)[0]

@@ -30,7 +30,7 @@ async def test_datapackage_resources_are_absolute_urls_with_true_checksums(datas
     descriptor = (await datasette.client.get("/datapackage.json")).json()
     release = (await datasette.client.get("/-/release.json")).json()
     assert descriptor["version"] == release["version"]
-    assert len(descriptor["resources"]) == 18
+    assert len(descriptor["resources"]) == 19  # 16 source tables + data_quality, quote_locations, search_index
     for resource in descriptor["resources"]:
         assert resource["path"].startswith("http://localhost/data/"), resource["path"]
         body = (await datasette.client.get(resource["path"].removeprefix("http://localhost"))).content
@@ -57,7 +57,7 @@ def test_frictionless_validates_the_package_as_served(live_server):  # noqa: F81
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     report = json.loads(result.stdout)
     assert report["valid"], result.stdout[:2000]
-    assert len(report["tasks"]) == 18
+    assert len(report["tasks"]) == 19  # 16 source tables + data_quality, quote_locations, search_index
 
 
 async def test_database_download_and_its_published_checksum(datasette, built):

@@ -1,0 +1,141 @@
+"""Provenance for readers: each document as its text (/documents, /documents/<id>) and, on every
+row page, the row's verbatim values highlighted inside their paragraphs (templates/row.html).
+
+Everything comes from the published tables: documents, passages (the full text, one row per
+paragraph, with source line numbers) and quote_locations (where the build found each verbatim
+value). A value can run over several paragraphs; each paragraph it touches is shown with its part
+of the value marked. Values are compared whitespace-normalised, as the build's provenance check does.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from datasette import Response, hookimpl
+from datasette.utils import urlsafe_components
+
+# `datasette serve` does not put the project root on sys.path; the one normaliser lives in scripts/.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from scripts.text import normalise  # noqa: E402
+
+DATABASE = "drugbeleid"
+PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
+DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
+
+
+def language(request) -> str:
+    return "en" if request is not None and request.args.get("_lang") == "en" else "nl"
+
+
+def strings(datasette, lang: str) -> dict:
+    return (((datasette.plugin_config(DATABASE) or {}).get("search") or {}).get("ui") or {}).get(lang, {})
+
+
+async def document(db, document_id: str) -> dict | None:
+    rows = (await db.execute(f"select {DOCUMENT_COLUMNS} from documents where id = ?", [document_id])).rows
+    return dict(rows[0]) if rows else None
+
+
+def marked(passages: list[dict], value: str) -> list[dict]:
+    """Each paragraph split as before / marked / after around its part of the value. The paragraphs
+    are whitespace-normalised and follow each other with one space, as in the normalised document."""
+    needle = normalise(value)
+    texts = [normalise(p["text"]) for p in passages]
+    start = " ".join(texts).find(needle)
+    end = start + len(needle)
+    out, offset = [], 0
+    for passage, text in zip(passages, texts):
+        first, last = max(start - offset, 0), min(end - offset, len(text))
+        if start < 0 or first >= last:
+            out.append({**passage, "before": text, "marked": "", "after": ""})
+        else:
+            out.append({**passage, "before": text[:first], "marked": text[first:last], "after": text[last:]})
+        offset += len(text) + 1
+    return out
+
+
+async def located_values(db, table: str, key_values: list[str]) -> list[dict]:
+    """The row's verbatim values, in column order, each with its document and marked paragraphs."""
+    key = ",".join(key_values)
+    locations = [dict(r) for r in (await db.execute(
+        "select column_name, document_id, passage_id, line_start, line_end from quote_locations "
+        "where table_name = ? and row_key = ?", [table, key])).rows]
+    if not locations:
+        return []
+    columns = await db.table_columns(table)
+    pks = await db.primary_keys(table)
+    selected = ", ".join(f"[{loc['column_name']}]" for loc in locations)
+    where = " and ".join(f"[{pk}] = ?" for pk in pks)
+    row = (await db.execute(f"select {selected} from [{table}] where {where}", key_values)).rows
+    if not row:
+        return []
+    values = dict(row[0])
+    shown = []
+    for loc in sorted(locations, key=lambda loc: columns.index(loc["column_name"])):
+        passages = [dict(p) for p in (await db.execute(
+            "select id, text, line_start, line_end from passages where document_id = ? "
+            "and line_end >= ? and line_start <= ? order by ordinal",
+            [loc["document_id"], loc["line_start"], loc["line_end"]])).rows]
+        shown.append({**loc, "value": values[loc["column_name"]], "document": await document(db, loc["document_id"]),
+                      "passages": marked(passages, values[loc["column_name"]])})
+    return shown
+
+
+async def passage_itself(db, passage_id: str) -> dict | None:
+    rows = (await db.execute("select id, document_id, text, line_start, line_end from passages where id = ?", [passage_id])).rows
+    if not rows:
+        return None
+    passage = dict(rows[0])
+    return {**passage, "document": await document(db, passage["document_id"])}
+
+
+@hookimpl
+def extra_template_vars(view_name, database, table, request, datasette):
+    """`provenance` (the located values, or the passage itself) for templates/row.html."""
+    if view_name != "row" or database != DATABASE or not table or request is None:
+        return {}
+
+    async def provenance():
+        db = datasette.get_database(DATABASE)
+        key_values = urlsafe_components(request.url_vars["pks"])
+        found = {"quotes": [], "passage": None}
+        if table == PASSAGES:
+            found["passage"] = await passage_itself(db, ",".join(key_values))
+        else:
+            found["quotes"] = await located_values(db, table, key_values)
+        return {"provenance": found, "provenance_ui": strings(datasette, language(request))}
+
+    return provenance
+
+
+async def documents_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    rows = (await db.execute(
+        f"select {DOCUMENT_COLUMNS}, (select count(*) from passages p where p.document_id = d.id) as passages "
+        "from documents d order by source_file")).rows
+    context = {"documents": [dict(r) for r in rows], "search_ui": strings(datasette, language(request))}
+    return Response.html(await datasette.render_template("documents.html", context, request=request))
+
+
+async def document_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    found = await document(db, request.url_vars["document_id"])
+    if found is None:
+        return Response.html(await datasette.render_template(
+            "error.html", {"ok": False, "error": f"Document not found: {request.url_vars['document_id']}", "status": 404,
+                           "title": None}, request=request), status=404)
+    passages = (await db.execute(
+        "select id, ordinal, line_start, line_end, text from passages where document_id = ? order by ordinal", [found["id"]])).rows
+    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": strings(datasette, language(request))}
+    return Response.html(await datasette.render_template("document.html", context, request=request))
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/documents$", documents_page),
+        (r"^/documents/(?P<document_id>[^/]+)$", document_page),
+    ]
