@@ -1,0 +1,543 @@
+"""The site as a person uses it: Debian's Chromium (headless, driven by Playwright) against the real
+`make serve` on 127.0.0.1. Every test fails on a request that leaves 127.0.0.1, on a console error
+and on an uncaught script error; every page visited is screenshotted into
+build/test-artifacts/screenshots/ (tests/browser/harness.py; what each test sees: docs/browser-tests.md).
+
+Expected values come from the database itself (sqlite3 on build/drugbeleid.db, the file the server
+serves) or from the written-once texts (metadata.yml), never from the pages under test.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .browser.harness import PHONE, ROOT, Visitor, chromium, live_site, normalise, sql, visitor  # noqa: F401
+
+SITE = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+UI = SITE["plugins"]["drugbeleid"].get("ui", {})
+
+
+def folded(text: str) -> str:
+    """Case and diacritics ignored, as the site's search does: what a person would call 'the same word'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return normalise("".join(c for c in decomposed if not unicodedata.combining(c))).casefold()
+
+
+def number_in(text: str, lang: str) -> float:
+    """The one number in a key figure as printed, in the page's language (1.234,5 or 1,234.5)."""
+    found = re.findall(r"\d[\d.,\u202f\u00a0 ]*\d|\d", text)
+    assert len(found) == 1, f"expected one number in {text!r}, found {found}"
+    digits = re.sub(r"[\u202f\u00a0 ]", "", found[0])
+    thousands, decimal = (".", ",") if lang == "nl" else (",", ".")
+    return float(digits.replace(thousands, "").replace(decimal, "."))
+
+
+def headings(page) -> list[int]:
+    return page.eval_on_selector_all(
+        "h1, h2, h3, h4, h5, h6",
+        "els => els.filter(e => e.checkVisibility()).map(e => Number(e.tagName[1]))")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Home page: key figures equal to the database, each linked to a page that shows it
+# ---------------------------------------------------------------------------------------------
+
+# The key figures the home page states, each answered here with the test's own SQL, and how the page
+# the figure links to ("source rows") shows it to a person: the value in a column, the rows that sum
+# to it, or as many rows as it counts. A new key figure without an entry here fails the test.
+KEY_FIGURES = {
+    "dossiers-complete-years": ("select sum(dossiers) from caseload where period_complete = 1", "sum", "dossiers"),
+    "fte-total": ("select sum(fte) from staffing", "sum", "fte"),
+    "recidivism": ("select value from statistics where id = 'recidivism-dbk-group'", "value", "value"),
+    "drug-courts": ("select count(*) from drug_courts", "count", None),
+    "prison-drug-use": ("select value from statistics where id = 'prevalence-lifetime-illegal-drug'", "value", "value"),
+    "recommendations": ("select count(*) from recommendations where kind = 'recommendation'", "count", None),
+}
+# A key figure shown as a list: one value per justice house, in the last complete year; each item
+# links to its row, the figure's source link to all of them.
+KEY_FIGURE_LISTS = {
+    "dossiers-last-complete-year": (
+        "select c.dossiers from caseload c join justice_houses j on j.id = c.justice_house_id "
+        "where j.name = ? and c.year = (select max(year) from caseload where period_complete = 1)",
+        "select dossiers from caseload where justice_house_id || ',' || year = ?",
+        "dossiers"),
+}
+
+
+def cells(page, column: str) -> list[float]:
+    """The numbers a Datasette table or row page shows in `column`."""
+    return [float(t) for t in page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts() if t.strip()]
+
+
+def source_page_shows(page, figure: str, values: list[float], how: str, column: str | None) -> None:
+    page.locator("table.rows-and-columns").first.wait_for()
+    if how == "sum":
+        shown = cells(page, column)
+        assert round(sum(shown), 2) == values[0], (
+            f"{figure}: the rows of {page.url} add up to {sum(shown)}, not {values[0]}")
+    elif how == "count":
+        shown = page.locator("table.rows-and-columns tbody tr").count()
+        assert shown == values[0], f"{figure}: {page.url} lists {shown} rows, not {values[0]}"
+    else:
+        missing = set(values) - set(cells(page, column))
+        assert not missing, f"{figure}: {page.url} does not show {missing} in {column}"
+
+
+def test_home_page_shows_key_figures_equal_to_the_database(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/", "home", full_page=True)
+    h1 = page.locator("h1")
+    assert h1.is_visible() and h1.inner_text().strip()
+    figures = page.locator("#key-figures .key-figure")
+    seen = {}
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        assert figure.is_visible()
+        name = figure.get_attribute("id").removeprefix("figure-")
+        if name in KEY_FIGURE_LISTS:
+            by_label, by_row, column = KEY_FIGURE_LISTS[name]
+            items = figure.locator("li")
+            assert items.count() >= 1
+            values = []
+            for j in range(items.count()):
+                label = items.nth(j).locator("a").inner_text()
+                shown = number_in(items.nth(j).locator(".value-item").inner_text(), "nl")
+                (expected,), = sql(by_label, label)
+                assert shown == expected, f"{name} / {label}: the page shows {shown}, the database gives {expected}"
+                row_key = items.nth(j).locator("a").get_attribute("href").split("?")[0].rsplit("/", 1)[1]
+                assert sql(by_row, row_key) == [(shown,)], f"{name} / {label} links to another row: {row_key}"
+                values.append(shown)
+            seen[name] = (values, "value", column)
+        else:
+            assert name in KEY_FIGURES, f"key figure {name!r} has no independent SQL in this test"
+            query, how, column = KEY_FIGURES[name]
+            (expected,), = sql(query)
+            shown = number_in(figure.locator(".value").inner_text(), "nl")
+            assert shown == round(expected, 2), f"{name}: the page shows {shown}, the database gives {expected}"
+            seen[name] = ([shown], how, column)
+    assert set(seen) == set(KEY_FIGURES) | set(KEY_FIGURE_LISTS), f"key figures changed: {sorted(seen)}"
+    # each figure's source link, clicked, opens a page that shows it (or the rows that make it)
+    for name, (values, how, column) in seen.items():
+        with visitor.navigates(f"source-of-{name}"):
+            page.locator(f"[id='figure-{name}'] a.source").click()
+        source_page_shows(page, name, values, how, column)
+        page.go_back()
+        figures.first.wait_for()
+    print("key figures:", {name: values for name, (values, *_) in seen.items()})
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Language switch, clicked
+# ---------------------------------------------------------------------------------------------
+
+def switch_language(visitor: Visitor, to: str) -> None:
+    page = visitor.page
+    switch = page.locator("#language-switch")
+    assert switch.is_visible()
+    assert switch.get_attribute("hreflang") == to
+    with visitor.navigates(f"switched-to-{to}"):
+        switch.click()
+    assert page.get_attribute("html", "lang") == to
+
+
+def test_language_switch_on_the_home_page_and_a_table_page(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/", "home-nl")
+    assert page.get_attribute("html", "lang") == "nl"
+    dutch_h1 = page.locator("h1").inner_text()
+    assert "geen personen" in page.locator("main").inner_text()
+
+    switch_language(visitor, "en")
+    assert "_lang=en" in page.url
+    assert page.locator("h1").inner_text() != dutch_h1
+    main = page.locator("main").inner_text()
+    assert "not persons" in main and "geen personen" not in main
+    nav = page.locator("nav.site-nav").inner_text()
+    for key in ("home", "charts", "examples"):
+        assert UI["en"][key] in nav, f"the English navigation lacks {UI['en'][key]!r}"
+
+    switch_language(visitor, "nl")
+    assert page.locator("h1").inner_text() == dutch_h1
+
+    # a Datasette table page: its description is written in both languages, the page shows its own
+    visitor.open("/drugbeleid/caseload", "caseload-nl")
+    description = page.locator(".metadata-description")
+    assert description.locator('[lang="nl"]').first.is_visible()
+    assert not description.locator('[lang="en"]').first.is_visible()
+    switch_language(visitor, "en")
+    assert "/drugbeleid/caseload" in page.url
+    assert description.locator('[lang="en"]').first.is_visible()
+    assert not description.locator('[lang="nl"]').first.is_visible()
+    switch_language(visitor, "nl")
+    assert description.locator('[lang="nl"]').first.is_visible()
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Charts: drawn, with marks, linked to their query and CSV
+# ---------------------------------------------------------------------------------------------
+
+# What a chart has drawn. SVG: Vega's data marks (g.role-mark) as elements. Canvas (vega-embed's
+# default): no elements, so the painted pixels are counted; zero means an empty chart.
+MARKS_JS = """chart => {
+  const svg = chart.querySelector('.vega-embed svg');
+  if (svg) return {kind: 'svg', marks: svg.querySelectorAll('g.role-mark > *').length};
+  const canvas = chart.querySelector('.vega-embed canvas');
+  if (!canvas || !canvas.width || !canvas.height) return {kind: 'none', marks: 0};
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+  return {kind: 'canvas', marks: painted, width: canvas.width, height: canvas.height};
+}"""
+
+
+def wait_for_charts(page) -> None:
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.dashboard-card-chart')].every("
+        "  c => c.querySelector('.vega-embed svg g.role-mark') || c.querySelector('.vega-embed canvas'))")
+
+
+def test_every_chart_is_drawn_and_links_to_its_query_and_csv(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/-/dashboards/drugbeleid", "charts", ready=wait_for_charts)
+    cards = page.locator(".dashboard-card")
+    assert cards.count() >= 5, f"{cards.count()} charts; the issue asks for five"
+    drawn = {}
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        chart = card.locator(".dashboard-card-chart")
+        name = chart.get_attribute("id")
+        page.wait_for_function(f"chart => ({MARKS_JS})(chart).marks > 0", arg=chart.element_handle())
+        found = chart.evaluate(MARKS_JS)
+        found["rows"] = card.locator(".chart-data tbody tr").count()
+        if found["kind"] == "svg":  # every row of the chart's figures is drawn (layers may add marks)
+            assert found["marks"] >= found["rows"] >= 1, f"{name}: {found}"
+        assert card.locator("a.chart-sql").count() == 1, f"{name} has no link to its query"
+        assert card.locator("a.chart-csv").count() == 1, f"{name} has no link to its CSV"
+        drawn[name] = found
+    visitor.assert_clean()
+    print("charts drawn:", drawn)
+
+    # the first chart's CSV link, clicked: a .csv file arrives, with the rows of the chart's own
+    # figures table; the same URL is served as text/csv
+    card = cards.first
+    table_rows = card.locator(".chart-data tbody tr").count()
+    csv_link = card.locator("a.chart-csv")
+    with page.expect_download() as download:
+        csv_link.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) - 1 == table_rows >= 1, f"CSV {len(rows) - 1} rows, the chart's table {table_rows}"
+    response = page.request.get(visitor.url(csv_link.get_attribute("href")))
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/csv"), response.headers["content-type"]
+
+    # and its query opens in the SQL editor with the same rows
+    with visitor.navigates("chart-query"):
+        card.locator("a.chart-sql").click()
+    assert page.locator("table.rows-and-columns tbody tr").count() == table_rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Search with the keyboard
+# ---------------------------------------------------------------------------------------------
+
+def test_search_recidive_from_the_header_and_open_a_result(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/", "home")
+    page.locator("#site-search input[name=q]").click()
+    page.keyboard.type("recidive")
+    with visitor.navigates("search-recidive"):
+        page.keyboard.press("Enter")
+    assert "/search?" in page.url
+    results = page.locator(".search-result")
+    assert results.count() >= 1, "no results for recidive"
+    marks = page.locator(".search-result mark")
+    assert marks.count() >= results.count(), "a result without a highlighted term"
+    assert {folded(m) for m in marks.all_inner_texts()} == {"recidive"}, marks.all_inner_texts()
+    # a Dutch word form: the result whose text says "recidiveert" (trigram search)
+    inflected = results.filter(has_text=re.compile("recidiveert", re.I)).first
+    assert inflected.count() == 1, "recidive did not find recidiveert"
+    snippet = normalise(inflected.locator(".snippet").inner_text())
+
+    with visitor.navigates("search-result-row"):
+        inflected.locator("a.result-row").click()
+    assert "recidiveert" in folded(page.locator("main").inner_text())
+    page.go_back()
+    results.first.wait_for()
+
+    document_link = inflected.locator("a.result-document")
+    anchor = document_link.get_attribute("href").split("#")[1]
+    with visitor.navigates("search-result-document"):
+        document_link.click()
+    passage = page.locator(f"[id='{anchor}']")
+    assert passage.is_visible() and passage.evaluate("e => e.matches(':target')")
+    assert "recidiveert" in folded(passage.inner_text())
+    assert snippet.strip("…. ")[:40] in normalise(passage.inner_text()), "the snippet is not in the passage"
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Provenance of a row
+# ---------------------------------------------------------------------------------------------
+
+ROW_WITH_QUOTE = """
+    select t.{pk}, t.quote, q.passage_id, p.text, d.title, d.date, d.question_number, d.kind
+    from {table} t
+    join quote_locations q on q.table_name = '{table}' and q.row_key = {key} and q.column_name = 'quote'
+    join passages p on p.id = q.passage_id
+    join documents d on d.id = t.document_id
+    -- a quote inside one longer paragraph, so that the highlight has text around it
+    where q.line_end <= p.line_end and length(p.text) > length(t.quote) + 20
+    order by 1 limit 1"""
+
+
+def test_a_row_shows_its_quote_highlighted_in_its_passage_with_the_document(visitor: Visitor):
+    page = visitor.page
+    rows = {
+        "statistics": sql(ROW_WITH_QUOTE.format(table="statistics", pk="id", key="t.id"))[0],
+        # a composite primary key: the row URL is /drugbeleid/caseload/<justice_house_id>,<year>
+        "caseload": sql(ROW_WITH_QUOTE.format(
+            table="caseload", pk="justice_house_id || ',' || t.year", key="t.justice_house_id || ',' || t.year"))[0],
+    }
+    for table, (key, quote, passage_id, passage_text, title, date, number, kind) in rows.items():
+        visitor.open(f"/drugbeleid/{table}/{key}", f"{table}-{key}")
+        provenance = page.locator("#provenance")
+        assert provenance.is_visible(), f"no provenance block on the {table} row {key}"
+        value = provenance.locator(".provenance-value[data-column=quote]")
+        marked = value.locator("mark")
+        assert marked.count() == 1 and marked.is_visible()
+        assert normalise(marked.inner_text()) == normalise(quote)
+        # the highlight stands inside the whole paragraph of the source, not on its own
+        paragraph = value.locator(f"[id$='-{passage_id}']")
+        assert normalise(paragraph.inner_text()) == normalise(passage_text)
+        assert paragraph.locator("mark").count() == 1
+        meta = normalise(value.locator(".meta").inner_text())
+        assert normalise(title) in meta
+        assert (date or "niet vermeld in de bron") in meta
+        if kind == "written_question":
+            assert str(number or "niet vermeld in de bron") in meta
+        link = value.locator("a.provenance-document")
+        assert link.get_attribute("href").endswith(f"#{passage_id}")
+        with visitor.navigates(f"{table}-{key}-document"):
+            link.click()
+        target = page.locator(f"[id='{passage_id}']")
+        assert target.evaluate("e => e.matches(':target')") and target.is_visible()
+        assert normalise(quote) in normalise(target.inner_text())
+    print("rows opened:", list(rows.values()))
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Example queries, run in the SQL editor; a wrong query gets a friendly hint
+# ---------------------------------------------------------------------------------------------
+
+def test_run_an_example_query_in_the_sql_editor_and_get_a_hint_for_a_wrong_one(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/examples", "examples")
+    examples = page.locator(".example-query")
+    assert examples.count() >= 8
+    first = examples.first
+    title = first.locator("h2").inner_text()
+    editor_link = first.locator("a.open-editor")
+    assert "sql=" in editor_link.get_attribute("href")
+    with visitor.navigates("example-in-editor"):
+        editor_link.click()
+    assert "/drugbeleid?" in page.url and "sql=" in page.url
+    with visitor.navigates("example-run"):
+        page.locator("form.sql input[type=submit]").click()
+    rows = page.locator("table.rows-and-columns tbody tr")
+    assert rows.count() >= 1, "the example query returned no rows"
+    print(f"example {title!r}: {rows.count()} rows")
+
+    # a person mistypes the table name in the editor and runs it
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("select * from caseloads")
+    with visitor.navigates("wrong-query", status=400):
+        page.locator("form.sql input[type=submit]").click()
+    main = page.locator("main").inner_text()
+    assert "caseloads" in main
+    hint = page.locator(".friendly-error")
+    assert hint.is_visible(), "no friendly explanation for a mistyped table"
+    suggestion = f"{UI['nl']['error_did_you_mean']} caseload?"  # the real table's name, as a question
+    assert suggestion in normalise(hint.inner_text()), f"the hint does not suggest the real table: {hint.inner_text()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Keyboard alone
+# ---------------------------------------------------------------------------------------------
+
+FOCUS_JS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e), r = e.getBoundingClientRect();
+  return {id: e.id, tag: e.tagName.toLowerCase(), cls: e.className, text: (e.innerText || e.value || '').trim().slice(0, 40),
+          inViewport: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth,
+          outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0, shadow: s.boxShadow !== 'none'};
+}"""
+
+
+def tab_to(visitor: Visitor, wanted, limit: int = 40) -> dict:
+    """Press Tab until `wanted(focus)` holds; every element on the way shows that it has the focus."""
+    for _ in range(limit):
+        visitor.page.keyboard.press("Tab")
+        focus = visitor.page.evaluate(FOCUS_JS)
+        assert focus is not None, "Tab left the page"
+        assert focus["inViewport"] and (focus["outline"] or focus["shadow"]), f"focus not visible on {focus}"
+        if wanted(focus):
+            return focus
+    raise AssertionError(f"not reached with {limit} Tabs")
+
+
+def test_home_page_by_keyboard_alone(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/", "home")
+    first = tab_to(visitor, lambda f: True, limit=1)
+    assert "skip-link" in first["cls"], f"the first Tab stop is not the skip link: {first}"
+    visitor.snap("skip-link-focused")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    visitor.open("/", "home-again")
+    tab_to(visitor, lambda f: f["id"] == "site-search-q")
+    visitor.snap("search-box-focused")
+    page.keyboard.type("kamer")
+    with visitor.navigates("search-by-keyboard"):
+        page.keyboard.press("Enter")
+    assert page.locator(".search-result").count() >= 1
+
+    visitor.open("/", "home-third")
+    tab_to(visitor, lambda f: f["id"] == "language-switch")
+    visitor.snap("language-switch-focused")
+    with visitor.navigates("home-en-by-keyboard"):
+        page.keyboard.press("Enter")
+    assert page.get_attribute("html", "lang") == "en"
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Basic accessibility on every kind of page
+# ---------------------------------------------------------------------------------------------
+
+UNLABELLED_INPUTS_JS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => !['hidden', 'submit', 'button', 'reset', 'image'].includes(e.type))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby') && !e.title)
+  .map(e => e.outerHTML.slice(0, 120))"""
+
+# Images and charts (Vega draws an SVG or a canvas) need a text alternative: their own label or
+# title, or a caption, figures table or label on the chart's card or figure.
+CHARTS_WITHOUT_TEXT_JS = """() => [...document.querySelectorAll('main img, .vega-embed svg, .vega-embed canvas, main figure svg, main figure canvas')]
+  .filter(e => !e.closest('[aria-hidden=true]'))
+  .filter(e => {
+    if (e.tagName === 'IMG') return !e.hasAttribute('alt');
+    if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.querySelector(':scope > title')) return false;
+    const holder = e.closest('figure, .dashboard-card');
+    return !(holder && (holder.getAttribute('aria-label') || holder.getAttribute('aria-labelledby')
+                        || holder.querySelector('figcaption, table, .chart-caption')));
+  })
+  .map(e => (e.closest('[id]') || e).id || e.tagName)"""
+
+
+def a11y_basics(page) -> list[str]:
+    problems = []
+    levels = headings(page)
+    if levels.count(1) != 1:
+        problems.append(f"{levels.count(1)} h1 elements")
+    previous = 0
+    for level in levels:
+        if level > previous + 1:
+            problems.append(f"heading h{level} after h{previous}")
+        previous = level
+    unlabelled = page.evaluate(UNLABELLED_INPUTS_JS)
+    if unlabelled:
+        problems.append(f"inputs without a label: {unlabelled}")
+    silent = page.evaluate(CHARTS_WITHOUT_TEXT_JS)
+    if silent:
+        problems.append(f"images/charts without a text alternative: {silent}")
+    if page.get_attribute("html", "lang") not in ("nl", "en"):
+        problems.append("no lang on <html>")
+    return problems
+
+
+# Every kind of page a citizen reaches from the navigation, a search or an example.
+A11Y_PAGES = {
+    "home": "/",
+    "home-en": "/?_lang=en",
+    "charts": "/-/dashboards/drugbeleid",
+    "examples": "/examples",
+    "search": "/search?q=recidive",
+    "documents": "/documents",
+    "document": "/documents/{document_id}",
+    "row": "/drugbeleid/statistics/{statistic_id}",
+    "table": "/drugbeleid/caseload",
+    "sql-editor": "/drugbeleid?sql=select+*+from+caseload",
+    "canned-query": "/drugbeleid/caseload_by_year",
+}
+
+
+@pytest.mark.parametrize("kind", A11Y_PAGES)
+def test_basic_accessibility(visitor: Visitor, kind: str):
+    (statistic_id,), = sql("select id from statistics order by id limit 1")
+    (document_id,), = sql("select id from documents order by id limit 1")
+    path = A11Y_PAGES[kind].format(statistic_id=statistic_id, document_id=document_id)
+    visitor.open(path, kind, ready=wait_for_charts if kind == "charts" else None)
+    problems = a11y_basics(visitor.page)
+    assert not problems, f"{path}: " + "; ".join(problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# 375 px: a phone
+# ---------------------------------------------------------------------------------------------
+
+def test_pages_fit_a_375_px_screen(visitor: Visitor):
+    """A phone: no page scrolls sideways (tables scroll inside their own box, as Datasette's do)."""
+    (statistic_id,), = sql("select id from statistics order by id limit 1")
+    (document_id,), = sql("select id from documents order by id limit 1")
+    phone_pages = {"home": "/", "examples": "/examples", "charts": "/-/dashboards/drugbeleid",
+                   "search": "/search?q=recidive", "document": f"/documents/{document_id}",
+                   "row": f"/drugbeleid/statistics/{statistic_id}"}
+    for label, path in phone_pages.items():
+        visitor.open(path, f"phone-{label}", width=PHONE["width"],
+                     ready=wait_for_charts if label == "charts" else None, full_page=label in ("home", "charts"))
+        visitor.no_horizontal_scroll()
+    # the home and chart pages at desktop width too, for the screenshots
+    visitor.open("/", "desktop-home", width=1280, full_page=True)
+    visitor.open("/-/dashboards/drugbeleid", "desktop-charts", width=1280, ready=wait_for_charts, full_page=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness itself: the checks every test relies on do catch what they claim to
+# ---------------------------------------------------------------------------------------------
+
+def test_the_harness_catches_cdn_requests_and_console_errors(visitor: Visitor):
+    page = visitor.page
+    visitor.open("/", "home")
+    # on the site, a script from a CDN is refused by the Content Security Policy: a console error
+    with page.expect_console_message(lambda m: m.type == "error" and "cdn.example.org" in m.text):
+        page.evaluate("""() => {
+            const script = document.createElement('script');
+            script.src = 'https://cdn.example.org/library.js';
+            document.head.appendChild(script);
+        }""")
+    with page.expect_console_message(lambda m: m.type == "error"):
+        page.evaluate("console.error('an error a page logs')")
+    try:
+        visitor.assert_clean()
+        raise RuntimeError("assert_clean let console errors pass")
+    except AssertionError as caught:
+        assert "cdn.example.org" in str(caught) and "an error a page logs" in str(caught)
+
+    # without that policy (a blank page), the request itself is stopped before it leaves the machine
+    page.goto("about:blank")
+    with page.expect_event("requestfailed") as failed:
+        page.set_content('<img src="https://cdn.example.org/logo.png" alt="">')
+    assert failed.value.url == "https://cdn.example.org/logo.png"
+    try:
+        visitor.assert_clean()
+        raise RuntimeError("assert_clean let a request to another host pass")
+    except AssertionError as caught:
+        assert "https://cdn.example.org/logo.png" in str(caught)
+    visitor.last_snapped_url = page.url  # nothing to screenshot on a blank page
