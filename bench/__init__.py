@@ -1,0 +1,1 @@
+"""Benchmarks: make soak, make bench, make bench-scale (figures in BENCHMARKS.md)."""

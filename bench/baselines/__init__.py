@@ -1,0 +1,1 @@
+"""Baselines of make bench: the HTTP floor, the SQL baseline, stock Datasette."""
