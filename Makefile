@@ -6,20 +6,16 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8001
 DB     := build/drugbeleid.db
 
-# Hardened settings for public SQL (reasons in README, "Public SQL"); /-/settings.json serves them.
-SETTINGS := --setting sql_time_limit_ms 1000 \
-	--setting max_returned_rows 1000 \
-	--setting default_page_size 100 \
-	--setting suggest_facets off \
-	--setting facet_time_limit_ms 200 \
-	--setting default_facet_size 30 \
-	--setting max_csv_mb 5 \
-	--setting num_sql_threads 4 \
-	--setting allow_download on
+# WORKERS: worker processes, each a whole site with its own response cache.
+# CACHE=off: no response cache, every request runs Datasette (benchmarks of cache misses).
+WORKERS ?= 1
+CACHE   ?= on
+# The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
+# read by the app factory serve/app.py; /-/settings.json serves them.
 
 INPUTS := $(shell find datasets scripts -type f -not -path '*/__pycache__/*') metadata.yml
 
-.PHONY: install build serve test soak passages clean
+.PHONY: install build serve test soak bench bench-scale passages clean
 
 install: $(VENV)/.installed
 
@@ -36,10 +32,15 @@ $(DB) build/metadata.json build/release.json &: $(VENV)/.installed $(INPUTS)
 build/inspect.json: $(DB)
 	$(BIN)/datasette inspect $(DB) --inspect-file $@
 
+# granian, not `datasette serve`: uvicorn's multi-worker mode loses TCP_NODELAY (PERF-NOTES);
+# one server for 1 or N workers. serve/app.py builds the same Datasette (-i, inspect file, ...).
+# --workers-kill-timeout: a SIGTERM that arrives while a worker is still starting leaves that
+# worker running (granian 2.8.7, 2 workers); after 5 s granian kills it, so a stop always ends.
 serve: build
-	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
-	  --metadata build/metadata.json --plugins-dir plugins --template-dir templates \
-	  $(SETTINGS) --host $(HOST) --port $(PORT)
+	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
+	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/granian --interface asgi \
+	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
+	  --workers-kill-timeout 5 --log-level warning
 
 test: build
 	$(BIN)/python -m pytest -q tests
@@ -47,6 +48,14 @@ test: build
 # 60 s at concurrency 64 over the public mix with hostile queries (figures in BENCHMARKS.md).
 soak: build
 	$(BIN)/python bench/soak.py
+
+# The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
+bench: build
+	$(BIN)/python bench/bench.py
+
+# The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
+bench-scale: build
+	$(BIN)/python bench/scale.py
 
 # Regenerate datasets/passages.csv from the source texts (the build checks it matches).
 passages: $(VENV)/.installed

@@ -47,8 +47,8 @@ def rss_mb(pids: list[int]) -> float:
 
 
 def server_pids(make_pid: int) -> list[int]:
-    """The datasette process(es) under make."""
-    out = subprocess.run(["pgrep", "-g", str(make_pid), "-f", "datasette"], capture_output=True, text=True).stdout
+    """The server's Python processes under make (granian's main process and its workers)."""
+    out = subprocess.run(["pgrep", "-g", str(make_pid), "-f", "python"], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
 
 

@@ -18,6 +18,11 @@ DATABASE = "drugbeleid"
 CACHEABLE = "public, max-age=86400"       # one day; revalidate with the ETag after a release
 NOT_CACHEABLE = "no-store"
 UNCACHED_PREFIXES = ("/-/",)              # introspection and settings: not data
+# ...except Datasette's and plugins' static assets (the charts load ~800 KB of Vega per page) and
+# the dashboards, HTML built from the immutable data. Asset URLs carry no version, so their ETag
+# comes from the installed software's versions instead of the data version.
+STATIC_PREFIXES = ("/-/static/", "/-/static-plugins/")
+CACHED_UNDER_UNCACHED = STATIC_PREFIXES + ("/-/dashboards",)
 
 
 @lru_cache(maxsize=None)
@@ -34,8 +39,16 @@ def cacheable_request(scope) -> bool:
         scope["method"] in ("GET", "HEAD")
         and header(scope, b"cookie") is None
         and header(scope, b"authorization") is None
-        and not scope["path"].startswith(UNCACHED_PREFIXES)
+        and not (scope["path"].startswith(UNCACHED_PREFIXES) and not scope["path"].startswith(CACHED_UNDER_UNCACHED))
     )
+
+
+@lru_cache(maxsize=None)
+def software_version() -> str:
+    from datasette.plugins import get_plugins
+    from datasette.version import __version__
+
+    return __version__ + " " + " ".join(sorted(f"{p['name']}={p.get('version')}" for p in get_plugins()))
 
 
 def etag_for(version: str, scope) -> bytes:
@@ -60,7 +73,8 @@ def asgi_wrapper(datasette):
             common = [(b"x-data-version", version.encode())]
             if scope["method"] in ("GET", "HEAD", "OPTIONS"):
                 common.append((b"access-control-allow-origin", b"*"))
-            etag = etag_for(version, scope) if cacheable_request(scope) else None
+            etag_version = software_version() if scope["path"].startswith(STATIC_PREFIXES) else version
+            etag = etag_for(etag_version, scope) if cacheable_request(scope) else None
             if etag and matches(header(scope, b"if-none-match"), etag):
                 await send({"type": "http.response.start", "status": 304,
                             "headers": common + [(b"etag", etag), (b"cache-control", CACHEABLE.encode())]})
@@ -69,8 +83,10 @@ def asgi_wrapper(datasette):
 
             async def send_with_headers(event):
                 if event["type"] == "http.response.start":
+                    # Transfer-Encoding is the server's (ASGI): Datasette sends it beside Content-Length
+                    # on database downloads, and granian then drops the response.
                     headers = [(k, v) for k, v in event.get("headers", [])
-                               if k.lower() not in (b"etag", b"access-control-allow-origin")]
+                               if k.lower() not in (b"etag", b"access-control-allow-origin", b"transfer-encoding")]
                     headers += common
                     sets_cookie = any(k.lower() == b"set-cookie" for k, _ in headers)
                     has_cache_control = any(k.lower() == b"cache-control" for k, _ in headers)
