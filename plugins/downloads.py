@@ -2,16 +2,20 @@
 
 Everything is read from the immutable release directory the build wrote (build/release.json
 says which); the only thing made per request is the absolute URL of each resource.
+The same files are also served under a versioned path, /releases/<version>/..., for every release
+directory the build has kept: such a URL never changes content, so caches may keep it forever.
 """
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from datasette import Response, hookimpl
 
 DATABASE = "drugbeleid"
+VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$")
 
 
 @lru_cache(maxsize=None)
@@ -29,27 +33,49 @@ def not_found(message: str) -> Response:
     return Response.json({"ok": False, "error": message, "status": 404, "title": "Not found"}, status=404)
 
 
-async def datapackage(datasette, request):
+def requested_release(datasette, request) -> tuple[str, Path, str] | None:
+    """(version, directory, URL prefix) of the release a URL names: the current one for the stable
+    names, the one in the path for /releases/<version>/..., None if the build kept no such release."""
     release = release_of(datasette)
-    descriptor = json.loads((release["root"] / "datapackage.json").read_text(encoding="utf-8"))
+    version = request.url_vars.get("version")
+    if version is None:
+        return release["version"], release["root"], ""
+    directory = release["root"].parent / version
+    if not VERSION.match(version) or not (directory / "datapackage.json").is_file():
+        return None
+    return version, directory, f"/releases/{version}"
+
+
+async def datapackage(datasette, request):
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    _, directory, prefix = found
+    descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
-        resource["path"] = datasette.absolute_url(request, "/" + resource["path"])
+        resource["path"] = datasette.absolute_url(request, f"{prefix}/{resource['path']}")
     return Response.json(descriptor, headers={"Content-Disposition": 'inline; filename="datapackage.json"'})
 
 
 async def zipped(datasette, request):
-    release = release_of(datasette)
-    body = (release["root"] / release["zip"]["path"]).read_bytes()
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    version, directory, _ = found
+    body = (directory / "drugbeleid.zip").read_bytes()
     return Response(body, content_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="drugbeleid-{release["version"]}.zip"'})
+                    headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.zip"'})
 
 
 async def table_csv(datasette, request):
-    release = release_of(datasette)
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    _, directory, _ = found
     table = request.url_vars["table"]
-    if table not in release["tables"]:
+    if not (directory / "data" / f"{table}.csv").is_file():
         return not_found(f"Table not found: {table}")
-    body = (release["root"] / release["tables"][table]["path"]).read_bytes()
+    body = (directory / "data" / f"{table}.csv").read_bytes()
     return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{table}.csv"'})
 
@@ -70,6 +96,9 @@ def register_routes():
         (r"^/datapackage\.json$", datapackage),
         (r"^/drugbeleid\.zip$", zipped),
         (r"^/data/(?P<table>[a-z_]+)\.csv$", table_csv),
+        (r"^/releases/(?P<version>[^/]+)/datapackage\.json$", datapackage),
+        (r"^/releases/(?P<version>[^/]+)/drugbeleid\.zip$", zipped),
+        (r"^/releases/(?P<version>[^/]+)/data/(?P<table>[a-z_]+)\.csv$", table_csv),
         (r"^/drugbeleid\.db\.sha256$", database_checksum),
         (r"^/-/release\.json$", release_json),
     ]

@@ -16,6 +16,8 @@ from datasette import hookimpl
 
 DATABASE = "drugbeleid"
 CACHEABLE = "public, max-age=86400"       # one day; revalidate with the ETag after a release
+IMMUTABLE = "public, max-age=31536000, immutable"   # /releases/<version>/...: content never changes
+VERSIONED_PREFIX = "/releases/"
 NOT_CACHEABLE = "no-store"
 UNCACHED_PREFIXES = ("/-/",)              # introspection and settings: not data
 # ...except Datasette's and plugins' static assets (the charts load ~800 KB of Vega per page) and
@@ -76,8 +78,9 @@ def asgi_wrapper(datasette):
             etag_version = software_version() if scope["path"].startswith(STATIC_PREFIXES) else version
             etag = etag_for(etag_version, scope) if cacheable_request(scope) else None
             if etag and matches(header(scope, b"if-none-match"), etag):
+                policy = IMMUTABLE if scope["path"].startswith(VERSIONED_PREFIX) else CACHEABLE
                 await send({"type": "http.response.start", "status": 304,
-                            "headers": common + [(b"etag", etag), (b"cache-control", CACHEABLE.encode())]})
+                            "headers": common + [(b"etag", etag), (b"cache-control", policy.encode())]})
                 await send({"type": "http.response.body", "body": b""})
                 return
 
@@ -91,8 +94,9 @@ def asgi_wrapper(datasette):
                     sets_cookie = any(k.lower() == b"set-cookie" for k, _ in headers)
                     has_cache_control = any(k.lower() == b"cache-control" for k, _ in headers)
                     if etag and event["status"] == 200 and not sets_cookie:
+                        policy = IMMUTABLE if scope["path"].startswith(VERSIONED_PREFIX) else CACHEABLE
                         headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                        headers += [(b"etag", etag), (b"cache-control", CACHEABLE.encode())]
+                        headers += [(b"etag", etag), (b"cache-control", policy.encode())]
                     elif not has_cache_control or event["status"] >= 400 or sets_cookie:
                         headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                         headers.append((b"cache-control", NOT_CACHEABLE.encode()))

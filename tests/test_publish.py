@@ -120,3 +120,38 @@ async def test_changelog_records_the_current_release(datasette):
     version = (await datasette.client.get("/-/release.json")).json()["version"]
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {version}" in changelog, f"record data release {version} in CHANGELOG.md"
+
+
+async def test_versioned_urls_serve_the_release_and_are_cacheable_forever(datasette):
+    release = (await datasette.client.get("/-/release.json")).json()
+    prefix = f"/releases/{release['version']}"
+    descriptor = await datasette.client.get(f"{prefix}/datapackage.json")
+    assert descriptor.status_code == 200
+    assert "immutable" in descriptor.headers["cache-control"]
+    for resource in descriptor.json()["resources"]:
+        assert resource["path"].startswith(f"http://localhost{prefix}/data/"), resource["path"]
+        body = (await datasette.client.get(resource["path"].removeprefix("http://localhost"))).content
+        assert sha256(body) == resource["hash"].removeprefix("sha256:")
+    zipped = await datasette.client.get(f"{prefix}/drugbeleid.zip")
+    assert sha256(zipped.content) == release["zip"]["sha256"]
+    assert "immutable" in zipped.headers["cache-control"]
+    # the stable names keep their one-day policy: they change with the next release
+    assert "immutable" not in (await datasette.client.get("/data/caseload.csv")).headers["cache-control"]
+
+
+@pytest.mark.parametrize("path", [
+    "/releases/2000-01-01-000000000000/datapackage.json",   # well-formed, never built
+    "/releases/..%2F..%2Fetc/datapackage.json",              # not a version
+    "/releases/latest/drugbeleid.zip",
+])
+async def test_unknown_release_is_a_json_404(datasette, path):
+    response = await datasette.client.get(path)
+    assert response.status_code == 404
+    assert response.json()["ok"] is False
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_unknown_table_in_a_release_is_a_json_404(datasette):
+    version = (await datasette.client.get("/-/release.json")).json()["version"]
+    response = await datasette.client.get(f"/releases/{version}/data/no_such_table.csv")
+    assert response.status_code == 404 and "no_such_table" in response.json()["error"]
