@@ -255,6 +255,19 @@ def facet_indexes(path: Path) -> dict[str, float]:
     return took
 
 
+def facet_indexes_missing(path: Path) -> dict[str, float]:
+    """The facet columns of metadata.yml: 1.0 for one that no index starts with, else 0.0."""
+    import yaml
+    site = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    indexed = {(row[0], row[1]) for row in db.execute(
+        "select m.name, i.name from sqlite_master m, pragma_index_list(m.name) l, pragma_index_info(l.name) i "
+        "where m.type = 'table' and i.seqno = 0")}
+    db.close()
+    return {f"{table}.{column}": 0.0 if (table, column) in indexed else 1.0
+            for table, config in site["databases"]["drugbeleid"]["tables"].items() for column in config.get("facets", [])}
+
+
 def serve_command(database: Path) -> tuple[list[str], dict]:
     """`make serve`'s command with this database and the cache off, without make (whose build
     target would rebuild the real database); its VAR=value prefixes become the environment."""
@@ -332,8 +345,11 @@ def main() -> int:
         report["rss_mb"] = {str(pid): round(mb, 1) for pid, mb in server.rss_mb().items()}
         server.stop()
         server = None
-        report["facet_indexes_s"] = facet_indexes(database)
-        report["sql_with_facet_indexes"] = sql_timings(database)
+        # The build itself now indexes the facet and sort columns (scripts/load.py), so the
+        # fix facet_indexes() tried on the copy is measured only where a facet still lacks one.
+        if any(facet_indexes_missing(database).values()):
+            report["facet_indexes_s"] = facet_indexes(database)
+            report["sql_with_facet_indexes"] = sql_timings(database)
     except BaseException:
         (OUT / "scale-partial.json").write_text(json.dumps(report, indent=2))
         print(f"failed; what was measured is in {OUT / 'scale-partial.json'}, the data in {work}", file=sys.stderr)

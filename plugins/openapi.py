@@ -1,13 +1,16 @@
 """OpenAPI 3.1 description at /openapi.json and a readable page of it at /api.
 
-Both are generated on every request from what is served right now: the live database schema
-(tables, columns, SQLite types, primary keys, full-text search), Datasette's own filter list and
-the metadata (titles, descriptions, licence, canned queries). Nothing about a table is written
-here, so the description stays true when a column or a table is added.
+Both are generated from what is served: the live database schema (tables, columns, SQLite types,
+primary keys, full-text search), Datasette's own filter list and the metadata (titles,
+descriptions, licence, canned queries). Nothing about a table is written here, so the description
+stays true when a column or a table is added. The database is immutable and the metadata fixed for
+the life of the process, so the description is made once per process and data version (it took
+~2.5 s for 1.4 MB) and its JSON text served from memory.
 """
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 from datasette import hookimpl
@@ -32,12 +35,28 @@ def register_routes():
     ]
 
 
+# datasette -> (data version, spec, its JSON text); weak, so a Datasette that is gone (tests
+# make many) takes its description with it.
+DESCRIPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def description(datasette) -> tuple[dict, str]:
+    """The spec and its JSON text, made on the first request of a data version. Two first requests
+    at once may both make it (the same result): simpler than a lock, and it happens once."""
+    version = read_release(datasette.get_database(DATABASE)).get("version")
+    made = DESCRIPTIONS.get(datasette)
+    if made is None or made[0] != version:
+        spec = await describe(datasette)
+        made = DESCRIPTIONS[datasette] = (version, spec, json.dumps(spec))  # as Response.json writes it
+    return made[1], made[2]
+
+
 async def openapi_json(datasette, request):
-    return Response.json(await describe(datasette))
+    return Response((await description(datasette))[1], content_type="application/json; charset=utf-8")
 
 
 async def api_page(datasette, request):
-    spec = await describe(datasette)
+    spec = (await description(datasette))[0]
     template = datasette.jinja_env.from_string(API_TEMPLATE.read_text(encoding="utf-8"))
     context = {"spec": spec, "sections": sections_of(spec), "filters": [f.key for f in Filters._filters]}
     return Response.html(await datasette.render_template(template, context, request=request))
@@ -99,6 +118,7 @@ async def describe(datasette) -> dict:
     await describe_queries(datasette, db, spec)
     describe_database(datasette, db, spec)
     describe_downloads(db, release, spec)
+    describe_search(datasette, release, spec)
     for methods in spec["paths"].values():  # every response carries an ETag (plugins/http_headers.py)
         for operation in methods.values():
             operation["responses"].update(error_refs("NotModified"))
@@ -377,6 +397,42 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)
     spec["tags"].append({"name": "downloads", "description": "Files and descriptions of the whole release."})
+
+
+def describe_search(datasette, release: dict, spec: dict) -> None:
+    """/search.json (plugins/search.py): every searchable text and the sources, one query."""
+    config = {"max_results": 50, "max_query_length": 200, **((datasette.plugin_config(DATABASE) or {}).get("search") or {})}
+    nullable_string = {"type": ["string", "null"]}
+    result = {"type": "object", "required": ["table", "row_key", "row_url", "text", "snippet_html", "score"], "properties": {
+        "table": {"type": "string"}, "table_title": {"type": "string"}, "column": {"type": "string"},
+        "row_key": {"type": "string"}, "row_url": {"type": "string"},
+        "document_id": nullable_string, "document_title": nullable_string, "passage_id": nullable_string,
+        "document_url": {"type": "string"}, "text": {"type": "string"},
+        "snippet_html": {"type": "string", "description": "The text around the first match, matches in <mark>."},
+        "score": {"type": "number", "description": "bm25 rank: lower is better."}}}
+    found = {"type": "object", "required": ["ok", "q", "terms", "results", "total", "tables"], "properties": {
+        "ok": {"const": True}, "q": {"type": "string"},
+        "terms": {"type": "array", "items": {"type": "string"}, "description": "The query's terms in search form (no case, no accents)."},
+        "table": nullable_string,
+        "results": {"type": "array", "items": result, "maxItems": config["max_results"]},
+        "total": {"type": "integer", "description": "Texts that matched; the best max_results are returned."},
+        "tables": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "title": {"type": "string"}, "count": {"type": "integer"}}}},
+        "max_results": {"type": "integer"}}}
+    tables = sorted(release.get("tables", {}))
+    spec["paths"]["/search.json"] = {"get": {
+        "operationId": "search", "tags": ["search"],
+        "summary": "Search all tables and the full text of the sources (case, accents and word endings do not matter)",
+        "parameters": [
+            parameter("q", "Words to find; every word must occur in the same text, a part of a word is enough "
+                      f"(at least {config.get('min_term_length', 3)} characters).",
+                      {"type": "string", "maxLength": config["max_query_length"]}, required=True),
+            parameter("table", "Only results from this table.", {"type": "string", **({"examples": tables} if tables else {})}),
+            parameter("_lang", "Language of titles and messages.", {"enum": ["nl", "en"]}),
+        ],
+        "responses": {"200": ok({"application/json": {"schema": found}}), **error_refs("400")},
+    }}
+    spec["tags"].append({"name": "search", "description": "Search across every table and the source documents."})
 
 
 ERROR_SCHEMA = {

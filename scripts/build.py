@@ -66,7 +66,8 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
     return quality, locations, problems
 
 
-def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: list[dict]) -> dict[str, int]:
+def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: list[dict],
+                  site: dict | None = None) -> dict[str, int]:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA foreign_keys = ON")
     counts = {r.name: load.load_table(db, r) for r in inputs.package.resources}
@@ -74,7 +75,7 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
     schemas = {d["name"]: schema for d, schema in metadata.generated_tables(inputs.package)}
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
-    load.index(db, list(inputs.package.resources))
+    load.index(db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {}))
     search_index.load_search_index(db, schemas["search_index"], inputs.package, inputs.tables, locations)
     return counts
 
@@ -125,7 +126,7 @@ def build(datasets: Path, out: Path, site_path: Path) -> dict:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.unlink(missing_ok=True)
-        counts = load_database(tmp, inputs, quality, locations)
+        counts = load_database(tmp, inputs, quality, locations, site)
         problems = database_problems(tmp)
         if problems:
             raise BuildFailed(problems)

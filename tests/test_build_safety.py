@@ -71,8 +71,8 @@ if point == "load":
     scripts.load.load_table = wrapped_load_table
 elif point == "index":
     index = scripts.load.index
-    def wrapped_index(db, resources):
-        index(db, resources[: len(resources) // 2])
+    def wrapped_index(db, resources, *site_tables):
+        index(db, resources[: len(resources) // 2], *site_tables)
         pause()
     scripts.load.index = wrapped_index
 elif point == "rename":
@@ -321,6 +321,27 @@ def test_the_intact_published_database_is_served(published):
         assert get(server.base + "/drugbeleid.json")[0] == 200
     finally:
         stop(server.process)
+
+
+def test_a_passed_check_is_remembered_only_for_the_unchanged_file(published, monkeypatch):
+    """The full check (SHA-256 of every byte, integrity_check) runs once per file; the record it
+    leaves must not vouch for the file once its bytes change, even with its mtime set back."""
+    assert integrity.database_problems(published) == []  # full check, remembered
+    with monkeypatch.context() as patched:
+        def read_again(*args):
+            raise AssertionError("the unchanged, verified file was read again")
+        patched.setattr(integrity, "sha256_of_file", read_again)
+        patched.setattr(integrity, "integrity_problems", read_again)
+        assert integrity.database_problems(published) == []  # a stat, not a read
+    before = os.stat(published)
+    with open(published, "r+b") as f:  # flip bytes in place: same inode, same size
+        f.seek(before.st_size // 2)
+        chunk = f.read(16)
+        f.seek(before.st_size // 2)
+        f.write(bytes(b ^ 0xFF for b in chunk))
+    os.utime(published, ns=(before.st_atime_ns, before.st_mtime_ns))
+    problems = integrity.database_problems(published)
+    assert any(p.startswith("SHA-256 is ") for p in problems), problems
 
 
 async def test_the_check_also_guards_the_test_client(datasette):

@@ -14,8 +14,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import jsonschema
 import pytest
 from datasette.app import Datasette
+from datasette.plugins import pm
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from scripts.build import build
@@ -126,6 +128,34 @@ async def test_a_column_added_to_a_descriptor_appears_in_the_spec(datasets_copy,
     assert "assistants_estimate__gt" in parameters(spec, "/drugbeleid/justice_houses.json")
     assert "assistants_estimate" in parameters(spec, "/drugbeleid/justice_houses.json")["_sort"]["schema"]["enum"]
     OpenAPIV31SpecValidator(spec).validate()
+
+
+async def test_repeated_requests_get_the_same_bytes(datasette, monkeypatch):
+    """Made once per process and data version, served from memory: byte for byte the first answer."""
+    first = await datasette.client.get("/openapi.json")
+    plugin = next(p for p in pm.get_plugins() if getattr(p, "__name__", "") == "openapi.py")
+
+    async def describe_again(datasette):
+        raise AssertionError("described again although the data version did not change")
+    monkeypatch.setattr(plugin, "describe", describe_again)
+    second = await datasette.client.get("/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert second.headers["content-type"] == first.headers["content-type"] == "application/json; charset=utf-8"
+    assert second.content == first.content and len(first.content) > 10_000
+    assert json.loads(second.content)["info"]["version"] == json.loads(first.content)["info"]["version"]
+
+
+async def test_site_search_is_described_and_answers_as_described(datasette):
+    spec = await spec_of(datasette)
+    operation = spec["paths"]["/search.json"]["get"]
+    assert {"q", "table"} <= set(parameters(spec, "/search.json"))
+    assert parameters(spec, "/search.json")["q"]["required"] is True
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    response = await datasette.client.get("/search.json?q=recidive")
+    assert response.status_code == 200 and response.json()["results"]
+    jsonschema.validate(response.json(), schema)
+    bad = await datasette.client.get("/search.json?q=")
+    assert bad.status_code == 400 and "400" in operation["responses"]
 
 
 async def test_api_page_renders_the_spec_without_outside_assets(datasette):
