@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench import (OUT, ensure_wrk, git_commit, machine, make_serve_line, number, run_wrk,  # noqa: E402
+from bench.bench import (OUT, checks_markdown, ensure_wrk, git_commit, machine, make_serve_line, number, run_wrk,  # noqa: E402
                          start, versions)
 
 COPIES = int(os.environ.get("SCALE_COPIES", "1000"))
@@ -445,10 +445,7 @@ def markdown(report: dict) -> str:
         one, many = report["loads"][f"{name}|1"], report["loads"][f"{name}|16"]
         lines.append(f"| {name} | `{path}` | {number(one['p50_ms'], 1)} / {number(one['p99_ms'], 1)} | "
                      f"{number(many['p50_ms'], 1)} / {number(many['p99_ms'], 1)} | {many['rps']:,.0f} | {one['non2xx'] + many['non2xx']} |")
-    lines += ["", "| target | where | result | figures |", "|---|---|---|---|"]
-    for check in report["checks"]:
-        lines.append(f"| {check['target']} | {check['endpoint']} | {'PASS' if check['ok'] else '**GAP**'} | {check['detail']} |")
-    return "\n".join(lines)
+    return "\n".join(lines + checks_markdown(report["checks"]))
 
 
 if __name__ == "__main__":
