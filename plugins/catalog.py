@@ -8,18 +8,12 @@ with it).
 """
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from pathlib import Path
 
 from datasette import Response, hookimpl
 
-# `datasette serve` does not put the project root on sys.path; the catalogue code lives in scripts/.
-ROOT = str(Path(__file__).resolve().parent.parent)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from scripts import catalog  # noqa: E402
+from scripts import catalog
 
 MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
 RENDERED_LIMIT = 16   # base URLs x formats kept

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from serve.shared import language_of
+
 DATABASE = "drugbeleid"
 
 
@@ -26,8 +28,7 @@ def example(name: str, query: dict, lang: str) -> dict:
 
 
 async def examples_page(datasette, request):
-    # the same rule as plugins/language.py (plugins in --plugins-dir are not importable by each other)
-    lang = "en" if request.args.get("_lang") == "en" else "nl"
+    lang = language_of(request)
     queries = await datasette.get_canned_queries(DATABASE, request.actor)
     names = (datasette.plugin_config("drugbeleid") or {}).get("examples", [])
     examples = [example(name, queries[name], lang) for name in names]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from serve.shared import language_of
+
 DATABASE = "drugbeleid"
 
 
@@ -49,8 +51,7 @@ def register_routes():
 
 
 async def home_page(datasette, request):
-    # the same rule as plugins/language.py (plugins in --plugins-dir are not importable by each other)
-    lang = "en" if request.args.get("_lang") == "en" else "nl"
+    lang = language_of(request)
     db = datasette.get_database(DATABASE)
     config = datasette.plugin_config("drugbeleid") or {}
     figures = [await key_figure(db, figure, lang) for figure in config.get("key_figures", [])]

@@ -10,28 +10,9 @@ cacheable, and can be linked to. Every template gets:
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
-
 from datasette import hookimpl
 
-LANGUAGES = ("nl", "en")
-DEFAULT = "nl"
-PARAMETER = "_lang"
-
-
-def language_of(request) -> str:
-    asked = request.args.get(PARAMETER) if request is not None else None
-    return asked if asked in LANGUAGES else DEFAULT
-
-
-def with_language(path: str, lang: str) -> str:
-    """`path` (which may carry a query string and a #fragment) with `_lang` set for `lang`."""
-    path, hash_, fragment = path.partition("#")
-    base, _, query = path.partition("?")
-    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != PARAMETER]
-    if lang != DEFAULT:
-        pairs.append((PARAMETER, lang))
-    return base + (f"?{urlencode(pairs)}" if pairs else "") + hash_ + fragment
+from serve.shared import language_of, other_language, ui_strings, with_language
 
 
 def current_url(request) -> str:
@@ -39,19 +20,15 @@ def current_url(request) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
-def strings(datasette, lang: str) -> dict:
-    return ((datasette.plugin_config("drugbeleid") or {}).get("ui") or {}).get(lang, {})
-
-
 def template_vars(datasette, request) -> dict:
     lang = language_of(request)
-    other = "en" if lang == "nl" else "nl"
+    other = other_language(lang)
     return {
         "lang": lang,
         "other_lang": other,
         # without a request (Datasette's error pages) the switch leads to the home page
         "switch_url": with_language(current_url(request) if request is not None else "/", other),
-        "ui": strings(datasette, lang),
+        "ui": ui_strings(datasette, lang),
         "lang_url": lambda path: with_language(path, lang),
     }
 

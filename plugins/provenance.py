@@ -8,26 +8,18 @@ of the value marked. Values are compared whitespace-normalised, as the build's p
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from datasette import Response, hookimpl
 from datasette.utils import urlsafe_components
 
-# `datasette serve` does not put the project root on sys.path; the one normaliser lives in scripts/.
-ROOT = str(Path(__file__).resolve().parent.parent)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from scripts.text import normalise  # noqa: E402
+from scripts.text import normalise
+from serve.shared import language_of
 
 DATABASE = "drugbeleid"
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
 DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
-
-
-def language(request) -> str:
-    return "en" if request is not None and request.args.get("_lang") == "en" else "nl"
 
 
 def strings(datasette, lang: str) -> dict:
@@ -106,7 +98,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
             found["passage"] = await passage_itself(db, ",".join(key_values))
         else:
             found["quotes"] = await located_values(db, table, key_values)
-        return {"provenance": found, "provenance_ui": strings(datasette, language(request))}
+        return {"provenance": found, "provenance_ui": strings(datasette, language_of(request))}
 
     return provenance
 
@@ -116,7 +108,7 @@ async def documents_page(datasette, request):
     rows = (await db.execute(
         f"select {DOCUMENT_COLUMNS}, (select count(*) from passages p where p.document_id = d.id) as passages "
         "from documents d order by source_file")).rows
-    context = {"documents": [dict(r) for r in rows], "search_ui": strings(datasette, language(request))}
+    context = {"documents": [dict(r) for r in rows], "search_ui": strings(datasette, language_of(request))}
     return Response.html(await datasette.render_template("documents.html", context, request=request))
 
 
@@ -129,7 +121,7 @@ async def document_page(datasette, request):
                            "title": None}, request=request), status=404)
     passages = (await db.execute(
         "select id, ordinal, line_start, line_end, text from passages where document_id = ? order by ordinal", [found["id"]])).rows
-    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": strings(datasette, language(request))}
+    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": strings(datasette, language_of(request))}
     return Response.html(await datasette.render_template("document.html", context, request=request))
 
 

@@ -13,7 +13,6 @@ form and mapped back through the origin of each folded character.
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +20,9 @@ from pathlib import Path
 from datasette import Response, hookimpl
 from markupsafe import Markup, escape
 
-# `datasette serve` does not put the project root on sys.path; the one normaliser lives in scripts/.
-ROOT = str(Path(__file__).resolve().parent.parent)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
-from scripts.text import fold, fold_with_origins, normalise  # noqa: E402
+from scripts.text import fold, fold_with_origins, normalise
+from serve.shared import language_of
 
 DATABASE = "drugbeleid"
 # Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
@@ -39,10 +35,6 @@ class BadQuery(ValueError):
 
 def settings(datasette) -> dict:
     return {**DEFAULTS, **((datasette.plugin_config(DATABASE) or {}).get("search") or {})}
-
-
-def language(request) -> str:
-    return "en" if request.args.get("_lang") == "en" else "nl"
 
 
 def strings(datasette, lang: str) -> dict:
@@ -171,7 +163,7 @@ def document_path(row: dict) -> str:
 
 async def search(datasette, request) -> dict:
     """Everything a page or a program needs about one search; BadQuery for a query that cannot be run."""
-    config, lang = settings(datasette), language(request)
+    config, lang = settings(datasette), language_of(request)
     ui = strings(datasette, lang)
     query = request.args.get("q", "")
     table = request.args.get("table") or None
@@ -189,7 +181,7 @@ async def search(datasette, request) -> dict:
 
 
 async def search_page(datasette, request):
-    lang = language(request)
+    lang = language_of(request)
     ui = strings(datasette, lang)
     context = {"search_ui": ui, "q": request.args.get("q", ""), "error": None, "found": None,
                "search_max_query_length": settings(datasette)["max_query_length"]}

@@ -28,6 +28,10 @@ import click  # noqa: E402
 from datasette.vendored import pint  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# Plugins import what they share from serve.shared and the project's code from scripts/: the
+# project root goes on sys.path once, here (tests/conftest.py does the same for the tests).
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 # Datasette builds a pint UnitRegistry when it is imported: 0.3 s of parsing unit definitions, a
 # third of a cold start. pint can cache the parsed definitions on disk (its cache_folder option);
 # this makes that the default before Datasette's import, which then takes 0.02-0.04 s.

@@ -14,12 +14,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-from datasette.app import Datasette
+import sys
 
-from scripts.build import build
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The plugins import serve.shared and scripts/: the project root on sys.path, as serve/app.py puts it.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# ...and for a `datasette serve` the tests start as a subprocess
+SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+from datasette.app import Datasette  # noqa: E402
+
+from scripts.build import build  # noqa: E402
 DATASETS = ROOT / "datasets"
 PACKAGE = json.loads((DATASETS / "datapackage.json").read_text(encoding="utf-8"))
 TABLES = [r["name"] for r in PACKAGE["resources"]] + [r["name"] for r in PACKAGE["generatedResources"]]

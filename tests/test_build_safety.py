@@ -31,7 +31,7 @@ import pytest
 
 from scripts.build import build
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT, SUBPROCESS_ENV, free_port
 from .test_build_checks import edit
 
 SITE = ROOT / "metadata.yml"
@@ -125,7 +125,7 @@ class LiveServer:
     def __init__(self, db: Path):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(serve_command(db, self.port), cwd=ROOT,
+        self.process = subprocess.Popen(serve_command(db, self.port), cwd=ROOT, env=SUBPROCESS_ENV,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def wait_until_up(self, seconds: float = 60) -> None:
@@ -169,7 +169,7 @@ def published_hashes(out: Path) -> dict[str, str]:
 def served_note_after_restart(out: Path) -> tuple[str | None, str]:
     """A fresh `datasette serve` (startup hooks, integrity check included) on the directory:
     the note it serves (None when it refuses to start) and what it printed."""
-    result = subprocess.run(serve_command(out, free_port()) + ["--get", STAFFING_ANTWERPEN],
+    result = subprocess.run(serve_command(out, free_port()) + ["--get", STAFFING_ANTWERPEN], env=SUBPROCESS_ENV,
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     note = json.loads(result.stdout)[0]["note"] if result.returncode == 0 else None
     return note, result.stdout + result.stderr

@@ -22,7 +22,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from scripts.build import build
 
-from .conftest import ROOT, TABLES, free_port
+from .conftest import ROOT, SUBPROCESS_ENV, TABLES, free_port
 
 VENV_BIN = Path(sys.executable).parent
 # Fixed and bounded, so the run is reproducible and takes about 1.5 minutes on 2 cores.
@@ -219,7 +219,7 @@ def live_server(built):
     process = subprocess.Popen(
         [str(VENV_BIN / "datasette"), "serve", "-i", str(built), "--metadata", str(built.parent / "metadata.json"),
          "--plugins-dir", str(ROOT / "plugins"), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT, env=SUBPROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
