@@ -79,3 +79,24 @@ def plugin_config(datasette) -> dict:
 def ui_strings(datasette, lang: str) -> dict:
     """The interface strings of a language, written once in metadata.yml (plugins.drugbeleid.ui)."""
     return (plugin_config(datasette).get("ui") or {}).get(lang, {})
+
+
+# --- where releases are published ---------------------------------------------------------------
+
+def build_root(datasette) -> Path:
+    """The build directory that holds every release (build/ for `make serve`)."""
+    directory = release_dir(datasette)
+    return directory.parent.parent if directory.parent.name == "releases" else directory
+
+
+def published_pointer(build: Path) -> Path:
+    """The file whose atomic replacement publishes a new release in `build`: a server or proxy that
+    wants to notice a new release watches this path (its identity changes with every publication)."""
+    return build / "release.json"
+
+
+def release_versions(build: Path) -> list[str]:
+    """Every release kept under `build`, newest first (versions start with their date)."""
+    releases = build / "releases"
+    found = [p.name for p in releases.iterdir() if p.is_dir() and not p.name.startswith(".")] if releases.is_dir() else []
+    return sorted(found, reverse=True)
