@@ -13,9 +13,13 @@ CACHE   ?= on
 # The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
-INPUTS := $(shell find datasets scripts -type f -not -path '*/__pycache__/*') metadata.yml
+INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache__/*' 2>/dev/null) metadata.yml
+# The build publishes build/releases/<version>/ and switches build/current to it (scripts/publish.py);
+# build/drugbeleid.db and the other stable paths are links through build/current. The stamp tells
+# make when the published release is older than its inputs (a link's target keeps its old mtime).
+BUILT  := build/.built
 
-.PHONY: install build serve test soak bench bench-scale passages clean
+.PHONY: install build release serve test soak bench bench-scale passages clean
 
 install: $(VENV)/.installed
 
@@ -24,13 +28,15 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-build: $(DB) build/inspect.json
+build: $(BUILT)
 
-$(DB) build/metadata.json build/release.json &: $(VENV)/.installed $(INPUTS)
-	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml
+$(BUILT): $(VENV)/.installed $(INPUTS)
+	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases
+	touch $@
 
-build/inspect.json: $(DB)
-	$(BIN)/datasette inspect $(DB) --inspect-file $@
+# Record the current build as a release in releases/ (commit it, with a CHANGELOG.md entry).
+release: build
+	$(BIN)/python -m scripts.history --build build --releases releases
 
 # granian, not `datasette serve`: uvicorn's multi-worker mode loses TCP_NODELAY (PERF-NOTES);
 # one server for 1 or N workers. serve/app.py builds the same Datasette (-i, inspect file, ...).

@@ -1,23 +1,27 @@
-"""The one entry point: read -> validate -> check provenance -> load -> index -> publish.
+"""The one entry point: read -> validate -> check provenance -> load -> index -> release -> publish.
 
     python -m scripts.build [--datasets datasets] [--out build/drugbeleid.db] [--site metadata.yml]
+                            [--releases releases]
 
-Every check runs before anything is written, and all problems are reported together. The
-database is built in a temporary file beside the target and moved into place with an atomic
-rename only when every check has passed, so a failed or killed build leaves the previously
-published database byte for byte as it was.
+Every check runs before anything is written, and all problems are reported together. The new
+release (database, metadata, release record, files) is built in a staging directory and published
+by one atomic switch (scripts/publish.py) only when every check has passed, so a failed or killed
+build leaves the previously published release byte for byte as it was, and still served.
+Every release recorded in releases/ is unpacked into build/releases/ first (scripts/history.py).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import sqlite_utils
 
-from . import load, metadata, privacy, provenance, reconcile, release, search_index, validate
+from . import history, load, metadata, privacy, provenance, publish, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs
 
@@ -90,30 +94,20 @@ def database_problems(path: Path) -> list[Problem]:
     return problems
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+async def inspect_data(database: Path) -> dict:
+    """What `datasette inspect` writes (row counts per table), so the release directory holds it."""
+    from datasette.cli import inspect_
+
+    data = await inspect_([str(database)], ())
+    for entry in data.values():
+        entry["file"] = database.name
+    return data
 
 
-def remove_stale_temporaries(out: Path) -> None:
-    """A killed build leaves .<db>.<pid>.tmp (and its journal); remove those whose build is gone."""
-    for path in out.parent.glob(f".{out.name}.*.tmp*"):
-        try:
-            pid = int(path.name.split(".")[-2] if path.name.endswith(".tmp") else path.name.split(".tmp")[0].rsplit(".", 1)[1])
-            os.kill(pid, 0)
-            if pid == os.getpid():
-                raise ProcessLookupError
-        except (ValueError, ProcessLookupError, IndexError):
-            path.unlink(missing_ok=True)
-        except PermissionError:
-            pass  # another user's live build
-
-
-def build(datasets: Path, out: Path, site_path: Path) -> dict:
+def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None) -> dict:
+    """Check everything, build the new release in a staging directory, then switch to it atomically.
+    `releases`: the releases recorded in the repository (default: releases/ beside datasets/)."""
+    releases = releases if releases is not None else datasets.resolve().parent / "releases"
     inputs = read_inputs(datasets)
     site = metadata.read_site(site_path)
     quality, locations, problems = run_checks(inputs, site, str(site_path))
@@ -121,25 +115,32 @@ def build(datasets: Path, out: Path, site_path: Path) -> dict:
         raise BuildFailed(problems)
     locations = provenance.with_passages(locations, inputs.tables["passages"])
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    build_dir = out.parent
+    build_releases = build_dir / "releases"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    publish.remove_stale(build_dir)
+    history_records = history.unpack_all(releases, build_releases)
+    staging = build_releases / f".staging.{os.getpid()}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     try:
-        tmp.unlink(missing_ok=True)
-        counts = load_database(tmp, inputs, quality, locations, site)
-        problems = database_problems(tmp)
+        database = staging / "drugbeleid.db"
+        counts = load_database(database, inputs, quality, locations, site)
+        problems = database_problems(database)
         if problems:
             raise BuildFailed(problems)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        files = release.release_files(database, inputs.package, site, history_records, build_releases)
+        current = json.loads(files["release.json"])
         document = metadata.datasette_metadata(site, inputs.package, DATABASE)
-        current = release.publish_release(tmp, out.parent, inputs.package, site)
         document["data_version"] = current["version"]
-        os.replace(tmp, out)
+        document["data_semver"] = current["semver"]
+        files["metadata.json"] = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        files["inspect.json"] = json.dumps(asyncio.run(inspect_data(database)), indent=2).encode("utf-8")
+        publish.write_files(staging, files)
+        publish.place(staging, build_releases / current["version"])
     finally:
-        tmp.unlink(missing_ok=True)
-    write_atomically(out.with_name("metadata.json"), json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
-    write_atomically(out.with_name("release.json"), json.dumps(current, indent=2).encode("utf-8"))
+        shutil.rmtree(staging, ignore_errors=True)
+    publish.switch(build_dir, current["version"], out.name)
     return {"counts": counts, "quality": quality, "release": current}
 
 
@@ -148,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--out", type=Path, default=Path("build") / f"{DATABASE}.db")
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
+    parser.add_argument("--releases", type=Path, default=Path("releases"))
     args = parser.parse_args(argv)
     try:
-        result = build(args.datasets, args.out, args.site)
+        result = build(args.datasets, args.out, args.site, args.releases)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
         return 1
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in result["quality"]:
         if row["status"] != "pass":
             print(f"{row['status'].upper()}: {row['check']}: {row['detail']}")
-    print(f"published {args.out}, data version {result['release']['version']}")
+    print(f"published {args.out}, data version {result['release']['version']} ({result['release']['semver']})")
     return 0
 
 

@@ -1,9 +1,10 @@
-"""Publish step, release half: a data version derived from the content, and the downloadable package.
+"""Release step: a data version derived from the content, the downloadable package, its changes.
 
-The release of a database is written once into build/releases/<version>/ and never changed:
-the CSVs as validated, the generated tables exported, datapackage.json (schemas inlined, relative
-paths, hash and bytes of every file) and drugbeleid.zip holding them all. build/release.json,
-replaced atomically last, says which release is current.
+Every file of a release is made here, to be written once into build/releases/<version>/ beside its
+database and never changed (scripts/publish.py): the CSVs as validated, the generated tables
+exported, datapackage.json (schemas inlined, relative paths, hash and bytes of every file, the
+semantic version), drugbeleid.zip holding them all, changes.json (what changed since the newest
+recorded release, scripts/changes.py) and release.json, the record `make release` commits.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlite_utils
 from frictionless import Package
 
+from . import changes
 from .metadata import generated_tables
 
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed timestamps keep the zip byte-identical for the same data
@@ -97,36 +98,79 @@ def package_descriptor(package: Package, files: dict[str, bytes], version: dict,
     }
 
 
-def write_zip(path: Path, files: dict[str, bytes]) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+def write_zip(target, files: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[name])
 
 
-def publish_release(database: Path, build_dir: Path, package: Package, site: dict) -> dict:
-    """Write build/releases/<version>/ (if new) and return what build/release.json will say."""
-    files = {f"data/{name}": data for name, data in table_files(package, database).items()}
-    version = data_version(database, Path(package.basepath), files, site)
-    directory = build_dir / "releases" / version["version"]
-    descriptor = package_descriptor(package, {k[5:]: v for k, v in files.items()}, version, site)
-    files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    if not directory.is_dir():
-        staging = build_dir / "releases" / f".{version['version']}.{os.getpid()}.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        for name, data in files.items():
-            (staging / name).parent.mkdir(parents=True, exist_ok=True)
-            (staging / name).write_bytes(data)
-        write_zip(staging / "drugbeleid.zip", files)
-        os.replace(staging, directory)
-    zipped = (directory / "drugbeleid.zip").read_bytes()
-    release = {
+def csv_rows(data: bytes) -> int:
+    return len(changes.read_rows(data)[1])
+
+
+def previous_release(history: list[dict], build_releases: Path) -> tuple[dict | None, tuple[dict, dict[str, bytes]] | None]:
+    """The newest recorded release and its (descriptor, {table: CSV bytes}), as unpacked in build/."""
+    if not history:
+        return None, None
+    record = history[0]
+    directory = build_releases / record["version"]
+    descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
+    return record, (descriptor, {r["name"]: (directory / r["path"]).read_bytes() for r in descriptor["resources"]})
+
+
+def release_record(version: dict, semver: str, previous: dict | None, files: dict[str, bytes], found: dict) -> dict:
+    zipped, package_bytes, changes_bytes = files["drugbeleid.zip"], files["datapackage.json"], files["changes.json"]
+    return {
         **version,
-        "directory": str(directory.relative_to(build_dir)),
+        "semver": semver,
+        "number": previous["number"] + 1 if previous else 1,
+        "previous": previous["version"] if previous else None,
+        "directory": f"releases/{version['version']}",
         "database": {"path": "drugbeleid.db", "sha256": version["sha256"], "bytes": version["bytes"]},
+        "datapackage": {"path": "datapackage.json", "sha256": sha256_of(package_bytes), "bytes": len(package_bytes)},
         "zip": {"path": "drugbeleid.zip", "sha256": sha256_of(zipped), "bytes": len(zipped)},
-        "tables": {name[5:-4]: {"path": name, "sha256": sha256_of(data), "bytes": len(data)}
+        "changes": {"path": "changes.json", "sha256": sha256_of(changes_bytes), "bytes": len(changes_bytes),
+                    "level": changes.level_of(found), "summary": found["summary"]},
+        "tables": {name[5:-4]: {"path": name, "sha256": sha256_of(data), "bytes": len(data), "rows": csv_rows(data)}
                    for name, data in files.items() if name.startswith("data/")},
     }
-    return release
+
+
+def release_files(database: Path, package: Package, site: dict, history: list[dict], build_releases: Path) -> dict[str, bytes]:
+    """Every file of the release the database belongs to, by path within its directory: the CSVs,
+    datapackage.json, the zip, changes.json and release.json (its record). A version that is already
+    recorded is published with its recorded bytes, so a release never changes once published."""
+    files = {f"data/{name}": data for name, data in table_files(package, database).items()}
+    version = data_version(database, Path(package.basepath), files, site)
+    if any(r["version"] == version["version"] for r in history):
+        released = build_releases / version["version"]
+        kept = ["datapackage.json", "drugbeleid.zip", "changes.json", "release.json"]
+        return {**files, **{name: (released / name).read_bytes() for name in kept}}
+    previous, previous_files = previous_release(history, build_releases)
+    descriptor = package_descriptor(package, {k[5:]: v for k, v in files.items()}, version, site)
+    found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}))
+    descriptors_differ = previous_files is not None and strip_versions(previous_files[0]) != strip_versions(descriptor)
+    descriptor["semver"] = changes.next_semver(previous["semver"] if previous else None, found, descriptors_differ)
+    files["datapackage.json"] = json_bytes(descriptor)
+    files["drugbeleid.zip"] = zip_bytes(files)
+    files["changes.json"] = json_bytes(found)
+    files["release.json"] = json_bytes(release_record(version, descriptor["semver"], previous, files, found))
+    return files
+
+
+def strip_versions(descriptor: dict) -> dict:
+    """A descriptor without what differs between any two releases (versions, dates, hashes, sizes)."""
+    resources = [{k: v for k, v in r.items() if k not in ("hash", "bytes")} for r in descriptor.get("resources", [])]
+    return {**{k: v for k, v in descriptor.items() if k not in ("version", "semver", "created")}, "resources": resources}
+
+
+def json_bytes(value) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    write_zip(buffer, {name: data for name, data in files.items() if name == "datapackage.json" or name.startswith("data/")})
+    return buffer.getvalue()

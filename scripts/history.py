@@ -1,0 +1,219 @@
+"""Every published release, kept in the repository and served for ever.
+
+    python -m scripts.history [--build build] [--releases releases]     (`make release`)
+
+A release is recorded in the repository as `releases/<version>/`, four files written once:
+- `release.json`: its record (version, semantic version, number, date, previous release, the
+  SHA-256 and size of the data package, the zip, the database and every CSV, row counts, the
+  summary of its changes);
+- `drugbeleid.zip`: the data package and every CSV, byte for byte as published (the zip is
+  deterministic: fixed timestamps, sorted names);
+- `drugbeleid.db.xz`: the SQLite database, compressed (about a quarter of its size);
+- `changes.json`: what changed since the previous release (scripts/changes.py).
+
+Git keeps them: a fresh clone holds every release ever published, and `make build` unpacks each
+into `build/releases/<version>/`, checking every file against the SHA-256 and size its record
+gives, so that `/releases/<version>/...` serves the very bytes that were released. Storing the
+zip rather than its CSVs one by one keeps a release to one compressed file of data (~170 KB).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import lzma
+import os
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+from .problems import BuildFailed, Problem
+
+RECORD = "release.json"
+ZIP = "drugbeleid.zip"
+DATABASE = "drugbeleid.db"
+COMPRESSED_DATABASE = "drugbeleid.db.xz"
+CHANGES = "changes.json"
+INDEX = "index.json"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_entry(path: str, data: bytes) -> dict:
+    return {"path": path, "sha256": sha256_of(data), "bytes": len(data)}
+
+
+def write_json(path: Path, value) -> None:
+    path.write_bytes((json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- the releases recorded in the repository ------------------------------------------------------
+
+def recorded(releases: Path) -> list[dict]:
+    """The records of every release in the repository, newest first (by release number)."""
+    if not releases.is_dir():
+        return []
+    records = [read_json(p / RECORD) for p in releases.iterdir() if (p / RECORD).is_file()]
+    return sorted(records, key=lambda r: r["number"], reverse=True)
+
+
+def check(name: str, data: bytes, expected: dict, where: str) -> list[Problem]:
+    problems = []
+    if len(data) != expected["bytes"]:
+        problems.append(Problem(where, f"{name} has {len(data)} bytes, its record says {expected['bytes']}"))
+    if sha256_of(data) != expected["sha256"]:
+        problems.append(Problem(where, f"{name} has SHA-256 {sha256_of(data)}, its record says {expected['sha256']}"))
+    return problems
+
+
+def unpacked_files(source: Path, record: dict) -> tuple[dict[str, bytes], list[Problem]]:
+    """The files of a recorded release as they are served, each checked against its record."""
+    where = f"releases/{record['version']}"
+    zipped = (source / ZIP).read_bytes()
+    problems = check(ZIP, zipped, record["zip"], where)
+    files = {ZIP: zipped}
+    with zipfile.ZipFile(source / ZIP) as archive:
+        files["datapackage.json"] = archive.read("datapackage.json")
+        problems += check("datapackage.json", files["datapackage.json"], record["datapackage"], where)
+        for table, entry in record["tables"].items():
+            files[entry["path"]] = archive.read(entry["path"])
+            problems += check(entry["path"], files[entry["path"]], entry, where)
+    files[DATABASE] = lzma.decompress((source / COMPRESSED_DATABASE).read_bytes())
+    problems += check(DATABASE, files[DATABASE], record["database"], where)
+    files[CHANGES] = (source / CHANGES).read_bytes()
+    problems += check(CHANGES, files[CHANGES], record["changes"], where)
+    files[RECORD] = (source / RECORD).read_bytes()
+    return files, problems
+
+
+def write_directory(target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into a new directory `target`, all at once: staged beside it, then renamed."""
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for name, data in files.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        with open(staging / name, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    aside = target.with_name(f".{target.name}.{os.getpid()}.replaced.tmp")
+    if target.exists():  # an incomplete directory of that name, written by an older build's layout
+        os.replace(target, aside)
+    os.replace(staging, target)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def complete(directory: Path) -> bool:
+    """A release directory is complete once it is in place: it is staged, then renamed whole."""
+    return (directory / RECORD).is_file()
+
+
+def unpack_all(releases: Path, build_releases: Path) -> list[dict]:
+    """Unpack every recorded release into build/releases/<version>/ (those not there yet) and
+    write build/releases/index.json; returns the records, newest first."""
+    records = recorded(releases)
+    problems = []
+    build_releases.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        target = build_releases / record["version"]
+        if complete(target):
+            continue
+        files, found = unpacked_files(releases / record["version"], record)
+        problems += found
+        if not found:
+            write_directory(target, files)
+    if problems:
+        raise BuildFailed(problems)
+    write_index(build_releases, records)
+    return records
+
+
+def write_index(build_releases: Path, records: list[dict]) -> None:
+    tmp = build_releases / f".{INDEX}.{os.getpid()}.tmp"
+    write_json(tmp, records)
+    os.replace(tmp, build_releases / INDEX)
+
+
+def read_index(build_releases: Path) -> list[dict]:
+    path = build_releases / INDEX
+    return read_json(path) if path.is_file() else []
+
+
+# --- recording the current build as a release (`make release`) ----------------------------------
+
+def record_current(build: Path, releases: Path) -> tuple[dict, bool]:
+    """Record the release `build/current` serves in the repository; (its record, whether it is new)."""
+    current = build / "current"
+    record = read_json(current / RECORD)
+    version = record["version"]
+    target = releases / version
+    if complete(target):
+        return read_json(target / RECORD), False
+    newest = recorded(releases)
+    expected_previous = newest[0]["version"] if newest else None
+    if record.get("previous") != expected_previous:
+        raise BuildFailed([Problem(str(current / RECORD), f"this build follows release {record.get('previous')}, "
+                                   f"but the newest recorded release is {expected_previous}: run `make build` again")])
+    releases.mkdir(parents=True, exist_ok=True)
+    files = {
+        RECORD: (current / RECORD).read_bytes(),
+        ZIP: (current / ZIP).read_bytes(),
+        COMPRESSED_DATABASE: lzma.compress((current / DATABASE).read_bytes(), preset=9),
+        CHANGES: (current / CHANGES).read_bytes(),
+    }
+    write_directory(target, files)
+    _, problems = unpacked_files(target, record)
+    if problems:  # never leave a release that cannot be served byte for byte
+        shutil.rmtree(target)
+        raise BuildFailed(problems)
+    write_index(build / "releases", recorded(releases))
+    return record, True
+
+
+def describe(record: dict) -> str:
+    lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
+    for table, summary in record["changes"]["summary"].items():
+        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in ("rows_added", "rows_removed", "rows_changed",
+                                                                   "columns_added", "columns_removed", "types_changed")
+                  if summary[k]]
+        if summary["status"] != "kept":
+            counts.insert(0, f"table {summary['status']}")
+        if counts:
+            lines.append(f"  {table}: {', '.join(counts)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Record the current build as a release in the repository.")
+    parser.add_argument("--build", type=Path, default=Path("build"))
+    parser.add_argument("--releases", type=Path, default=Path("releases"))
+    args = parser.parse_args(argv)
+    try:
+        record, new = record_current(args.build, args.releases)
+    except BuildFailed as failure:
+        print(failure, file=sys.stderr)
+        return 1
+    except FileNotFoundError as missing:
+        print(f"no build to release ({missing.filename} is missing): run `make build` first", file=sys.stderr)
+        return 1
+    if not new:
+        print(f"already released: {describe(record)}")
+        return 0
+    print(f"recorded {args.releases / record['version']}/: {describe(record)}")
+    print("\nNext steps:\n"
+          f"  1. add an entry for {record['version']} (version {record['semver']}) at the top of CHANGELOG.md:\n"
+          "     the counts above, and in your own words why the data changed;\n"
+          f"  2. git add {args.releases / record['version']} CHANGELOG.md && git commit;\n"
+          "  3. deploy: `make serve` (or the proxy) serves it, and every earlier release, under /releases/.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
