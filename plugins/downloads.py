@@ -1,49 +1,32 @@
 """The release as files: /datapackage.json, /drugbeleid.zip, /data/<table>.csv and the database checksum.
 
-Everything is read from the immutable release directory the build wrote (build/release.json
-says which); the only thing made per request is the absolute URL of each resource.
-The same files are also served under a versioned path, /releases/<version>/..., for every release
-directory the build has kept: such a URL never changes content, so caches may keep it forever.
+Everything is read from the immutable directory of the served release (serve/shared.py); the only
+thing made per request is the absolute URL of each resource in /datapackage.json.
+The same files are also served under a versioned path, /releases/<version>/..., byte for byte as
+released, for every release kept (all recorded in releases/, unpacked by the build) together with
+its database and changes.json: such a URL never changes content, so caches may keep it forever.
 """
 from __future__ import annotations
 
 import json
-import re
-from functools import lru_cache
-from pathlib import Path
 
 from datasette import Response, hookimpl
 
-DATABASE = "drugbeleid"
-VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$")
-
-
-@lru_cache(maxsize=None)
-def release_in(build_dir: Path) -> dict:
-    release = json.loads((build_dir / "release.json").read_text(encoding="utf-8"))
-    release["root"] = build_dir / release["directory"]
-    return release
-
-
-def release_of(datasette) -> dict:
-    return release_in(Path(datasette.get_database(DATABASE).path).resolve().parent)
+from serve import shared
 
 
 def not_found(message: str) -> Response:
     return Response.json({"ok": False, "error": message, "status": 404, "title": "Not found"}, status=404)
 
 
-def requested_release(datasette, request) -> tuple[str, Path, str] | None:
+def requested_release(datasette, request):
     """(version, directory, URL prefix) of the release a URL names: the current one for the stable
     names, the one in the path for /releases/<version>/..., None if the build kept no such release."""
-    release = release_of(datasette)
     version = request.url_vars.get("version")
     if version is None:
-        return release["version"], release["root"], ""
-    directory = release["root"].parent / version
-    if not VERSION.match(version) or not (directory / "datapackage.json").is_file():
-        return None
-    return version, directory, f"/releases/{version}"
+        return shared.data_version(datasette), shared.release_dir(datasette), ""
+    directory = shared.release_directory(datasette, version)
+    return None if directory is None else (version, directory, f"/releases/{version}")
 
 
 async def datapackage(datasette, request):
@@ -51,10 +34,16 @@ async def datapackage(datasette, request):
     if found is None:
         return not_found(f"Release not found: {request.url_vars['version']}")
     _, directory, prefix = found
+    headers = {"Content-Disposition": 'inline; filename="datapackage.json"'}
+    if prefix:  # a release's own file, byte for byte: its relative paths resolve against this URL
+        return Response((directory / "datapackage.json").read_bytes(), content_type="application/json; charset=utf-8",
+                        headers=headers)
     descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
         resource["path"] = datasette.absolute_url(request, f"{prefix}/{resource['path']}")
-    return Response.json(descriptor, headers={"Content-Disposition": 'inline; filename="datapackage.json"'})
+    release = shared.current_release(datasette)
+    descriptor.setdefault("semver", release.get("semver"))
+    return Response.json(descriptor, headers=headers)
 
 
 async def zipped(datasette, request):
@@ -81,12 +70,35 @@ async def table_csv(datasette, request):
 
 
 async def database_checksum(datasette, request):
-    release = release_of(datasette)
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    release = shared.release_in(found[1])
     return Response.text(f"{release['database']['sha256']}  {release['database']['path']}\n")
 
 
+async def database_file(datasette, request):
+    """A kept release's database (the current one is /drugbeleid.db, served by Datasette)."""
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    version, directory, _ = found
+    return Response((directory / "drugbeleid.db").read_bytes(), content_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.db"'})
+
+
+async def changes_json(datasette, request):
+    found = requested_release(datasette, request)
+    if found is None:
+        return not_found(f"Release not found: {request.url_vars['version']}")
+    return Response((found[1] / "changes.json").read_bytes(), content_type="application/json; charset=utf-8")
+
+
 async def release_json(datasette, request):
-    release = {k: v for k, v in release_of(datasette).items() if k not in ("root", "directory")}
+    release = {k: v for k, v in shared.current_release(datasette).items() if k not in ("root", "directory")}
+    release["released"] = any(r["version"] == release["version"] for r in shared.recorded_releases(datasette))
+    release["changes"] = {**release.get("changes", {}), "url": datasette.absolute_url(
+        request, f"/releases/{release['version']}/changes.json")}
     return Response.json(release)
 
 
@@ -99,6 +111,9 @@ def register_routes():
         (r"^/releases/(?P<version>[^/]+)/datapackage\.json$", datapackage),
         (r"^/releases/(?P<version>[^/]+)/drugbeleid\.zip$", zipped),
         (r"^/releases/(?P<version>[^/]+)/data/(?P<table>[a-z_]+)\.csv$", table_csv),
+        (r"^/releases/(?P<version>[^/]+)/changes\.json$", changes_json),
+        (r"^/releases/(?P<version>[^/]+)/drugbeleid\.db$", database_file),
+        (r"^/releases/(?P<version>[^/]+)/drugbeleid\.db\.sha256$", database_checksum),
         (r"^/drugbeleid\.db\.sha256$", database_checksum),
         (r"^/-/release\.json$", release_json),
     ]

@@ -8,16 +8,15 @@ Responses to requests carrying a cookie or credentials are never marked cacheabl
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import lru_cache
-from pathlib import Path
 
 from datasette import hookimpl
+
+from serve import shared
 
 DATABASE = "drugbeleid"
 CACHEABLE = "public, max-age=86400"       # one day; revalidate with the ETag after a release
 IMMUTABLE = "public, max-age=31536000, immutable"   # /releases/<version>/...: content never changes
-VERSIONED_PREFIX = "/releases/"
 NOT_CACHEABLE = "no-store"
 UNCACHED_PREFIXES = ("/-/",)              # introspection and settings: not data
 # ...except Datasette's and plugins' static assets (the charts load ~800 KB of Vega per page) and
@@ -25,11 +24,6 @@ UNCACHED_PREFIXES = ("/-/",)              # introspection and settings: not data
 # comes from the installed software's versions instead of the data version.
 STATIC_PREFIXES = ("/-/static/", "/-/static-plugins/")
 CACHED_UNDER_UNCACHED = STATIC_PREFIXES + ("/-/dashboards",)
-
-
-@lru_cache(maxsize=None)
-def version_in(build_dir: Path) -> str:
-    return json.loads((build_dir / "release.json").read_text(encoding="utf-8"))["version"]
 
 
 def header(scope, name: bytes) -> bytes | None:
@@ -71,14 +65,17 @@ def asgi_wrapper(datasette):
         async def with_headers(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            version = version_in(Path(datasette.get_database(DATABASE).path).resolve().parent)
-            common = [(b"x-data-version", version.encode())]
+            release = shared.current_release(datasette)
+            version = release["version"]
+            common = [(b"x-data-version", version.encode()), (b"x-data-semver", release["semver"].encode())]
             if scope["method"] in ("GET", "HEAD", "OPTIONS"):
                 common.append((b"access-control-allow-origin", b"*"))
-            etag_version = software_version() if scope["path"].startswith(STATIC_PREFIXES) else version
+            immutable = shared.versioned_file(scope["path"]) is not None
+            etag_version = (software_version() if scope["path"].startswith(STATIC_PREFIXES)
+                            else shared.content_version(datasette, scope["path"]))
             etag = etag_for(etag_version, scope) if cacheable_request(scope) else None
             if etag and matches(header(scope, b"if-none-match"), etag):
-                policy = IMMUTABLE if scope["path"].startswith(VERSIONED_PREFIX) else CACHEABLE
+                policy = IMMUTABLE if immutable else CACHEABLE
                 await send({"type": "http.response.start", "status": 304,
                             "headers": common + [(b"etag", etag), (b"cache-control", policy.encode())]})
                 await send({"type": "http.response.body", "body": b""})
@@ -94,7 +91,7 @@ def asgi_wrapper(datasette):
                     sets_cookie = any(k.lower() == b"set-cookie" for k, _ in headers)
                     has_cache_control = any(k.lower() == b"cache-control" for k, _ in headers)
                     if etag and event["status"] == 200 and not sets_cookie:
-                        policy = IMMUTABLE if scope["path"].startswith(VERSIONED_PREFIX) else CACHEABLE
+                        policy = IMMUTABLE if immutable else CACHEABLE
                         headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                         headers += [(b"etag", etag), (b"cache-control", policy.encode())]
                     elif not has_cache_control or event["status"] >= 400 or sets_cookie:

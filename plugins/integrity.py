@@ -120,7 +120,7 @@ def database_problems(database: Path) -> list[str]:
 def startup(datasette):
     if DATABASE not in datasette.databases:
         return
-    database = Path(datasette.get_database(DATABASE).path)
+    database = Path(datasette.get_database(DATABASE).path).resolve()
     problems = database_problems(database)
     if problems:
         raise DatabaseRefused(

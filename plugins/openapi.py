@@ -18,6 +18,8 @@ from datasette.filters import Filters
 from datasette.utils import derive_named_parameters, escape_sqlite, tilde_encode
 from datasette.utils.asgi import Response
 
+from serve import shared
+
 DATABASE = "drugbeleid"
 API_TEMPLATE = Path(__file__).parent / "templates" / "api.html"
 
@@ -134,9 +136,9 @@ ERRORS_NOTE = (
 
 
 def read_release(db) -> dict:
-    path = Path(db.path).parent / "release.json" if db.path else None
+    path = Path(db.path).resolve().parent / "release.json" if db.path else None
     if path and path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        return shared.release_in(path.parent)
     return {}
 
 
@@ -394,6 +396,35 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/catalog.jsonld"] = get("catalog_jsonld", "DCAT-AP 3.0.1 catalogue (JSON-LD)", {"application/ld+json": json_object, "application/json": json_object})
     paths[f"/{DATABASE}.db"] = get("database_file", "The SQLite database file (its SHA-256 is in /datapackage.json and the catalogue)",
                                    {"application/octet-stream": binary})
+    versions = [r["version"] for r in shared.recorded_releases_in(Path(db.path).resolve().parent.parent)] if db.path else []
+    version_parameter = [{"name": "version", "in": "path", "required": True,
+                          "description": "A release's content version, as listed by /releases.json.",
+                          "schema": {"type": "string", "pattern": shared.VERSION.pattern, **({"examples": versions} if versions else {})}}]
+    listed = {"type": "object", "required": ["version", "semver", "number", "date", "sha256", "bytes", "rows", "links"],
+              "properties": {"version": {"type": "string"}, "semver": {"type": "string"}, "number": {"type": "integer"},
+                             "date": {"type": "string", "format": "date"}, "previous": {"type": ["string", "null"]},
+                             "change_level": {"enum": ["major", "minor", "patch", None]},
+                             "sha256": {"type": "object"}, "bytes": {"type": "object"}, "rows": {"type": "object"},
+                             "links": {"type": "object"}}}
+    paths["/releases.json"] = get("releases", "Every release, newest first, with its hashes, row counts and links",
+                                  {"application/json": {"schema": {"type": "array", "items": listed}}})
+    paths["/releases.atom"] = get("releases_feed", "Atom feed: one entry per release with its summary of changes",
+                                  {"application/atom+xml": {"schema": {"type": "string"}}})
+    paths["/releases/"] = get("releases_page", "Every release, as a web page", html)
+    paths["/releases/{version}/"] = get("release_page", "One release, as a web page", html, "404", parameters=version_parameter)
+    for path, operation_id, summary, content in (
+            ("datapackage.json", "release_datapackage", "The data package of a release, byte for byte as released",
+             {"application/json": json_object}),
+            ("drugbeleid.zip", "release_zip", "The zip of a release", {"application/zip": binary}),
+            ("drugbeleid.db", "release_database", "The SQLite database of a release", {"application/octet-stream": binary}),
+            ("drugbeleid.db.sha256", "release_database_checksum", "The SHA-256 of a release's database",
+             {"text/plain": {"schema": {"type": "string"}}}),
+            ("changes.json", "release_changes", "What changed since the previous release, per table and row",
+             {"application/json": json_object})):
+        paths[f"/releases/{{version}}/{path}"] = get(operation_id, summary, content, "404", parameters=version_parameter)
+    paths["/releases/{version}/data/{table}.csv"] = get(
+        "release_table_csv", "The CSV of one table in a release", {"text/csv": {"schema": {"type": "string"}}}, "404",
+        parameters=version_parameter + [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z_]+$"}}])
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)
     spec["tags"].append({"name": "downloads", "description": "Files and descriptions of the whole release."})
@@ -460,6 +491,7 @@ ERROR_RESPONSES = {
 }
 RESPONSE_HEADERS = {
     "X-Data-Version": {"description": "Version of the data release (date and database hash).", "schema": {"type": "string"}},
+    "X-Data-Semver": {"description": "Semantic version of the data release (MAJOR.MINOR.PATCH, from its changes).", "schema": {"type": "string"}},
     "ETag": {"description": "Changes with the data version; send it back in If-None-Match to get a 304.", "schema": {"type": "string"}},
     "Cache-Control": {"description": "How long the response may be cached.", "schema": {"type": "string"}},
     "Access-Control-Allow-Origin": {"description": "Any origin may read the response (CORS).", "schema": {"type": "string"}},

@@ -8,7 +8,6 @@ of the value marked. Values are compared whitespace-normalised, as the build's p
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from datasette import Response, hookimpl
 from datasette.utils import urlsafe_components

@@ -25,14 +25,13 @@ not make `make serve` fast (docs/deploy.md). One event loop per worker: no locki
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import OrderedDict
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from datasette import hookimpl
+
+from serve import shared
 
 DATABASE = "drugbeleid"
 MAX_BYTES = 32_000_000          # per worker; the whole site's distinct pages are a few MB
@@ -46,11 +45,6 @@ PRIVATE_REQUEST_HEADERS = (b"cookie", b"authorization")
 HARMLESS_VARY = {b"cookie", b"authorization", b""}
 # SQL whose result changes from call to call, though the database does not.
 NONDETERMINISTIC_SQL = re.compile(rb"random|\bnow\b|current_(date|time)")
-
-
-@lru_cache(maxsize=None)
-def version_in(build_dir: Path) -> str:
-    return json.loads((build_dir / "release.json").read_text(encoding="utf-8"))["version"]
 
 
 class LruBytes:
@@ -139,19 +133,15 @@ def cache_wrapper(datasette):
         if max_bytes <= 0:
             return app  # disabled: not even the X-Cache header
         cache = LruBytes(max_bytes, max_entry_bytes)
-        build_dir = None
 
         async def cached(scope, receive, send):
-            nonlocal build_dir
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             usable, host, skip_lookup = request_side(scope)
             if not usable:
                 return await app(scope, receive, with_header(send, MISS))
-            if build_dir is None:
-                build_dir = Path(datasette.get_database(DATABASE).path).resolve().parent
             key = (scope.get("scheme"), host, scope.get("raw_path") or scope["path"].encode(),
-                   scope["query_string"], version_in(build_dir))
+                   scope["query_string"], shared.content_version(datasette, scope["path"]))
             entry = None if skip_lookup else cache.get(key)
             if entry is not None:
                 headers, body, _ = entry

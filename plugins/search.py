@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 
 from scripts.text import fold, fold_with_origins, normalise
+from serve import shared
 from serve.shared import language_of
 
 DATABASE = "drugbeleid"
@@ -42,16 +43,14 @@ def strings(datasette, lang: str) -> dict:
 
 
 @lru_cache(maxsize=4)
-def table_titles(build_dir: Path, release_mtime: int) -> dict[str, dict[str, str]]:
+def table_titles(release_dir: Path) -> dict[str, dict[str, str]]:
     """{table: {"nl": title, "en": title}} from the published data package (written once, in datasets/)."""
-    release = json.loads((build_dir / "release.json").read_text(encoding="utf-8"))
-    package = json.loads((build_dir / release["directory"] / "datapackage.json").read_text(encoding="utf-8"))
+    package = json.loads((release_dir / "datapackage.json").read_text(encoding="utf-8"))
     return {r["name"]: {"nl": r.get("title_nl") or r["name"], "en": r.get("title") or r["name"]} for r in package["resources"]}
 
 
 def titles_of(datasette) -> dict[str, dict[str, str]]:
-    build_dir = Path(datasette.get_database(DATABASE).path).resolve().parent
-    return table_titles(build_dir, (build_dir / "release.json").stat().st_mtime_ns)
+    return table_titles(shared.release_dir(datasette))
 
 
 def terms_of(query: str, config: dict, ui: dict) -> list[str]:

@@ -12,7 +12,6 @@ Every release recorded in releases/ is unpacked into build/releases/ first (scri
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
@@ -94,14 +93,17 @@ def database_problems(path: Path) -> list[Problem]:
     return problems
 
 
-async def inspect_data(database: Path) -> dict:
-    """What `datasette inspect` writes (row counts per table), so the release directory holds it."""
-    from datasette.cli import inspect_
+def inspect_data(database: Path) -> dict:
+    """What `datasette inspect` writes (the file's hash and size, row counts per table), made here so
+    the release directory holds it; the same fields and the same hash function as Datasette's."""
+    from datasette.inspect import inspect_hash
 
-    data = await inspect_([str(database)], ())
-    for entry in data.values():
-        entry["file"] = database.name
-    return data
+    db = sqlite_utils.Database(database)
+    tables = [row[0] for row in db.execute("select name from sqlite_master where type = 'table'")]
+    counts = {table: {"count": db.execute(f"select count(*) from [{table}]").fetchone()[0]} for table in tables}
+    db.close()
+    return {DATABASE: {"hash": inspect_hash(database), "size": database.stat().st_size, "file": database.name,
+                       "tables": counts}}
 
 
 def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None) -> dict:
@@ -135,7 +137,7 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
         document["data_version"] = current["version"]
         document["data_semver"] = current["semver"]
         files["metadata.json"] = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        files["inspect.json"] = json.dumps(asyncio.run(inspect_data(database)), indent=2).encode("utf-8")
+        files["inspect.json"] = json.dumps(inspect_data(database), indent=2).encode("utf-8")
         publish.write_files(staging, files)
         publish.place(staging, build_releases / current["version"])
     finally:

@@ -87,7 +87,7 @@ def read_published(database: Path) -> tuple[dict, dict, dict]:
     build_dir = Path(database).resolve().parent
     site = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
     release = json.loads((build_dir / "release.json").read_text(encoding="utf-8"))
-    package = json.loads((build_dir / release["directory"] / "datapackage.json").read_text(encoding="utf-8"))
+    package = json.loads((build_dir / "datapackage.json").read_text(encoding="utf-8"))
     return site, release, package
 
 

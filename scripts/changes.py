@@ -97,6 +97,24 @@ def summary_of(table: dict) -> dict:
     }
 
 
+COUNTED = (("rows_added", "row added", "rows added"), ("rows_removed", "row removed", "rows removed"),
+           ("rows_changed", "row changed", "rows changed"), ("columns_added", "column added", "columns added"),
+           ("columns_removed", "column removed", "columns removed"),
+           ("types_changed", "column type changed", "column types changed"))
+COUNTS_PREFIX = "Counts (from changes.json): "
+
+
+def counts_line(summary: dict) -> str:
+    """One line of counts per release, for CHANGELOG.md: written from changes.json, never by hand."""
+    parts = []
+    for table, counts in summary.items():
+        said = [f"table {counts['status']}"] if counts["status"] != "kept" else []
+        said += [f"{counts[k]} {one if counts[k] == 1 else many}" for k, one, many in COUNTED if counts[k]]
+        if said:
+            parts.append(f"{table}: {', '.join(said)}")
+    return COUNTS_PREFIX + ("; ".join(parts) if parts else "no rows or columns changed") + "."
+
+
 def resources_by_name(descriptor: dict | None) -> dict[str, dict]:
     return {r["name"]: r for r in (descriptor or {}).get("resources", [])}
 

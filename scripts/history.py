@@ -28,6 +28,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from .changes import counts_line
 from .problems import BuildFailed, Problem
 
 RECORD = "release.json"
@@ -177,6 +178,19 @@ def record_current(build: Path, releases: Path) -> tuple[dict, bool]:
     return record, True
 
 
+def add_changelog_entry(changelog: Path, record: dict) -> None:
+    """Put the release's heading and its counts (from changes.json) at the top of CHANGELOG.md's
+    entries; why the data changed is for the maintainer to write under the heading."""
+    text = changelog.read_text(encoding="utf-8") if changelog.is_file() else "# Changelog\n\n"
+    heading = f"## {record['version']} ({record['semver']})"
+    if heading in text:
+        return
+    entry = f"{heading}\n\n{counts_line(record['changes']['summary'])}\n\n"
+    first = text.find("\n## ")
+    text = text + "\n" + entry if first < 0 else text[:first + 1] + entry + text[first + 1:]
+    changelog.write_text(text, encoding="utf-8")
+
+
 def describe(record: dict) -> str:
     lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
     for table, summary in record["changes"]["summary"].items():
@@ -194,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Record the current build as a release in the repository.")
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
+    parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
     args = parser.parse_args(argv)
     try:
         record, new = record_current(args.build, args.releases)
@@ -206,10 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     if not new:
         print(f"already released: {describe(record)}")
         return 0
+    add_changelog_entry(args.changelog, record)
     print(f"recorded {args.releases / record['version']}/: {describe(record)}")
     print("\nNext steps:\n"
-          f"  1. add an entry for {record['version']} (version {record['semver']}) at the top of CHANGELOG.md:\n"
-          "     the counts above, and in your own words why the data changed;\n"
+          f"  1. {args.changelog} has a new entry for {record['version']} ({record['semver']}) with its counts:\n"
+          "     write under its heading, in your own words, why the data changed;\n"
           f"  2. git add {args.releases / record['version']} CHANGELOG.md && git commit;\n"
           "  3. deploy: `make serve` (or the proxy) serves it, and every earlier release, under /releases/.")
     return 0

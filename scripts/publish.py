@@ -67,6 +67,10 @@ def link(path: Path, pointing_to: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
     os.symlink(pointing_to, tmp)
+    if path.is_dir() and not path.is_symlink():  # build/ copied without its links: a directory there
+        aside = path.with_name(f".{path.name}.{os.getpid()}.replaced.tmp")
+        os.replace(path, aside)
+        shutil.rmtree(aside)
     os.replace(tmp, path)
 
 
@@ -88,7 +92,7 @@ def served_version(build: Path) -> str | None:
 
 def remove_stale(build: Path) -> None:
     """Staging directories and links of builds that were killed (their process is gone)."""
-    candidates = list((build / "releases").glob(".*.tmp")) + list(build.glob(".*.link"))
+    candidates = list((build / "releases").glob(".*.tmp")) + list(build.glob(".*.link")) + list(build.glob(".*.tmp"))
     for path in candidates:
         try:
             pid = int(path.name.split(".")[-2 if not path.name.endswith(".replaced.tmp") else -3])

@@ -13,7 +13,6 @@ import datetime
 import hashlib
 import io
 import json
-import os
 import subprocess
 import zipfile
 from pathlib import Path

@@ -10,12 +10,16 @@ reads about "the current release" is found beside the database file Datasette op
 from __future__ import annotations
 
 import json
+import re
+import weakref
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "drugbeleid"
+
+VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$")
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -25,8 +29,17 @@ LANGUAGE_PARAMETER = "_lang"
 # --- build paths and the served release -------------------------------------------------------
 
 def database_path(datasette) -> Path:
-    """The served database file, symbolic links resolved: its directory is its release's."""
-    return Path(datasette.get_database(DATABASE).path).resolve()
+    """The served database file, symbolic links resolved: its directory is its release's. Resolved
+    once per Datasette instance (this is on every request's path): an instance serves the release it
+    started with (serve/app.py opens the resolved file), whatever build/current names later."""
+    database = datasette.get_database(DATABASE)
+    path = _resolved.get(database)
+    if path is None:
+        path = _resolved[database] = Path(database.path).resolve()
+    return path
+
+
+_resolved: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def release_dir(datasette) -> Path:
@@ -38,7 +51,7 @@ def release_dir(datasette) -> Path:
 def release_in(directory: Path) -> dict:
     """release.json of a release directory. A release directory never changes, so it is read once."""
     release = json.loads((directory / "release.json").read_text(encoding="utf-8"))
-    release["root"] = directory / release["directory"] if "directory" in release else directory
+    release["root"] = directory
     return release
 
 
@@ -84,19 +97,75 @@ def ui_strings(datasette, lang: str) -> dict:
 # --- where releases are published ---------------------------------------------------------------
 
 def build_root(datasette) -> Path:
-    """The build directory that holds every release (build/ for `make serve`)."""
-    directory = release_dir(datasette)
-    return directory.parent.parent if directory.parent.name == "releases" else directory
+    """The build directory that holds every release (build/ for `make serve`): the served release
+    is build/releases/<version>/."""
+    return release_dir(datasette).parent.parent
+
+
+def releases_dir(datasette) -> Path:
+    return release_dir(datasette).parent
 
 
 def published_pointer(build: Path) -> Path:
-    """The file whose atomic replacement publishes a new release in `build`: a server or proxy that
-    wants to notice a new release watches this path (its identity changes with every publication)."""
-    return build / "release.json"
+    """The link whose atomic replacement publishes a new release in `build` (scripts/publish.py):
+    a server or proxy that wants to notice a new release watches this path."""
+    return build / "current"
+
+
+def release_directory(datasette, version: str) -> Path | None:
+    """The directory of a release kept in this build (recorded, or built here), None if there is none.
+    A directory is complete once it has its name: it is staged and renamed whole."""
+    if not VERSION.match(version or ""):
+        return None
+    directory = releases_dir(datasette) / version
+    return directory if (directory / "release.json").is_file() else None
+
+
+def recorded_releases(datasette) -> list[dict]:
+    """The records of every release in releases/ of the repository, newest first, as the build
+    listed them in build/releases/index.json (re-read when a release is recorded)."""
+    index = releases_dir(datasette) / "index.json"
+    try:
+        stat = index.stat()
+    except FileNotFoundError:
+        return []
+    return _index(index, stat.st_mtime_ns, stat.st_ino)
+
+
+@lru_cache(maxsize=4)
+def _index(path: Path, mtime: int, inode: int) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+VERSIONED_FILE = re.compile(r"^/releases/([0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12})/[^/]")
+HISTORY_PATHS = re.compile(r"^/releases(\.json|\.atom|/)")
+
+
+def versioned_file(path: str) -> str | None:
+    """The version a /releases/<version>/<file> URL names: its content never changes."""
+    found = VERSIONED_FILE.match(path)
+    return found.group(1) if found else None
+
+
+def content_version(datasette, path: str) -> str:
+    """What a response to `path` depends on, for ETags and caches: the release a versioned file
+    belongs to; the served release and the list of recorded releases for the release pages and
+    feeds (`make release` adds to the list without changing the data); the served release otherwise."""
+    version = versioned_file(path)
+    if version:
+        return version
+    if HISTORY_PATHS.match(path):
+        records = recorded_releases(datasette)
+        return f"{data_version(datasette)} {len(records)} {records[0]['version'] if records else ''}"
+    return data_version(datasette)
+
+
+def recorded_releases_in(build: Path) -> list[dict]:
+    """The records of every recorded release under `build` (build/releases/index.json), newest first."""
+    index = build / "releases" / "index.json"
+    return json.loads(index.read_text(encoding="utf-8")) if index.is_file() else []
 
 
 def release_versions(build: Path) -> list[str]:
-    """Every release kept under `build`, newest first (versions start with their date)."""
-    releases = build / "releases"
-    found = [p.name for p in releases.iterdir() if p.is_dir() and not p.name.startswith(".")] if releases.is_dir() else []
-    return sorted(found, reverse=True)
+    """Every recorded release under `build`, newest first."""
+    return [r["version"] for r in recorded_releases_in(build)]

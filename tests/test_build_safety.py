@@ -1,8 +1,10 @@
 """Builds never lose data (issue 6, item 6).
 
-1. A build killed with SIGKILL during load, during indexing and just before the rename leaves the
+1. A build killed with SIGKILL during load, during indexing and just before the switch leaves the
    previously published database, metadata.json and release.json byte for byte intact, still served
-   by a running server and by a restarted one, and a later good build succeeds.
+   by a running server and by a restarted one, and a later good build succeeds. A build killed before
+   any of its renames, links and removals leaves either the old release or the new one served,
+   each whole (scripts/publish.py).
 2. A corrupted, truncated or unverifiable database is refused at start (plugins/integrity.py):
    `datasette serve` exits non-zero with a message naming the file and what is wrong, and never
    answers 200.
@@ -75,16 +77,28 @@ elif point == "index":
         index(db, resources[: len(resources) // 2], *site_tables)
         pause()
     scripts.load.index = wrapped_index
-elif point == "rename":
+elif point == "switch":
+    # The new release directory is complete and in place; build/current still names the old one.
     replace = os.replace
     def wrapped_replace(src, dst, *args, **kwargs):
-        if Path(dst) == out:
+        if Path(dst) == out.parent / "current":
             pause()
         return replace(src, dst, *args, **kwargs)
     os.replace = wrapped_replace
-elif point == "after-rename":
-    # The database has been moved into place; metadata.json and release.json are not yet written.
-    scripts.build.write_atomically = lambda path, data: pause()
+elif point.startswith("step:"):
+    # Before the Nth operation that changes build/ other than by writing a new file: every rename,
+    # link and removal of the publication.
+    import shutil
+    target, calls = int(point[5:]), [0]
+    def counted(function):
+        def wrapped(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] == target:
+                pause()
+            return function(*args, **kwargs)
+        return wrapped
+    for module, name in ((os, "replace"), (os, "rename"), (os, "symlink"), (shutil, "rmtree")):
+        setattr(module, name, counted(getattr(module, name)))
 scripts.build.build(datasets, out, site)
 print("BUILD-FINISHED", flush=True)
 """
@@ -149,7 +163,7 @@ class LiveServer:
 def published_template(built, tmp_path_factory) -> Path:
     """build/ as `make build` leaves it (database, metadata.json, release.json, releases/, inspect.json)."""
     out = tmp_path_factory.mktemp("published") / "build" / "drugbeleid.db"
-    shutil.copytree(built.parent, out.parent)
+    shutil.copytree(built.parent, out.parent, symlinks=True)
     subprocess.run([DATASETTE, "inspect", str(out), "--inspect-file", str(out.with_name("inspect.json"))],
                    check=True, timeout=60)
     return out
@@ -158,7 +172,7 @@ def published_template(built, tmp_path_factory) -> Path:
 @pytest.fixture
 def published(published_template, tmp_path) -> Path:
     out = tmp_path / "build" / "drugbeleid.db"
-    shutil.copytree(published_template.parent, out.parent)
+    shutil.copytree(published_template.parent, out.parent, symlinks=True)
     return out
 
 
@@ -175,8 +189,9 @@ def served_note_after_restart(out: Path) -> tuple[str | None, str]:
     return note, result.stdout + result.stderr
 
 
-def kill_build_at(point: str, datasets: Path, out: Path) -> int:
-    """Start the build, wait for the marker, SIGKILL it; returns the killed PID."""
+def kill_build_at(point: str, datasets: Path, out: Path, must_reach: bool = True) -> int | None:
+    """Start the build, wait for the marker, SIGKILL it; returns the killed PID (None when the build
+    finished before the point and `must_reach` is false)."""
     process = subprocess.Popen([sys.executable, "-c", WRAPPER, point, str(datasets), str(out), str(SITE)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -188,6 +203,9 @@ def kill_build_at(point: str, datasets: Path, out: Path) -> int:
             line = process.stdout.readline() if ready else ""
             if line.startswith(MARKER):
                 break
+            if "BUILD-FINISHED" in line and not must_reach:
+                process.wait(timeout=30)
+                return None
             assert process.poll() is None and "BUILD-FINISHED" not in line, \
                 f"the build ended before the kill point: {line}{process.stderr.read()}"
         os.kill(process.pid, signal.SIGKILL)
@@ -198,7 +216,7 @@ def kill_build_at(point: str, datasets: Path, out: Path) -> int:
     return process.pid
 
 
-@pytest.mark.parametrize("point", ["load", "index", "rename"])
+@pytest.mark.parametrize("point", ["load", "index", "switch"])
 def test_a_killed_build_leaves_the_published_database_intact_and_served(point, published, datasets_copy, monkeypatch):
     edit(datasets_copy, "staffing", 2, "note", CHANGED_NOTE)
     before = published_hashes(published)
@@ -221,31 +239,44 @@ def test_a_killed_build_leaves_the_published_database_intact_and_served(point, p
     # What the kill leaves is garbage beside the database, never in its place. A later build must
     # succeed even when it gets the killed build's PID (the usual case in a fresh container), so
     # that its temporary file has the same name as the one left behind.
-    leftovers = sorted(p.name for p in published.parent.iterdir() if p.name.startswith("."))
-    assert all(f".{killed_pid}." in name for name in leftovers), leftovers
+    leftovers = sorted(p.name for p in [*published.parent.iterdir(), *(published.parent / "releases").iterdir()]
+                       if p.name.startswith(".") and p.name != ".built")
+    assert leftovers and all(f".{killed_pid}." in name for name in leftovers), leftovers
     monkeypatch.setattr(os, "getpid", lambda: killed_pid)
     build(datasets_copy, published, SITE)
     monkeypatch.undo()
     assert integrity.database_problems(published) == []
-    assert not [p.name for p in published.parent.glob(".drugbeleid.db.*")], "the killed build's temporaries were not removed"
+    assert not [p.name for p in (published.parent / "releases").glob(".*")], "the killed build's temporaries were not removed"
     with sqlite3.connect(published) as db:
         assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (CHANGED_NOTE,)
 
 
-def test_a_build_killed_between_the_rename_and_release_json_is_refused_not_served(published, datasets_copy):
-    """The one window the atomic rename cannot cover: the new database is in place but release.json
-    still describes the old one. The integrity check then refuses to serve a database that nothing
-    vouches for, rather than serving it with the wrong version, checksums and downloads."""
+def served_state(out: Path) -> tuple[str | None, str | None, str]:
+    """(note, data version) a freshly started server serves from build/, and what it printed."""
+    note, output = served_note_after_restart(out)
+    release = json.loads((out.resolve().parent / "release.json").read_text(encoding="utf-8"))
+    metadata = json.loads((out.resolve().parent / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["data_version"] == release["version"] == out.resolve().parent.name, "a release mixed with another"
+    return note, release["version"], output
+
+
+def test_a_build_killed_at_any_step_serves_the_old_release_or_the_new(published, datasets_copy):
+    """SIGKILL before each rename, link and removal of a build, one step further each time: every
+    kill leaves a site that starts and serves one whole release, the old one until the switch and
+    the new one from it; then a build finishes without a kill and serves the new one."""
     edit(datasets_copy, "staffing", 2, "note", CHANGED_NOTE)
-    before = published_hashes(published)
-    kill_build_at("after-rename", datasets_copy, published)
-    assert sha256(published) != before["drugbeleid.db"]
-    assert published_hashes(published)["release.json"] == before["release.json"]
-    note, output = served_note_after_restart(published)
-    assert note is None and f"refusing to serve {published}" in output and "SHA-256 is " in output, output
-    build(datasets_copy, published, SITE)  # the remedy the message names
-    note, output = served_note_after_restart(published)
-    assert note == CHANGED_NOTE, output
+    old_note, old_version, output = served_state(published)
+    assert old_note is not None and old_note != CHANGED_NOTE, output
+    seen, step = [], 1
+    while kill_build_at(f"step:{step}", datasets_copy, published, must_reach=False) is not None:
+        note, version, output = served_state(published)
+        assert (note, version == old_version) in ((old_note, True), (CHANGED_NOTE, False)), output
+        assert not seen or seen[-1] == old_note or note == CHANGED_NOTE, "the old release came back"
+        seen.append(note)
+        step += 1
+    assert step > 3 and old_note in seen, f"only {step - 1} kill points were reached"
+    note, version, output = served_state(published)
+    assert note == CHANGED_NOTE and version != old_version, output
 
 
 # --- 2. a damaged database is refused at start ---------------------------------------------------
@@ -280,7 +311,7 @@ def empty_file(db: Path) -> None:
 
 
 def remove_release_json(db: Path) -> None:
-    db.with_name("release.json").unlink()
+    db.resolve().with_name("release.json").unlink()  # the file beside the database, not build/'s link
 
 
 @pytest.mark.parametrize("damage, expected", [
@@ -306,7 +337,7 @@ def test_a_damaged_database_is_refused_at_start(damage, expected, published):
     message = server.process.stderr.read().decode()
     assert 200 not in answered
     assert server.process.returncode not in (0, None, -signal.SIGTERM), message
-    assert f"Error: refusing to serve {published}: it is not the database the build published" in message
+    assert f"Error: refusing to serve {published.resolve()}: it is not the database the build published" in message
     for part in expected:
         assert part in message, message
     if damage is corrupt_page_and_release:

@@ -15,6 +15,8 @@ import pytest
 from datasette.app import Datasette
 from datasette.plugins import pm
 
+from serve import shared
+
 from .conftest import ROOT, make_serve
 
 
@@ -110,7 +112,7 @@ async def test_a_new_data_version_is_a_miss(built, monkeypatch):
     ds = site(built)
     await get(ds, "/drugbeleid/caseload.json")
     assert (await get(ds, "/drugbeleid/caseload.json")).headers["x-cache"] == "hit"
-    monkeypatch.setattr(cache_module(), "version_in", lambda build_dir: "2099-01-01-000000000000")
+    monkeypatch.setattr(shared, "content_version", lambda datasette, path: "2099-01-01-000000000000")
     assert (await get(ds, "/drugbeleid/caseload.json")).headers["x-cache"] == "miss"
     assert (await get(ds, "/drugbeleid/caseload.json")).headers["x-cache"] == "hit"
 
