@@ -128,6 +128,25 @@ async def releases_atom(datasette, request):
     return Response(feed.atom_str(pretty=True), content_type="application/atom+xml; charset=utf-8")
 
 
+def release_parameters(datasette):
+    """Magic SQL parameters for the feeds: :_release_date (the served release's date as an Atom
+    timestamp), :_release_base (the site's absolute URL) and :_release_publisher."""
+    def value(key: str, request) -> str:
+        if key == "date":
+            return f"{shared.current_release(datasette)['date']}T00:00:00Z"
+        if key == "base":
+            return datasette.absolute_url(request, "/")
+        if key == "publisher":
+            return shared.plugin_config(datasette).get("publisher", {}).get("name", "")
+        raise KeyError(key)
+    return value
+
+
+@hookimpl
+def register_magic_parameters(datasette):
+    return [("release", release_parameters(datasette))]
+
+
 @hookimpl
 def register_routes():
     return [
