@@ -79,6 +79,8 @@ def unpacked_files(source: Path, record: dict) -> tuple[dict[str, bytes], list[P
     where = f"releases/{record['version']}"
     zipped = (source / ZIP).read_bytes()
     problems = check(ZIP, zipped, record["zip"], where)
+    if problems:  # not the released zip: nothing in it can be trusted
+        return {}, problems
     files = {ZIP: zipped}
     with zipfile.ZipFile(source / ZIP) as archive:
         files["datapackage.json"] = archive.read("datapackage.json")
@@ -86,8 +88,11 @@ def unpacked_files(source: Path, record: dict) -> tuple[dict[str, bytes], list[P
         for table, entry in record["tables"].items():
             files[entry["path"]] = archive.read(entry["path"])
             problems += check(entry["path"], files[entry["path"]], entry, where)
-    files[DATABASE] = lzma.decompress((source / COMPRESSED_DATABASE).read_bytes())
-    problems += check(DATABASE, files[DATABASE], record["database"], where)
+    try:
+        files[DATABASE] = lzma.decompress((source / COMPRESSED_DATABASE).read_bytes())
+        problems += check(DATABASE, files[DATABASE], record["database"], where)
+    except lzma.LZMAError as error:
+        problems.append(Problem(where, f"{COMPRESSED_DATABASE} cannot be decompressed: {error}"))
     files[CHANGES] = (source / CHANGES).read_bytes()
     problems += check(CHANGES, files[CHANGES], record["changes"], where)
     files[RECORD] = (source / RECORD).read_bytes()
