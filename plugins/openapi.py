@@ -319,9 +319,11 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
 async def describe_queries(datasette, db, spec: dict) -> None:
     queries = await datasette.get_canned_queries(DATABASE, None)
     for name, query in queries.items():
-        named = await derive_named_parameters(db, query["sql"])
+        every = list(dict.fromkeys(await derive_named_parameters(db, query["sql"])))
+        # :_name parameters are Datasette's magic parameters (the server fills them in, a client cannot)
+        named = [p for p in every if not p.startswith("_")]
         try:  # the columns a query returns, without running it over the data
-            columns = (await db.execute(f"select * from ({query['sql']}) limit 0", {p: None for p in named})).columns
+            columns = (await db.execute(f"select * from ({query['sql']}) limit 0", {p: None for p in every})).columns
         except Exception:  # a query the planner cannot wrap still gets described, without columns
             columns = []
         row = f"query.{name}.row"
