@@ -413,7 +413,8 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/releases.atom"] = get("releases_feed", "Atom feed: one entry per release with its summary of changes",
                                   {"application/atom+xml": {"schema": {"type": "string"}}})
     paths["/releases/"] = get("releases_page", "Every release, as a web page", html)
-    paths["/releases/{version}/"] = get("release_page", "One release, as a web page", html, "404", parameters=version_parameter)
+    paths["/releases/{version}/"] = get("release_page", "One release, as a web page", html, "404", "TildeRedirect",
+                                        parameters=version_parameter)
     for path, operation_id, summary, content in (
             ("datapackage.json", "release_datapackage", "The data package of a release, byte for byte as released",
              {"application/json": json_object}),
@@ -423,9 +424,10 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
              {"text/plain": {"schema": {"type": "string"}}}),
             ("changes.json", "release_changes", "What changed since the previous release, per table and row",
              {"application/json": json_object})):
-        paths[f"/releases/{{version}}/{path}"] = get(operation_id, summary, content, "404", parameters=version_parameter)
+        paths[f"/releases/{{version}}/{path}"] = get(operation_id, summary, content, "404", "TildeRedirect",
+                                                     parameters=version_parameter)
     paths["/releases/{version}/data/{table}.csv"] = get(
-        "release_table_csv", "The CSV of one table in a release", {"text/csv": {"schema": {"type": "string"}}}, "404",
+        "release_table_csv", "The CSV of one table in a release", {"text/csv": {"schema": {"type": "string"}}}, "404", "TildeRedirect",
         parameters=version_parameter + [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z_]+$"}}])
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)

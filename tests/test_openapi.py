@@ -218,7 +218,8 @@ def live_server(built):
     port = free_port()
     process = subprocess.Popen(
         [str(VENV_BIN / "datasette"), "serve", "-i", str(built), "--metadata", str(built.parent / "metadata.json"),
-         "--plugins-dir", str(ROOT / "plugins"), "--host", "127.0.0.1", "--port", str(port)],
+         "--plugins-dir", str(ROOT / "plugins"), "--template-dir", str(ROOT / "templates"),
+         "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=SUBPROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
