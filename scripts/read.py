@@ -76,7 +76,7 @@ def decoding_problem(data: bytes, error: UnicodeDecodeError, file: str) -> Probl
         return Problem(file, f"saved as UTF-16 (a spreadsheet's 'Unicode text'), not UTF-8; {RESAVE}", row=1)
     line = data[: error.start].count(b"\n") + 1
     byte = data[error.start]
-    message = f"is not valid UTF-8 (byte {error.start}, 0x{byte:02X}, on line {line})"
+    message = f"is not valid UTF-8 (byte {error.start}, 0x{byte:02X})"
     try:
         as_windows = bytes([byte]).decode("cp1252")
         message += f": saved in another encoding, probably Windows-1252 or Latin-1, where this byte is {as_windows!r}"
