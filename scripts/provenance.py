@@ -116,23 +116,40 @@ class NearMatch:
 
 COMMON_WORD = 200   # a word found more often than this in a document does not help to place a quote
 MAX_DIFFERENCES = 4
+LONG_QUOTE = 40    # words; a longer quote is compared word by word, not character by character
 LITTLE_ALIKE = 0.6  # below this, the nearest stretch is more likely another text than a typo
 
 
-def _differences(quote: str, source: str) -> list[str]:
-    """Character by character (difflib), as a person would fix them: what the quote has, what the source has."""
+def _units(text: str, by_words: bool) -> list[str]:
+    return text.split(" ") if by_words else list(text)
+
+
+def _similarity(quote: str, source: str, by_words: bool) -> float:
+    return difflib.SequenceMatcher(None, _units(quote, by_words), _units(source, by_words), autojunk=False).ratio()
+
+
+def _shortened(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def _differences(quote: str, source: str, by_words: bool = False) -> list[str]:
+    """As a person would fix them: what the quote has, what the source has. Character by character
+    (difflib) for a short quote; word by word for a long one, where that is both faster and clearer."""
+    a, b = _units(quote, by_words), _units(source, by_words)
+    glue = " " if by_words else ""
     found = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, quote, source, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        context = quote[max(0, i1 - 15):i1]
+        context = glue.join(a[max(0, i1 - (3 if by_words else 15)):i1])
         at = f"after {context!r}" if context else "at the start"
+        ours, theirs = _shortened(glue.join(a[i1:i2])), _shortened(glue.join(b[j1:j2]))
         if tag == "replace":
-            found.append(f"{at} the quote has {quote[i1:i2]!r} where the source has {source[j1:j2]!r}")
+            found.append(f"{at} the quote has {ours!r} where the source has {theirs!r}")
         elif tag == "delete":
-            found.append(f"{at} the quote has {quote[i1:i2]!r}, which the source does not")
+            found.append(f"{at} the quote has {ours!r}, which the source does not")
         else:
-            found.append(f"{at} the source has {source[j1:j2]!r}, which the quote does not")
+            found.append(f"{at} the source has {theirs!r}, which the quote does not")
     if len(found) > MAX_DIFFERENCES:
         found = found[:MAX_DIFFERENCES] + [f"and {len(found) - MAX_DIFFERENCES} more difference(s)"]
     return found
@@ -161,6 +178,8 @@ def nearest_passages(document_id: str, source_text: str, value: str, limit: int 
     if not words:
         return []
     spans = [(int(p["line_start"]), int(p["line_end"]), p["id"]) for p in passages_of(document_id, source_text)]
+    by_words = len(words) > LONG_QUOTE
+    slack = (0,) if by_words else (-1, 0, 1)
     candidates, taken = [], []
     for offset in _offsets(text, words)[:20]:
         if any(abs(offset - other) < max(1, len(words) // 2) for other in taken):
@@ -168,13 +187,13 @@ def nearest_passages(document_id: str, source_text: str, value: str, limit: int 
         taken.append(offset)
         # the window of the quote's length at this offset, give or take a word at either end
         best = None
-        for start in (offset - 1, offset, offset + 1):
-            for end in (offset + len(words) - 1, offset + len(words), offset + len(words) + 1):
+        for start in (offset + d for d in slack):
+            for end in (offset + len(words) + d for d in slack):
                 start_, end_ = max(0, start), min(len(text.words), end)
                 if start_ >= end_:
                     continue
                 source = " ".join(text.words[start_:end_])
-                similarity = difflib.SequenceMatcher(None, quote, source, autojunk=False).ratio()
+                similarity = _similarity(quote, source, by_words)
                 if best is None or similarity > best[0]:
                     best = (similarity, start_, end_, source)
         if best is None:
@@ -183,7 +202,7 @@ def nearest_passages(document_id: str, source_text: str, value: str, limit: int 
         first = len(" ".join(text.words[:start])) + (1 if start else 0)
         line_start, line_end = text.lines_of(first, first + len(source) - 1)
         passage = next((pid for a, b, pid in spans if a <= line_start <= b), None)
-        candidates.append(NearMatch(passage, line_start, line_end, source, similarity, _differences(quote, source)))
+        candidates.append(NearMatch(passage, line_start, line_end, source, similarity, _differences(quote, source, by_words)))
         if len(taken) >= limit * 3:
             break
     return sorted(candidates, key=lambda m: (-m.similarity, m.line_start))[:limit]
