@@ -87,6 +87,10 @@ def documents_schema(root: Path) -> dict:
     return json.loads((root / "schemas" / "documents.json").read_text(encoding="utf-8"))
 
 
+def schema_field(root: Path, name: str) -> dict:
+    return next(f for f in documents_schema(root)["fields"] if f["name"] == name)
+
+
 def read_documents(root: Path) -> tuple[list[str], list[dict]]:
     """The columns and rows of documents.csv, which must itself pass the build's read step."""
     columns = [field["name"] for field in documents_schema(root)["fields"]]
@@ -116,7 +120,7 @@ def conflicts(root: Path, documents: list[dict], sums: dict[str, str], document_
               received_name: str, new_name: str, sha256: str) -> list[str]:
     """Why this source cannot be added next to the ones already there (empty when it can)."""
     reasons = []
-    pattern = documents_schema(root)["fields"][0].get("constraints", {}).get("pattern", "")
+    pattern = schema_field(root, "id").get("constraints", {}).get("pattern", "")
     if pattern and not re.fullmatch(pattern, document_id):
         reasons.append(f"ID {document_id!r} is not a valid document id: use lower-case letters, digits and hyphens "
                        f"(pattern {pattern}), e.g. vraag-123-2024")
@@ -189,7 +193,7 @@ def personal_data_lines(text: str) -> list[tuple[int, str, str]]:
 
 
 def kind_for(root: Path, kind: str | None, text: str) -> str:
-    kinds = next(f for f in documents_schema(root)["fields"] if f["name"] == "kind")["constraints"]["enum"]
+    kinds = schema_field(root, "kind")["constraints"]["enum"]
     if kind is None:
         if question_of(text):
             return "written_question"
@@ -215,9 +219,12 @@ def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
     sums = read_recorded_sums(root)
     new_name = file_name_for(root, source.sha256)
     reasons = conflicts(root, documents, sums, document_id, file.name, new_name, source.sha256)
+    try:
+        kind = kind_for(root, kind, source.text)
+    except Refused as refused:
+        reasons += refused.reasons
     if reasons:
-        raise Refused(reasons)
-    kind = kind_for(root, kind, source.text)
+        raise Refused(reasons)  # every reason at once
     row = documents_row(columns, document_id, kind, new_name, source)
     sums_text = (root / "documents.sha256").read_text(encoding="utf-8")
     if sums_text and not sums_text.endswith("\n"):

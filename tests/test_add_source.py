@@ -237,3 +237,14 @@ def test_make_add_source_refuses_through_make_too(project_copy, tmp_path):
     assert snapshot(project_copy / "datasets") == before
     usage = make(project_copy, "add-source", f"FILE={empty}")
     assert usage.returncode != 0 and "usage: make add-source FILE=path ID=document-id" in usage.stderr
+
+
+def test_every_reason_is_given_at_once(datasets_copy, tmp_path):
+    path = tmp_path / "renamed.txt"
+    shutil.copy(DATASETS / "sources" / "003_819240f20e59b9ab.txt", path)
+    message = refused(datasets_copy, path, "nota-reintegratie-detentie", "leaflet")
+    assert message.splitlines() == [
+        "  - ID 'nota-reintegratie-detentie' is already in datasets/documents.csv; choose another id",
+        "  - the same text (SHA-256 9f0165b51c20e820584da47079b4eefdb05092427e834e6a4191b6f7466d3bf5) is already in datasets/sources/ as 003_819240f20e59b9ab.txt (document 'nota-reintegratie-detentie')",
+        "  - KIND='leaflet' is not a kind of document; use one of written_question, policy_note, presentation",
+    ]
