@@ -19,7 +19,7 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve test soak bench bench-scale passages clean
+.PHONY: install build release serve test soak bench bench-scale passages add-source quote clean
 
 install: $(VENV)/.installed
 
@@ -66,6 +66,17 @@ bench-scale: build
 # Regenerate datasets/passages.csv from the source texts (the build checks it matches).
 passages: $(VENV)/.installed
 	$(BIN)/python -m scripts.passages datasets
+
+# Add a source text (docs/maintaining.md): make add-source FILE=path ID=document-id [KIND=...]
+# The values reach the script through the environment, so quotes and spaces in them are safe.
+add-source: $(VENV)/.installed
+	@test -n "$$FILE" -a -n "$$ID" || { echo 'usage: make add-source FILE=path ID=document-id [KIND=written_question|policy_note|presentation]' >&2; exit 2; }
+	$(BIN)/python -m scripts.add_source --datasets datasets --file "$$FILE" --id "$$ID" --kind "$$KIND"
+
+# Find a quote as the build checks it (docs/maintaining.md): make quote ID=document-id TEXT="..."
+quote: $(VENV)/.installed
+	@test -n "$$ID" || { echo 'usage: make quote ID=document-id TEXT="words to find"' >&2; exit 2; }
+	@$(BIN)/python -m scripts.quote --datasets datasets --id "$$ID" --text "$$TEXT"
 
 clean:
 	rm -rf build

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from . import history, load, metadata, privacy, provenance, publish, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
-from .read import Inputs, read_inputs
+from .read import Inputs, read_inputs, write_canonical
 
 DATABASE = "drugbeleid"
 DESCRIBED_IN_DESCRIPTORS = {"title", "description", "description_html", "columns"}
@@ -115,6 +115,7 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
     quality, locations, problems = run_checks(inputs, site, str(site_path))
     if problems:
         raise BuildFailed(problems)
+    rewritten = write_canonical(inputs)  # before publishing: the release's CSVs are the canonical files
     locations = provenance.with_passages(locations, inputs.tables["passages"])
 
     build_dir = out.parent
@@ -143,7 +144,7 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     publish.switch(build_dir, current["version"], out.name)
-    return {"counts": counts, "quality": quality, "release": current}
+    return {"counts": counts, "quality": quality, "release": current, "rewritten": rewritten}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
         return 1
+    for line in result["rewritten"]:
+        print(line)
     for name, count in result["counts"].items():
         print(f"{name:22} {count:5} rows")
     for row in result["quality"]:

@@ -7,6 +7,7 @@ still matches what this module makes of the sources.
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -41,14 +42,22 @@ def all_passages(sources: dict[str, str]) -> list[dict]:
     return [row for document_id, text in sources.items() for row in passages_of(document_id, text)]
 
 
+def passages_csv(rows: list[dict]) -> bytes:
+    """passages.csv as the build expects it (canonical CSV: LF line ends, minimal quoting)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def read_sources(root: Path, documents: list[dict]) -> dict[str, str]:
+    return {d["id"]: (root / "sources" / d["source_file"]).read_text(encoding="utf-8") for d in documents}
+
+
 def write_passages(root: Path) -> int:
-    documents = read_table(root, "documents.csv")
-    sources = {d["id"]: (root / "sources" / d["source_file"]).read_text(encoding="utf-8") for d in documents}
-    rows = all_passages(sources)
-    with open(root / "passages.csv", "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = all_passages(read_sources(root, read_table(root, "documents.csv")))
+    (root / "passages.csv").write_bytes(passages_csv(rows))
     return len(rows)
 
 

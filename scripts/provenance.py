@@ -6,15 +6,17 @@ normalised and redacted text of the document its row names.
 from __future__ import annotations
 
 import bisect
+import difflib
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from frictionless import Package
 
-from .passages import all_passages
+from .passages import all_passages, passages_of
 from .problems import Problem
-from .text import normalise, redact
+from .text import fold, normalise, redact
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -57,20 +59,161 @@ class NormalisedText:
 
     def __init__(self, text: str):
         words = [(m.group(), text.count("\n", 0, m.start()) + 1) for m in re.finditer(r"\S+", redact(text))]
-        self.text = " ".join(word for word, _ in words)
+        self.words = [word for word, _ in words]
+        self.text = " ".join(self.words)
         self._starts, self._lines, offset = [], [], 0
         for word, line in words:
             self._starts.append(offset)
             self._lines.append(line)
             offset += len(word) + 1
+        self._positions: dict[str, list[int]] | None = None
+
+    def lines_of(self, start: int, end: int) -> tuple[int, int]:
+        """(first line, last line) in the source of the characters start..end (inclusive) of self.text."""
+        return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[bisect.bisect_right(self._starts, end) - 1]
 
     def find(self, value: str) -> tuple[int, int] | None:
         """(first line, last line) of the value in the source, or None when it is not there."""
         start = self.text.find(normalise(value))
         if start < 0:
             return None
-        end = start + len(normalise(value)) - 1
-        return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[bisect.bisect_right(self._starts, end) - 1]
+        return self.lines_of(start, start + len(normalise(value)) - 1)
+
+    def find_all(self, value: str) -> list[tuple[int, int]]:
+        """(first line, last line) of every occurrence of the value, in order."""
+        quote, found, start = normalise(value), [], self.text.find(normalise(value))
+        while quote and start >= 0:
+            found.append(self.lines_of(start, start + len(quote) - 1))
+            start = self.text.find(quote, start + 1)
+        return found
+
+    def positions(self) -> dict[str, list[int]]:
+        """word in search form (text.fold) -> the indexes of the words that have it."""
+        if self._positions is None:
+            self._positions = {}
+            for index, word in enumerate(self.words):
+                self._positions.setdefault(fold(word), []).append(index)
+        return self._positions
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    """The stretch of a document most like a quote that is not in it, and how the two differ."""
+    passage_id: str | None
+    line_start: int
+    line_end: int
+    source: str               # the stretch of the normalised source text
+    similarity: float         # difflib's ratio, 0..1
+    differences: list[str]    # each difference in words a person can check
+
+    def describe(self) -> str:
+        where = f"passage {self.passage_id}, " if self.passage_id else ""
+        lines = f"line {self.line_start}" if self.line_start == self.line_end else f"lines {self.line_start}-{self.line_end}"
+        shown = self.source if len(self.source) <= 80 else self.source[:77] + "..."
+        return (f"nearest in the source ({where}{lines}, {round(self.similarity * 100)}% alike): {shown!r}; "
+                + "; ".join(self.differences))
+
+
+COMMON_WORD = 200   # a word found more often than this in a document does not help to place a quote
+MAX_DIFFERENCES = 4
+LONG_QUOTE = 40    # words; a longer quote is compared word by word, not character by character
+LITTLE_ALIKE = 0.6  # below this, the nearest stretch is more likely another text than a typo
+
+
+def _units(text: str, by_words: bool) -> list[str]:
+    return text.split(" ") if by_words else list(text)
+
+
+def _similarity(quote: str, source: str, by_words: bool) -> float:
+    return difflib.SequenceMatcher(None, _units(quote, by_words), _units(source, by_words), autojunk=False).ratio()
+
+
+def _shortened(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def _differences(quote: str, source: str, by_words: bool = False) -> list[str]:
+    """As a person would fix them: what the quote has, what the source has. Character by character
+    (difflib) for a short quote; word by word for a long one, where that is both faster and clearer."""
+    a, b = _units(quote, by_words), _units(source, by_words)
+    glue = " " if by_words else ""
+    found = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        context = glue.join(a[max(0, i1 - (3 if by_words else 15)):i1])
+        at = f"after {context!r}" if context else "at the start"
+        ours, theirs = _shortened(glue.join(a[i1:i2])), _shortened(glue.join(b[j1:j2]))
+        if tag == "replace":
+            found.append(f"{at} the quote has {ours!r} where the source has {theirs!r}")
+        elif tag == "delete":
+            found.append(f"{at} the quote has {ours!r}, which the source does not")
+        else:
+            found.append(f"{at} the source has {theirs!r}, which the quote does not")
+    if len(found) > MAX_DIFFERENCES:
+        found = found[:MAX_DIFFERENCES] + [f"and {len(found) - MAX_DIFFERENCES} more difference(s)"]
+    return found
+
+
+def _offsets(text: NormalisedText, words: list[str]) -> list[int]:
+    """Where in the document the quote could start (a word index), best first: every word of the
+    quote found in the document votes for the start it implies (a Hough transform over word offsets)."""
+    votes: dict[int, int] = {}
+    positions = text.positions()
+    for index, word in enumerate(words):
+        found = positions.get(fold(word), [])
+        if len(found) <= COMMON_WORD:
+            for position in found:
+                votes[position - index] = votes.get(position - index, 0) + 1
+    return sorted(votes, key=lambda offset: (-votes[offset], offset))
+
+
+def nearest_passages(document_id: str, source_text: str, value: str, limit: int = 3,
+                     text: NormalisedText | None = None) -> list[NearMatch]:
+    """The stretches of a document most like a quote, best first; the one function behind
+    `make quote` and the build's "not found verbatim" error. Empty when no word of the quote is there."""
+    text = text or NormalisedText(source_text)
+    quote = normalise(value)
+    words = quote.split()
+    if not words:
+        return []
+    spans = [(int(p["line_start"]), int(p["line_end"]), p["id"]) for p in passages_of(document_id, source_text)]
+    by_words = len(words) > LONG_QUOTE
+    slack = (0,) if by_words else (-1, 0, 1)
+    candidates, taken = [], []
+    for offset in _offsets(text, words)[:20]:
+        if any(abs(offset - other) < max(1, len(words) // 2) for other in taken):
+            continue  # the same place again, shifted by a word or two
+        taken.append(offset)
+        # the window of the quote's length at this offset, give or take a word at either end
+        best = None
+        for start in (offset + d for d in slack):
+            for end in (offset + len(words) + d for d in slack):
+                start_, end_ = max(0, start), min(len(text.words), end)
+                if start_ >= end_:
+                    continue
+                source = " ".join(text.words[start_:end_])
+                similarity = _similarity(quote, source, by_words)
+                if best is None or similarity > best[0]:
+                    best = (similarity, start_, end_, source)
+        if best is None:
+            continue
+        similarity, start, end, source = best
+        first = len(" ".join(text.words[:start])) + (1 if start else 0)
+        line_start, line_end = text.lines_of(first, first + len(source) - 1)
+        passage = next((pid for a, b, pid in spans if a <= line_start <= b), None)
+        candidates.append(NearMatch(passage, line_start, line_end, source, similarity, _differences(quote, source, by_words)))
+        if len(taken) >= limit * 3:
+            break
+    return sorted(candidates, key=lambda m: (-m.similarity, m.line_start))[:limit]
+
+
+def not_found_message(document_id: str, value: str, nearest: list[NearMatch]) -> str:
+    message = f"not found verbatim in document '{document_id}': {normalise(value)[:80]!r}"
+    if not nearest:
+        return message + "; no word of it is in that document: is document_id right?"
+    hint = "; is document_id right?" if nearest[0].similarity < LITTLE_ALIKE else ""
+    return f"{message}; {nearest[0].describe()}{hint}"
 
 
 def document_of(table: str, row: dict) -> str:
@@ -96,7 +239,8 @@ def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict
                     continue
                 found = text.find(value)
                 if found is None:
-                    problems.append(Problem(f"{root_name}/{resource.path}", f"not found verbatim in document '{document}': {normalise(value)[:80]!r}", number, field))
+                    nearest = nearest_passages(document, sources[document], value, limit=1, text=text)
+                    problems.append(Problem(f"{root_name}/{resource.path}", not_found_message(document, value, nearest), number, field))
                 elif table != "passages":
                     locations.append({"table_name": table, "row_key": ",".join(row.get(k, "") for k in key), "column_name": field,
                                       "document_id": document, "line_start": found[0], "line_end": found[1]})

@@ -84,7 +84,9 @@ def test_unknown_foreign_key(datasets_copy, published):
 def test_quote_not_in_source(datasets_copy, published):
     edit(datasets_copy, "staffing", 4, "quote", "Justitiehuis Gent 0.63 VTE")
     assert failing_build(datasets_copy, published) == [
-        "datasets/staffing.csv: row 4, field 'quote': not found verbatim in document 'vraag-69-2022': 'Justitiehuis Gent 0.63 VTE'",
+        "datasets/staffing.csv: row 4, field 'quote': not found verbatim in document 'vraag-69-2022': 'Justitiehuis Gent 0.63 VTE'; "
+        "nearest in the source (passage vraag-69-2022-023, line 114, 96% alike): 'Justitiehuis Gent 0.62 VTE'; "
+        "after 'iehuis Gent 0.6' the quote has '3' where the source has '2'",
     ]
 
 
