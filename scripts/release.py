@@ -41,14 +41,18 @@ def release_date(datasets: Path) -> str:
     return out or datetime.date.today().isoformat()
 
 
-def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: dict) -> dict:
-    """date-<12 hex>: the hex digest covers the database, every published file and the site
-    metadata the package repeats, so any change to what is published makes a new version."""
+def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: dict,
+                 described: dict | None = None) -> dict:
+    """date-<12 hex>: the hex digest covers the database, every published file, the site metadata
+    and the data package's descriptions and schemas (`described`, without what names the version
+    itself), so any change to what is published makes a new version."""
     digest = sha256_of(database.read_bytes())
     content = hashlib.sha256(digest.encode())
     for name in sorted(files):
         content.update(f"{name} {sha256_of(files[name])}".encode())
     content.update(json.dumps(site, sort_keys=True).encode())
+    if described is not None:
+        content.update(json.dumps(described, sort_keys=True, ensure_ascii=False).encode())
     date = release_date(datasets)
     return {"version": f"{date}-{content.hexdigest()[:12]}", "date": date, "sha256": digest, "bytes": database.stat().st_size}
 
@@ -142,13 +146,15 @@ def release_files(database: Path, package: Package, site: dict, history: list[di
     datapackage.json, the zip, changes.json and release.json (its record). A version that is already
     recorded is published with its recorded bytes, so a release never changes once published."""
     files = {f"data/{name}": data for name, data in table_files(package, database).items()}
-    version = data_version(database, Path(package.basepath), files, site)
+    csvs = {k[5:]: v for k, v in files.items()}
+    described = strip_versions(package_descriptor(package, csvs, {"version": "", "date": ""}, site))
+    version = data_version(database, Path(package.basepath), files, site, described)
     if any(r["version"] == version["version"] for r in history):
         released = build_releases / version["version"]
         kept = ["datapackage.json", "drugbeleid.zip", "changes.json", "release.json"]
         return {**files, **{name: (released / name).read_bytes() for name in kept}}
     previous, previous_files = previous_release(history, build_releases)
-    descriptor = package_descriptor(package, {k[5:]: v for k, v in files.items()}, version, site)
+    descriptor = package_descriptor(package, csvs, version, site)
     found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}))
     descriptors_differ = previous_files is not None and strip_versions(previous_files[0]) != strip_versions(descriptor)
     descriptor["semver"] = changes.next_semver(previous["semver"] if previous else None, found, descriptors_differ)

@@ -243,3 +243,14 @@ def test_unpacking_checks_every_file_against_its_record():
     assert problems == []
     assert sha256(files["drugbeleid.db"]) == record["database"]["sha256"]
     assert DATASETS.exists()
+
+
+def test_a_changed_schema_description_is_a_new_version(project):
+    out = project / "build" / "drugbeleid.db"
+    first = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    schema_path = project / "datasets" / "schemas" / "glossary.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["fields"][0]["description"] += " (reworded)"
+    schema_path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
+    second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    assert second["version"] != first["version"], "a release's package changed under the same version"
