@@ -69,13 +69,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def make_serve(timeout: float = 60):
-    """`make serve` as the README runs it, on a free 127.0.0.1 port; yields the base URL.
-    make and the datasette it starts are stopped together, by the process group's PID."""
+def make_serve(timeout: float = 60, root: Path = ROOT):
+    """`make serve` as the README runs it (in `root`, this checkout by default), on a free
+    127.0.0.1 port; yields the base URL. make and the server it starts are stopped together, by the
+    process group's PID."""
     port = free_port()
     # the log goes to a file: a pipe nobody reads fills up and blocks the server mid-request
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
+    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=root,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
