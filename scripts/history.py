@@ -24,6 +24,7 @@ import json
 import lzma
 import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -209,12 +210,33 @@ def describe(record: dict) -> str:
     return "\n".join(lines)
 
 
+BUILD_INPUTS = ("datasets", "metadata.yml", "scripts")
+
+
+def uncommitted_inputs(project: Path) -> list[str]:
+    """What the build read that git has not committed (nothing outside a git checkout). A release's
+    content version starts with the date of the last commit that changed datasets/, so a release
+    made before its data is committed would get another version in every clone."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--", *BUILD_INPUTS], cwd=project,
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line[3:] for line in result.stdout.splitlines()] if result.returncode == 0 else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Record the current build as a release in the repository.")
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
     args = parser.parse_args(argv)
+    uncommitted = uncommitted_inputs(args.releases.resolve().parent)
+    if uncommitted:
+        print("not released: commit these first, then run `make build` and `make release` again "
+              "(the release's version starts with the date of the last commit that changed datasets/):\n"
+              + "\n".join(f"  {path}" for path in uncommitted), file=sys.stderr)
+        return 1
     try:
         record, new = record_current(args.build, args.releases)
     except BuildFailed as failure:
