@@ -292,13 +292,15 @@ def baseline_command(module: str) -> list[str]:
     """A baseline runs under the server the site runs under, with the same options and one worker:
     `make serve`'s granian command with the baseline app in place of the site's factory."""
     line = make_serve_line({"WORKERS": "1"})
-    server = next((i for i, part in enumerate(line) if Path(part).name == "granian"), None)
+    # granian itself, or `python -m serve.workers` (granian's command line with safe signal handling)
+    server = next((i for i, part in enumerate(line) if Path(part).name == "granian" or part == "serve.workers"), None)
     if server is None or "--factory" not in line:
         raise RuntimeError(f"make serve no longer runs granian with a factory; adapt baseline_command: {line}")
     options = line[server + 1:]
     factory = options.index("--factory")
     del options[factory:factory + 2]
-    return [str(ROOT / ".venv" / "bin" / "granian"), *options, f"bench.baselines.{module}:app"]
+    program = [str(ROOT / ".venv" / "bin" / "granian")] if Path(line[server]).name == "granian" else [str(ROOT / ".venv" / "bin" / "python"), "-m", "serve.workers"]
+    return [*program, *options, f"bench.baselines.{module}:app"]
 
 
 def stock_command() -> list[str]:
