@@ -19,7 +19,7 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve test soak bench bench-scale passages add-source quote clean
+.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,12 @@ serve: build
 	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
 	  --workers-kill-timeout 5 --log-level warning
+
+# nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
+# Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
+PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
+serve-prod: build
+	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
 
 test: build
 	$(BIN)/python -m pytest -q tests
