@@ -82,12 +82,13 @@ def served_version(address: str) -> str | None:
 
 
 def pointer_identity(pointer: Path):
+    """What changes with every publication: the file the pointer resolves to (a replaced file, or
+    links through build/current to another release directory) and where it is."""
     try:
-        stat = os.lstat(pointer)
+        stat = os.stat(pointer)
     except FileNotFoundError:
         return None
-    target = os.readlink(pointer) if pointer.is_symlink() else None
-    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, target)
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, os.path.realpath(pointer))
 
 
 def group_alive(pgid: int) -> bool:

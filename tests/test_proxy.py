@@ -30,7 +30,11 @@ from .conftest import DATASETS, ROOT, free_port
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 WRK = shutil.which("wrk")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = pytest.mark.skipif(not (WRK and os.path.exists(NGINX)), reason="needs nginx and wrk (.ci/run installs both)")
+
+
+def require_nginx_and_wrk() -> None:
+    assert os.path.exists(NGINX), "nginx is not installed: apt-get install nginx (.ci/run does)"
+    assert WRK, "wrk is not installed: apt-get install wrk (.ci/run does)"
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -51,7 +55,7 @@ def free_port_on(host: str) -> int:
 
 
 def copy_build(target: Path) -> Path:
-    shutil.copytree(ROOT / "build", target, ignore=shutil.ignore_patterns("serve-prod", "bench", "pint-cache"))
+    shutil.copytree(ROOT / "build", target, symlinks=True, ignore=shutil.ignore_patterns("serve-prod", "bench", "pint-cache"))
     return target
 
 
@@ -105,6 +109,7 @@ class Prod:
     """serve/prod.py on free ports, with its own build copy and run directory."""
 
     def __init__(self, tmp: Path, workers: int = 2, upstreams: list[str] = (), build_dir: Path | None = None):
+        require_nginx_and_wrk()
         tmp.mkdir(parents=True, exist_ok=True)
         self.build = build_dir or copy_build(tmp / "build")
         self.run = tmp / "run"
