@@ -4,9 +4,9 @@
     python -m serve.prod --upstream 127.0.0.2:8101 --upstream 127.0.0.3:8102   # site instances run elsewhere
 
 - **Workers.** Each worker is its own granian process (`python -m serve.workers --workers 1`, the
-  same command as `make serve`) on a free loopback port, in its own process group, so one can be
-  stopped, restarted or replaced while nginx sends its requests to the others. A worker that dies
-  is started again on its port.
+  same command as `make serve`) on a unix socket in the run directory, in its own process group,
+  so one can be stopped, restarted or replaced while nginx sends its requests to the others. A
+  worker that dies is started again.
 - **nginx** (Debian's package) runs in the foreground (`daemon off`) with everything it writes in
   the run directory (default build/serve-prod/: the rendered nginx.conf, cache, temporary files,
   access.log, error.log, the error pages), listening on HOST:PORT only.
@@ -16,11 +16,12 @@
 - **SIGHUP**: the workers are restarted one at a time (each waits for its successor to answer),
   e.g. after a code update; nginx keeps answering from the other workers and its cache.
 - **A new release** (the identity of `serve.shared.published_pointer(build)` changes, checked every
-  0.1 s): a new set of workers starts beside the old ones; once every new one answers, nginx is
-  reloaded with them as its upstream and with the new data version in its cache key, and the old
-  workers are stopped once the nginx processes that used them are gone. Unversioned URLs therefore
-  switch from the old to the new release in one step, never back; /releases/<version>/ URLs keep
-  their cache entries (their key has no data version). docs/deploy.md states the bound.
+  0.1 s): every worker is told to respawn (SIGHUP to granian): its main process forks a new worker,
+  which opens the release published now, and stops the old one at once; requests wait in the
+  socket's queue meanwhile (no refused connection, no old answer after the old worker stops).
+  Then nginx is reloaded with the new data version in its cache key, so no entry cached from the
+  old release answers an unversioned URL again; /releases/<version>/ URLs keep their entries
+  (their key has no data version). docs/deploy.md states the bound.
 - **Error pages.** The proxy's own 429 (visitor SQL beyond the rate limit) and 503 (no worker
   answers) are rendered by the site (plugins/proxy_errors.py) at start, in Dutch and English, HTML
   and JSON, and served by nginx as files.
@@ -28,6 +29,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import http.client
 import json
 import os
 import re
@@ -37,8 +40,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from serve.shared import published_pointer
@@ -57,26 +58,37 @@ def log(message: str) -> None:
     print(f"serve-prod: {message}", file=sys.stderr, flush=True)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
 
 
-def get(url: str, timeout: float = 2) -> tuple[int, "email.message.Message", bytes]:
-    request = urllib.request.Request(url, headers={"Connection": "close"})
+def get(address: str, path: str, headers: dict | None = None, timeout: float = 2) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """GET `path` from `address`: "host:port", or "unix:/path/to.sock" as nginx writes it."""
+    if address.startswith("unix:"):
+        connection = UnixConnection(address.removeprefix("unix:"), timeout)
+    else:
+        host, port = address.rsplit(":", 1)
+        connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
+        connection.request("GET", path, headers={"Connection": "close", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
 
 
 def served_version(address: str) -> str | None:
     """The data version a site answers with, or None while it does not answer."""
     try:
-        status, headers, _ = get(f"http://{address}/-/versions.json", timeout=1)
-    except OSError:
+        status, headers, _ = get(address, "/-/versions.json", timeout=1)
+    except (OSError, http.client.HTTPException):
         return None
     return headers.get("X-Data-Version") if status == 200 else None
 
@@ -89,6 +101,24 @@ def pointer_identity(pointer: Path):
     except FileNotFoundError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, os.path.realpath(pointer))
+
+
+def release_key(identity) -> str:
+    """Part of nginx's cache key for unversioned URLs: new with every publication (a digest of the
+    published pointer's identity), so nothing cached before a release answers after it."""
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
 
 
 def group_alive(pgid: int) -> bool:
@@ -121,25 +151,38 @@ def stop_group(process: subprocess.Popen, first: int = signal.SIGTERM, seconds: 
 
 
 class Worker:
-    """One granian process (serve.workers --workers 1) on a loopback port, in its own process group."""
+    """One granian process (serve.workers --workers 1) on a unix socket, in its own process group.
 
-    def __init__(self, port: int, database: Path, log_file):
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
+    granian's main process holds the listening socket; its worker process serves on it. On SIGHUP
+    granian forks a new worker (which reads the release published now) and stops the old one at
+    once (--respawn-interval 0): connections wait in the socket's queue meanwhile instead of being
+    refused, and no old answer is given after the old worker stops. (On TCP, granian's workers
+    listen with SO_REUSEPORT each, and a stopping worker's queued connections are reset.)"""
+
+    def __init__(self, socket_path: Path, database: Path, log_file):
+        self.socket_path = socket_path
+        self.address = f"unix:{socket_path}"
         self.database = database
         self.log_file = log_file
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-                   "--workers", "1", "--host", "127.0.0.1", "--port", str(self.port), "--workers-kill-timeout", "5",
-                   "--log-level", "warning"]
+                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0",
+                   "--workers-kill-timeout", "5", "--log-level", "warning"]
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(self.database)},
                                         stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
                                         start_new_session=True)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def serving_processes(self) -> set[int]:
+        """granian's worker processes: the children of this worker's main process."""
+        return children_of(self.process.pid) if self.alive() else set()
+
+    def respawn(self) -> None:
+        self.process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -161,6 +204,8 @@ class Supervisor:
         self.workers: list[Worker] = []
         self.nginx: subprocess.Popen | None = None
         self.version = ""
+        self.release_key = ""
+        self.draining: set[int] = set()  # nginx workers of an earlier configuration, finishing
         self.stop_requested = False
         self.restart_requested = False
         self.worker_log = None
@@ -177,7 +222,9 @@ class Supervisor:
         return self.external or [w.address for w in self.workers]
 
     def new_workers(self) -> list[Worker]:
-        workers = [Worker(free_port(), self.database, self.worker_log) for _ in range(self.worker_count)]
+        sockets = self.run_dir / "workers"
+        sockets.mkdir(exist_ok=True)
+        workers = [Worker(sockets / f"{number}.sock", self.database, self.worker_log) for number in range(self.worker_count)]
         for worker in workers:
             worker.start()
         return workers
@@ -208,13 +255,16 @@ class Supervisor:
 
     # --- nginx ----------------------------------------------------------------------------------
     def render(self) -> None:
+        # max_fails=0: a worker that fails is never taken out of the rotation for a while (a
+        # restarted worker would then be skipped while the next one restarts); each request simply
+        # goes on to the next worker (proxy_next_upstream)
         servers = "\n".join(f"        server {address} max_fails=0;" for address in self.upstreams())
         values = {
             "USER": "user root;  # the master runs as root here: workers must read the run directory" if os.geteuid() == 0 else "",
             "NGINX_WORKERS": str(self.nginx_workers),
             "RUN": str(self.run_dir),
             "CACHE_MAX_SIZE": self.cache_max_size,
-            "DATA_VERSION": self.version,
+            "RELEASE_KEY": self.release_key,
             "UPSTREAM_SERVERS": servers,
             "LISTEN": f"{self.host}:{self.port}",
         }
@@ -235,7 +285,7 @@ class Supervisor:
         for status in ERROR_STATUSES:
             for lang in LANGUAGES:
                 for fmt, suffix in (("html", ""), ("json", ".json")):
-                    code, _, body = get(f"http://{address}/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
+                    code, _, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
                     if code != status:
                         raise RuntimeError(f"the site answered {code} for its {status} page ({lang}, {fmt})")
                     (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
@@ -258,23 +308,15 @@ class Supervisor:
                 raise RuntimeError("nginx did not answer")
             time.sleep(0.05)
 
-    def nginx_workers_now(self) -> set[int]:
-        found = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.nginx.pid:
-                    found.add(int(stat.parent.name))
-            except (OSError, ValueError, IndexError):
-                continue
-        return found
-
     def reload_nginx(self) -> None:
-        """Reload with the rendered configuration; return once the old nginx workers are gone."""
-        old = self.nginx_workers_now()
+        """Reload with the rendered configuration; return once new nginx workers run it. The old
+        ones only finish the requests they hold (answered by the workers now serving) and exit."""
+        old = children_of(self.nginx.pid)
         self.nginx.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 30
-        while old & {pid for pid in old if Path(f"/proc/{pid}").exists()} and time.monotonic() < deadline:
-            time.sleep(0.02)
+        while not (children_of(self.nginx.pid) - old) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.draining |= old
 
     # --- the unit -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -284,6 +326,7 @@ class Supervisor:
         self.worker_log = open(self.run_dir / "workers.log", "ab")
         if not self.external:
             self.workers = self.new_workers()
+        self.release_key = release_key(pointer_identity(self.pointer))
         self.version = self.wait_ready(self.upstreams(), self.workers)
         self.fetch_error_pages()
         self.render()
@@ -291,24 +334,29 @@ class Supervisor:
         log(f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
             f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}")
 
-    def switch_release(self) -> None:
+    def switch_release(self, identity) -> None:
+        """Every worker forks its successor, which opens the release published now, and its old
+        worker stops at once. As soon as no old worker is left (nothing can answer with the old
+        release any more), nginx is reloaded with the new data version in its cache key; requests
+        wait in the workers' sockets until the new workers answer."""
         began = time.monotonic()
-        new = self.new_workers()
-        try:
-            version = self.wait_ready([w.address for w in new], new)
-        except Exception as error:
-            for worker in new:
-                worker.stop()
-            if isinstance(error, InterruptedError):
-                raise
-            log(f"new release not served, the workers did not start: {error}")
-            return
-        old, self.workers, self.version = self.workers, new, version
+        before = {worker: worker.serving_processes() for worker in self.workers}
+        for worker in self.workers:
+            worker.respawn()
+        deadline = time.monotonic() + START_SECONDS
+        while any(before[w] & w.serving_processes() for w in self.workers):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the old workers did not stop for the new release")
+            time.sleep(0.005)
+        replaced = time.monotonic()
+        self.release_key = release_key(identity)
         self.render()
         self.reload_nginx()
-        for worker in old:
-            worker.stop()
-        log(f"now serving data version {version} ({time.monotonic() - began:.2f} s after the release was noticed)")
+        reloaded = time.monotonic()
+        self.version = self.wait_ready(self.upstreams(), self.workers)
+        log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
+            f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
+            f"new workers answering {time.monotonic() - began:.2f} s)")
 
     def rolling_restart(self) -> None:
         for worker in self.workers:
@@ -331,7 +379,10 @@ class Supervisor:
             if now != seen and now is not None and not self.external:
                 seen = now
                 log("a new release was published: starting workers for it")
-                self.switch_release()
+                self.switch_release(now)
+            if self.draining and not (self.draining & children_of(self.nginx.pid)):
+                self.draining.clear()
+                log("the nginx workers of the previous configuration are gone")
             for worker in self.workers:
                 if not worker.alive() and not self.stop_requested:
                     log(f"worker on {worker.address} exited with {worker.process.returncode}: starting it again")

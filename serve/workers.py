@@ -25,10 +25,18 @@ both seen as `tests/test_workers.py` hanging on SIGTERM to the process group (is
    its graceful handlers when the worker starts serving.
 
 Both fixes touch only signal plumbing; requests are served exactly as by the `granian` command.
+
+With `--factory module:function`, the main process imports the module before it forks its workers,
+so each worker starts with Datasette and the plugins' imports done (copy-on-write pages shared by
+all of them): a worker forked on SIGHUP, e.g. for a new release (serve/prod.py), answers within
+about 0.2 s instead of a full cold start. The factory itself still runs in each worker, so each
+opens the release published when it starts.
 """
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -77,7 +85,14 @@ def patch() -> None:
     os.register_at_fork(after_in_child=default_stop_signals)
 
 
+def preload_factory_module(argv: list[str]) -> None:
+    target = next((arg for arg in argv if re.fullmatch(r"[\w.]+:\w+", arg)), None)
+    if "--factory" in argv and target:
+        importlib.import_module(target.split(":", 1)[0])
+
+
 if __name__ == "__main__":
     patch()
+    preload_factory_module(sys.argv[1:])
     sys.argv[0] = "granian"
     sys.exit(entrypoint())
