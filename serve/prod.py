@@ -358,6 +358,16 @@ class Supervisor:
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
             f"new workers answering {time.monotonic() - began:.2f} s)")
 
+    def follow_external_release(self) -> None:
+        """Site instances elsewhere switch releases themselves: once every instance that answers
+        serves one new version, nginx is reloaded with a cache key for it."""
+        versions = {v for v in map(served_version, self.external) if v}
+        if len(versions) == 1 and (version := versions.pop()) != self.version:
+            self.version, self.release_key = version, release_key(version)
+            self.render()
+            self.reload_nginx()
+            log(f"the upstream instances now serve data version {version}: nginx reloaded with a new cache key")
+
     def rolling_restart(self) -> None:
         for worker in self.workers:
             worker.stop()
@@ -380,6 +390,8 @@ class Supervisor:
                 seen = now
                 log("a new release was published: starting workers for it")
                 self.switch_release(now)
+            if self.external:
+                self.follow_external_release()
             if self.draining and not (self.draining & children_of(self.nginx.pid)):
                 self.draining.clear()
                 log("the nginx workers of the previous configuration are gone")
