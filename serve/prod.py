@@ -165,8 +165,11 @@ class Worker:
         self.database = database
         self.log_file = log_file
         self.process: subprocess.Popen | None = None
+        self.started = 0.0
 
     def start(self) -> None:
+        self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
+        self.started = time.monotonic()
         command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
                    "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0",
                    "--workers-kill-timeout", "5", "--log-level", "warning"]
@@ -382,21 +385,25 @@ class Supervisor:
             if self.nginx.poll() is not None:
                 log(f"nginx exited with {self.nginx.returncode}: stopping")
                 return 1
-            if self.restart_requested and not self.external:
-                self.restart_requested = False
-                self.rolling_restart()
-            now = pointer_identity(self.pointer)
-            if now != seen and now is not None and not self.external:
-                seen = now
-                log("a new release was published: starting workers for it")
-                self.switch_release(now)
+            try:
+                if self.restart_requested and not self.external:
+                    self.restart_requested = False
+                    self.rolling_restart()
+                now = pointer_identity(self.pointer)
+                if now != seen and now is not None and not self.external:
+                    seen = now
+                    log("a new release was published: starting workers for it")
+                    self.switch_release(now)
+            except RuntimeError as error:  # the workers that failed are started again below
+                log(f"error: {error}")
             if self.external:
                 self.follow_external_release()
             if self.draining and not (self.draining & children_of(self.nginx.pid)):
                 self.draining.clear()
                 log("the nginx workers of the previous configuration are gone")
             for worker in self.workers:
-                if not worker.alive() and not self.stop_requested:
+                # at most one start a second: a worker that cannot start (a refused database) must not spin
+                if not worker.alive() and not self.stop_requested and time.monotonic() - worker.started > 1:
                     log(f"worker on {worker.address} exited with {worker.process.returncode}: starting it again")
                     worker.stop()  # whatever is left of its process group
                     worker.start()
