@@ -50,24 +50,12 @@ pint.UnitRegistry = cached_unit_registry
 
 from datasette.app import Datasette  # noqa: E402  (after the pint default above)
 
-from serve import shared  # noqa: E402
-
 # Datasette's settings, written once: hardened for public SQL (reasons in README, "Public SQL").
 SETTINGS = ROOT / "serve" / "settings.json"
 
 
 def load_settings() -> dict:
     return json.loads(SETTINGS.read_text(encoding="utf-8"))
-
-
-def inspect_data_of(database: Path) -> dict | None:
-    """inspect.json beside the database, if it describes this database. `make build` writes it in a
-    step after the release is published, so a worker started in between (serve-prod starts workers
-    as soon as a release is published) would otherwise show the previous release's row counts;
-    without it Datasette counts the rows itself."""
-    inspect = json.loads((database.parent / "inspect.json").read_text(encoding="utf-8"))
-    described = next(iter(inspect.values()), {}).get("hash")
-    return inspect if described == shared.release_in(database.parent).get("sha256") else None
 
 
 def create_datasette(database: Path, cache: bool = True) -> Datasette:
@@ -78,7 +66,7 @@ def create_datasette(database: Path, cache: bool = True) -> Datasette:
         plugin_config["response_cache"] = {**plugin_config.get("response_cache", {}), "max_bytes": 0}
     datasette = Datasette(
         immutables=[str(database)],
-        inspect_data=inspect_data_of(database),
+        inspect_data=json.loads((build_dir / "inspect.json").read_text(encoding="utf-8")),
         metadata=metadata,
         plugins_dir=str(ROOT / "plugins"),
         template_dir=str(ROOT / "templates"),
