@@ -19,7 +19,7 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve test soak bench bench-scale passages add-source quote clean
+.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean
 
 install: $(VENV)/.installed
 
@@ -40,13 +40,20 @@ release: build
 
 # granian, not `datasette serve`: uvicorn's multi-worker mode loses TCP_NODELAY (PERF-NOTES);
 # one server for 1 or N workers. serve/app.py builds the same Datasette (-i, inspect file, ...).
-# --workers-kill-timeout: a SIGTERM that arrives while a worker is still starting leaves that
-# worker running (granian 2.8.7, 2 workers); after 5 s granian kills it, so a stop always ends.
+# serve.workers is granian's command line with its signal handling made safe (a second SIGTERM
+# deadlocked granian's main process; a starting worker ignored SIGTERM: serve/workers.py).
+# --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
 serve: build
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
-	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/granian --interface asgi \
+	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
 	  --workers-kill-timeout 5 --log-level warning
+
+# nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
+# Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
+PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
+serve-prod: build
+	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
 
 test: build
 	$(BIN)/python -m pytest -q tests

@@ -7,6 +7,11 @@ Targets, all started here and stopped by their process group's PID:
   site_nocache the same with the response cache off: every request is a miss
   stock        stock Datasette 0.65.5: same database, metadata and settings, default plugins only
   site_w2      WORKERS=2, cache off (only for the both-cores check)
+  proxy        `make serve-prod`: nginx (deploy/nginx.conf) with its cache in front of 2 workers
+  static       the static-file limit: the same nginx configuration, its `location /` replaced by
+               files holding the site's response bytes (bench/bench.py: static_config)
+  proxy_miss   serve-prod with 1 worker, its response cache off, loaded with URLs no cache has seen
+               (bench/miss.lua), against site_nocache loaded the same way
 The baselines run under the same server and options as the site (granian, see baseline_command);
 stock Datasette runs as `datasette serve` does (uvicorn), as people run it.
 
@@ -131,12 +136,21 @@ def endpoints() -> list[Endpoint]:
     return [e for e in found if not wanted or e.name in wanted.split(",")]
 
 
+# Visitor SQL is rate limited per client by the proxy (5/s, bursts of 20, then 429): one wrk client
+# cannot measure its repeat requests through the proxy, by design.
+NOT_THROUGH_PROXY = {"adhoc_sql"}
+PROXY_CONCURRENCY = (HIT_CONCURRENCY, 64)
+
+
 def targets_for(endpoint: Endpoint, concurrency: int, available: dict[str, set[str]]) -> list[str]:
     """Floor, SQL baseline and the cached site everywhere; the miss comparison (stock Datasette and
-    the site without cache) at c=1 and c=16 only, to keep the run within ~10 minutes."""
+    the site without cache) at c=1 and c=16 only, to keep the run within ~10 minutes; the proxy and
+    the static-file limit at c=16 and c=64."""
     names = ["floor", "sql", "site"]
     if concurrency in (1, HIT_CONCURRENCY):
         names += ["stock", "site_nocache"]
+    if concurrency in PROXY_CONCURRENCY and endpoint.name not in NOT_THROUGH_PROXY:
+        names += ["proxy", "static"]
     return [n for n in names if endpoint.name in available.get(n, set())]
 
 
@@ -247,7 +261,7 @@ class Server:
     def stop(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=30)  # serve-prod stops its nginx and workers first
         except ProcessLookupError:
             pass
         except subprocess.TimeoutExpired:
@@ -255,10 +269,11 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def start(name: str, command: list[str], env: dict | None = None, probe: str = "/", timeout: float = 60) -> Server:
+def start(name: str, command: list[str], env: dict | None = None, probe: str = "/", timeout: float = 60,
+          port: int | None = None) -> Server:
     """Start a server in its own process group and wait for the first 200 on probe; the time from
     the start of the command to that answer is its cold start."""
-    port = free_port()
+    port = port or free_port()
     command = [part.replace("{port}", str(port)) for part in command]
     log = open(OUT / f"{name}.log", "wb")
     began = time.monotonic()
@@ -292,13 +307,15 @@ def baseline_command(module: str) -> list[str]:
     """A baseline runs under the server the site runs under, with the same options and one worker:
     `make serve`'s granian command with the baseline app in place of the site's factory."""
     line = make_serve_line({"WORKERS": "1"})
-    server = next((i for i, part in enumerate(line) if Path(part).name == "granian"), None)
+    # granian itself, or `python -m serve.workers` (granian's command line with safe signal handling)
+    server = next((i for i, part in enumerate(line) if Path(part).name == "granian" or part == "serve.workers"), None)
     if server is None or "--factory" not in line:
         raise RuntimeError(f"make serve no longer runs granian with a factory; adapt baseline_command: {line}")
     options = line[server + 1:]
     factory = options.index("--factory")
     del options[factory:factory + 2]
-    return [str(ROOT / ".venv" / "bin" / "granian"), *options, f"bench.baselines.{module}:app"]
+    program = [str(ROOT / ".venv" / "bin" / "granian")] if Path(line[server]).name == "granian" else [str(ROOT / ".venv" / "bin" / "python"), "-m", "serve.workers"]
+    return [*program, *options, f"bench.baselines.{module}:app"]
 
 
 def stock_command() -> list[str]:
@@ -312,6 +329,41 @@ def stock_command() -> list[str]:
     return [sys.executable, "bench/baselines/stock_datasette.py", "serve", "-i", str(DB),
             "--inspect-file", str(DB.parent / "inspect.json"), "--metadata", str(DB.parent / "metadata.json"),
             *args, "--host", "127.0.0.1", "--port", "{port}"]
+
+
+def proxy_command(workers: int, run_dir: Path) -> list[str]:
+    """`make serve-prod`'s command (serve/prod.py) on a free port, with its own run directory."""
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "serve.prod", "--host", "127.0.0.1", "--port", "{port}",
+            "--workers", str(workers), "--run", str(run_dir)]
+
+
+STATIC_TYPES = {"json": "application/json", "csv": "text/plain", "html": "text/html", "ttl": "text/turtle"}
+
+
+def static_config(proxy_config: str, files: dict[str, str], root: Path, run_dir: Path, port_placeholder: str) -> str:
+    """The proxy's rendered nginx.conf with its `location /` replaced by static files: the same
+    worker processes, events, logging, limits, gzip and headers module settings, no proxy."""
+    begin = proxy_config.index("        location / {")
+    end = proxy_config.index("        location /-/proxy-error/")
+    entries = "\n".join(f'        "{uri}" /{name};' for uri, name in files.items())
+    location = f"""        location / {{
+            root {root};
+            try_files $static_file =404;
+            add_header X-Cache-Status STATIC always;
+        }}
+
+"""
+    text = proxy_config[:begin] + location + proxy_config[end:]
+    text = text.replace("http {\n", "http {\n    map_hash_bucket_size 512;  # the long URLs of the mix\n", 1)
+    text = re.sub(r"listen \S+;", f"listen 127.0.0.1:{port_placeholder};", text)
+    text = text.replace(str(proxy_run_dir_marker(proxy_config)), str(run_dir))
+    types = "\n".join(f"        {t} {ext};" for ext, t in STATIC_TYPES.items())
+    text = re.sub(r"    types \{.*?\n    \}", "    types {\n" + types + "\n    }", text, count=1, flags=re.S)
+    return text.replace("    gzip on;", f"    map $request_uri $static_file {{\n{entries}\n        default /missing;\n    }}\n\n    gzip on;", 1)
+
+
+def proxy_run_dir_marker(config: str) -> str:
+    return re.search(r"^pid (\S+)/nginx\.pid;", config, re.M).group(1)
 
 
 def site_command(variables: dict) -> list[str]:
@@ -434,8 +486,36 @@ def main() -> int:
         servers["floor"] = start("floor", baseline_command("floor"), env, probe=mix[0].path)
         servers["sql"] = start("sql", baseline_command("sql"), env, probe=mix[0].path)
         servers["stock"] = start("stock", stock_command(), probe="/drugbeleid/caseload.json")
-        for name in ("floor", "sql", "stock"):
+        servers["proxy"] = start("proxy", proxy_command(2, OUT / "proxy-run"), probe="/drugbeleid/caseload.json")
+        servers["proxy_miss"] = start("proxy_miss", proxy_command(1, OUT / "proxy-miss-run"), {"RESPONSE_CACHE": "off"},
+                                      probe="/drugbeleid/caseload.json")
+        # the static-file limit: the response bytes the proxy sends, as files, behind the same nginx configuration
+        static_root, static_run = workdir / "static", workdir / "static-run"
+        (static_run / "tmp").mkdir(parents=True)
+        static_root.mkdir()
+        files = {}
+        for number_, e in enumerate(mix):
+            status, content_type, body, _ = fetch(servers["proxy"].base + e.path)
+            extension = next((ext for ext, t in STATIC_TYPES.items() if content_type.startswith(t)), "json")
+            files[e.path] = f"{number_}.{extension}"
+            (static_root / files[e.path]).write_bytes(body)
+        proxy_config = (OUT / "proxy-run" / "nginx.conf").read_text()
+        static_port = free_port()
+        (static_run / "nginx.conf").write_text(static_config(proxy_config, files, static_root, static_run, str(static_port)))
+        servers["static"] = start("static", [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(static_run), "-c",
+                                             str(static_run / "nginx.conf"), "-e", "stderr"], probe=mix[0].path,
+                                  port=static_port)
+        for name in ("floor", "sql", "stock", "proxy", "proxy_miss", "static"):
             print(f"started {name:13} {servers[name].base}", flush=True)
+        # CSV on the wire through the proxy, with and without gzip
+        report["csv_bytes"] = {}
+        for e in mix:
+            if e.path.endswith(".csv"):
+                plain = len(fetch(servers["proxy"].base + e.path)[2])
+                request = urllib.request.Request(servers["proxy"].base + e.path, headers={"Accept-Encoding": "gzip"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    report["csv_bytes"][e.path] = {"identity": plain, "gzip": len(response.read()),
+                                                   "encoding": response.headers.get("content-encoding")}
 
         # which target serves which endpoint (stock Datasette has no /catalog.ttl, the SQL baseline no
         # catalogue): warm each once, and keep those that answer 200
@@ -468,6 +548,15 @@ def main() -> int:
                 for name in ("site_nocache", "site_w2") if number % 2 == 0 else ("site_w2", "site_nocache"):
                     workers.setdefault((name, c), []).append(
                         run_wrk(servers[name].base, c, WORKERS_SECONDS, ROOT / "bench" / "mix.lua", miss_paths))
+        # cache misses: through the proxy (1 worker, no response cache) against the site direct alike
+        proxy_miss = {}
+        for number in range(PASSES):
+            for e in mix:
+                if not e.mix or e.name in NOT_THROUGH_PROXY:
+                    continue
+                for name in ("site_nocache", "proxy_miss") if number % 2 == 0 else ("proxy_miss", "site_nocache"):
+                    proxy_miss.setdefault((e.name, name), []).append(
+                        run_wrk(servers[name].base, HIT_CONCURRENCY, SECONDS, ROOT / "bench" / "miss.lua", [e.path]))
         rss = {name: servers[name].rss_mb() for name in SITE_MODES}
     finally:
         for server in servers.values():
@@ -477,6 +566,7 @@ def main() -> int:
     results = {f"{e}|{c}|{t}": summarise(s) for (e, c, t), s in samples.items()}
     report["results"] = results
     report["workers"] = {f"{n}|{c}": summarise(s) for (n, c), s in workers.items()}
+    report["proxy_miss"] = {f"{e}|{n}": summarise(s) for (e, n), s in proxy_miss.items()}
     report["rss_mb"] = {name: {str(pid): round(mb, 1) for pid, mb in sizes.items()} for name, sizes in rss.items()}
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["total_s"] = round(time.monotonic() - began, 1)
@@ -506,6 +596,31 @@ def checks(report: dict, mix: list[Endpoint]) -> list[dict]:
                           "ok": ratio >= 0.8 and p99_ratio <= 2 and site["non2xx"] == 0,
                           "detail": f"{ratio:.0%} of floor req/s, p99 {site['p99_ms']:.1f} ms = {p99_ratio:.1f}x floor's, "
                                     f"X-Cache {report['x_cache_on_second_request'].get(e.name)}"})
+    for e in mix:
+        if not e.mix:
+            continue
+        for concurrency in PROXY_CONCURRENCY:
+            proxy, static = cell(report, e.name, concurrency, "proxy"), cell(report, e.name, concurrency, "static")
+            if e.name in NOT_THROUGH_PROXY:
+                found.append({"target": "proxy repeat >= 80% static req/s, p99 <= 1.5x static", "endpoint": f"{e.name} c={concurrency}",
+                              "ok": False, "detail": "not measured: visitor SQL is rate limited per client through the proxy "
+                                                     "(5/s, bursts of 20, then 429), so one load generator gets 429s by design"})
+            elif proxy and static and proxy["p99_ms"] and static["p99_ms"]:
+                ratio, p99_ratio = proxy["rps"] / static["rps"], proxy["p99_ms"] / static["p99_ms"]
+                found.append({"target": "proxy repeat >= 80% static req/s, p99 <= 1.5x static", "endpoint": f"{e.name} c={concurrency}",
+                              "ok": ratio >= 0.8 and p99_ratio <= 1.5 and proxy["non2xx"] == 0 and proxy["errors"] == 0,
+                              "detail": f"{proxy['rps']:.0f} vs {static['rps']:.0f} req/s = {ratio:.0%}, p99 {proxy['p99_ms']:.2f} vs "
+                                        f"{static['p99_ms']:.2f} ms = {p99_ratio:.2f}x"})
+    for e in mix:
+        direct, proxied = report.get("proxy_miss", {}).get(f"{e.name}|site_nocache"), report.get("proxy_miss", {}).get(f"{e.name}|proxy_miss")
+        if direct and proxied:
+            found.append({"target": "proxy miss >= 0.9x site direct miss at c=16", "endpoint": e.name,
+                          "ok": proxied["rps"] >= 0.9 * direct["rps"] and proxied["non2xx"] == 0,
+                          "detail": f"{proxied['rps']:.0f} vs {direct['rps']:.0f} req/s ({proxied['rps'] / direct['rps']:.2f}x), "
+                                    f"p50 {number(proxied['p50_ms'], 1)} vs {number(direct['p50_ms'], 1)} ms"})
+    for path, sizes in report.get("csv_bytes", {}).items():
+        found.append({"target": "CSV bytes on the wire with gzip", "endpoint": path, "ok": sizes["encoding"] == "gzip",
+                      "detail": f"{sizes['gzip']:,} bytes gzip vs {sizes['identity']:,} identity ({sizes['gzip'] / sizes['identity']:.0%})"})
     for e in mix:
         miss, stock = cell(report, e.name, c, "site_nocache"), cell(report, e.name, c, "stock")
         if miss and stock:
@@ -548,11 +663,14 @@ def print_report(report: dict, mix: list[Endpoint]) -> None:
         print(f"  {'c':>3} {'target':13} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non2xx':>7} {'errors':>6} {'x floor':>8}")
         for c in e.concurrency:
             floor = cell(report, e.name, c, "floor")
-            for target in ("floor", "sql", "site", "site_nocache", "stock"):
+            for target in ("floor", "sql", "site", "site_nocache", "stock", "proxy", "static"):
                 r = cell(report, e.name, c, target)
                 if r:
                     ratio = f"{r['rps'] / floor['rps']:.2f}" if floor else "-"
                     print(f"  {c:>3} {target:13} {r['rps']:8.0f} {number(r['p50_ms']):>8} {number(r['p99_ms']):>8} {r['non2xx']:7} {r['errors']:6} {ratio:>8}")
+    print("\ncache misses at c=16 (every URL new, bench/miss.lua): site direct (cache off) vs through the proxy")
+    for key, r in report.get("proxy_miss", {}).items():
+        print(f"  {key:28} {r['rps']:8.0f} req/s  p50 {number(r['p50_ms'])} ms  p99 {number(r['p99_ms'])} ms  non2xx {r['non2xx']}")
     print("\nworkers (cache off, mix of", sum(e.mix for e in mix), "URLs)")
     for key, r in report["workers"].items():
         print(f"  {key:18} {r['rps']:8.0f} req/s  p50 {number(r['p50_ms'])} ms  p99 {number(r['p99_ms'])} ms  non2xx {r['non2xx']}")
@@ -572,13 +690,14 @@ def markdown(report: dict, mix: list[Endpoint]) -> str:
     concurrencies = sorted({int(k.split("|")[1]) for k in report["results"]})
     for c in concurrencies:
         lines += [f"**c={c}** (req/s, p50/p99 ms, x floor = req/s over the floor's; non-2xx and socket errors only where not 0)", "",
-                  "| endpoint | floor | SQL baseline | site (cache) | site, cache off | stock Datasette |", "|---|---|---|---|---|---|"]
+                  "| endpoint | floor | SQL baseline | site (cache) | site, cache off | stock Datasette | proxy (nginx cache) | static-file limit |",
+                  "|---|---|---|---|---|---|---|---|"]
         for e in mix:
             floor = cell(report, e.name, c, "floor")
             if not floor:
                 continue
             cells = []
-            for target in ("floor", "sql", "site", "site_nocache", "stock"):
+            for target in ("floor", "sql", "site", "site_nocache", "stock", "proxy", "static"):
                 r = cell(report, e.name, c, target)
                 if not r:
                     cells.append("–")
@@ -591,7 +710,12 @@ def markdown(report: dict, mix: list[Endpoint]) -> str:
                 cells.append(text)
             lines.append(f"| {e.name} `{e.path[:60]}` | " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["| workers (cache off, URL mix) | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|"]
+    lines += ["| cache misses, c=16, every URL new | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|"]
+    for key, r in report.get("proxy_miss", {}).items():
+        endpoint, target = key.split("|")
+        label = "site direct, cache off" if target == "site_nocache" else "through the proxy (1 worker, cache off)"
+        lines.append(f"| {endpoint}: {label} | {r['rps']:,.0f} | {number(r['p50_ms'], 1)} | {number(r['p99_ms'], 1)} | {r['non2xx']} |")
+    lines += ["", "| workers (cache off, URL mix) | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|"]
     for key, r in report["workers"].items():
         lines.append(f"| {key.replace('|', ', c=')} | {r['rps']:,.0f} | {number(r['p50_ms'], 1)} | {number(r['p99_ms'], 1)} | {r['non2xx']} |")
     return "\n".join(lines + checks_markdown(report["checks"]))

@@ -35,9 +35,11 @@ def processes_in_group(pgid: int) -> dict[int, tuple[int, str]]:
 
 
 def granian_workers(pgid: int) -> list[int]:
-    """The worker processes: the granian processes whose parent is the granian main process."""
+    """The worker processes: the granian processes (`python -m serve.workers`, granian's command line)
+    whose parent is the granian main process."""
     group = processes_in_group(pgid)
-    granian = {pid for pid, (_, cmdline) in group.items() if "granian" in cmdline and not cmdline.startswith("/bin/sh")}
+    granian = {pid for pid, (_, cmdline) in group.items()
+               if ("granian" in cmdline or "serve.workers" in cmdline) and not cmdline.startswith("/bin/sh")}
     return [pid for pid in granian if group[pid][0] in granian]
 
 

@@ -1,0 +1,456 @@
+"""`make serve-prod`: nginx (deploy/nginx.conf) in front of WORKERS granian workers, as one unit.
+
+    python -m serve.prod --host 127.0.0.1 --port 8001 --workers 2 [--build build] [--run DIR]
+    python -m serve.prod --upstream 127.0.0.2:8101 --upstream 127.0.0.3:8102   # site instances run elsewhere
+
+- **Workers.** Each worker is its own granian process (`python -m serve.workers --workers 1`, the
+  same command as `make serve`) on a unix socket in the run directory, in its own process group,
+  so one can be stopped, restarted or replaced while nginx sends its requests to the others. A
+  worker that dies is started again.
+- **nginx** (Debian's package) runs in the foreground (`daemon off`) with everything it writes in
+  the run directory (default build/serve-prod/: the rendered nginx.conf, cache, temporary files,
+  access.log, error.log, the error pages), listening on HOST:PORT only.
+- **One unit.** SIGTERM or SIGINT (Ctrl-C) stops nginx gracefully (SIGQUIT, then SIGTERM after
+  10 s), then every worker (SIGTERM to its process group, SIGKILL after 10 s), each by its PID.
+  The signal handlers only set flags; the main loop acts on them (see serve/workers.py for why).
+- **SIGHUP**: the workers are restarted one at a time (each waits for its successor to answer),
+  e.g. after a code update; nginx keeps answering from the other workers and its cache.
+- **A new release** (the identity of `serve.shared.published_pointer(build)` changes, checked every
+  0.1 s): every worker is told to respawn (SIGHUP to granian): its main process forks a new worker,
+  which opens the release published now, and stops the old one at once; requests wait in the
+  socket's queue meanwhile (no refused connection, no old answer after the old worker stops).
+  Then nginx is reloaded with the new data version in its cache key, so no entry cached from the
+  old release answers an unversioned URL again; /releases/<version>/ URLs keep their entries
+  (their key has no data version). docs/deploy.md states the bound.
+- **Error pages.** The proxy's own 429 (visitor SQL beyond the rate limit) and 503 (no worker
+  answers) are rendered by the site (plugins/proxy_errors.py) at start, in Dutch and English, HTML
+  and JSON, and served by nginx as files.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from serve.shared import published_pointer
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "deploy" / "nginx.conf"
+PYTHON = sys.executable
+POLL_SECONDS = 0.1
+START_SECONDS = 60           # a worker that does not answer within this is a failed start
+STOP_SECONDS = 10
+ERROR_STATUSES = (429, 503)
+LANGUAGES = ("nl", "en")
+
+
+def log(message: str) -> None:
+    print(f"serve-prod: {message}", file=sys.stderr, flush=True)
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def get(address: str, path: str, headers: dict | None = None, timeout: float = 2) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """GET `path` from `address`: "host:port", or "unix:/path/to.sock" as nginx writes it."""
+    if address.startswith("unix:"):
+        connection = UnixConnection(address.removeprefix("unix:"), timeout)
+    else:
+        host, port = address.rsplit(":", 1)
+        connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Connection": "close", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def served_version(address: str) -> str | None:
+    """The data version a site answers with, or None while it does not answer."""
+    try:
+        status, headers, _ = get(address, "/-/versions.json", timeout=1)
+    except (OSError, http.client.HTTPException):
+        return None
+    return headers.get("X-Data-Version") if status == 200 else None
+
+
+def pointer_identity(pointer: Path):
+    """What changes with every publication: the file the pointer resolves to (a replaced file, or
+    links through build/current to another release directory) and where it is."""
+    try:
+        stat = os.stat(pointer)
+    except FileNotFoundError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, os.path.realpath(pointer))
+
+
+def release_key(identity) -> str:
+    """Part of nginx's cache key for unversioned URLs: new with every publication (a digest of the
+    published pointer's identity), so nothing cached before a release answers after it."""
+    return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def stop_group(process: subprocess.Popen, first: int = signal.SIGTERM, seconds: float = STOP_SECONDS) -> None:
+    """Signal the process group led by `process`; SIGKILL whatever is left after `seconds`."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, first)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (process.poll() is None or group_alive(process.pid)):
+        time.sleep(0.02)
+    if process.poll() is None or group_alive(process.pid):
+        log(f"pid {process.pid} still running {seconds:.0f} s after signal {first}: killing its process group")
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+class Worker:
+    """One granian process (serve.workers --workers 1) on a unix socket, in its own process group.
+
+    granian's main process holds the listening socket; its worker process serves on it. On SIGHUP
+    granian forks a new worker (which reads the release published now) and stops the old one at
+    once (--respawn-interval 0): connections wait in the socket's queue meanwhile instead of being
+    refused, and no old answer is given after the old worker stops. (On TCP, granian's workers
+    listen with SO_REUSEPORT each, and a stopping worker's queued connections are reset.)"""
+
+    def __init__(self, socket_path: Path, database: Path, log_file):
+        self.socket_path = socket_path
+        self.address = f"unix:{socket_path}"
+        self.database = database
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+        self.started = 0.0
+
+    def start(self) -> None:
+        self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
+        self.started = time.monotonic()
+        command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
+                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0",
+                   "--workers-kill-timeout", "5", "--log-level", "warning"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(self.database)},
+                                        stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
+                                        start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def serving_processes(self) -> set[int]:
+        """granian's worker processes: the children of this worker's main process."""
+        return children_of(self.process.pid) if self.alive() else set()
+
+    def respawn(self) -> None:
+        self.process.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_group(self.process)
+
+
+class Supervisor:
+    def __init__(self, args):
+        self.host, self.port = args.host, args.port
+        self.build = Path(args.build).resolve()
+        self.run_dir = Path(args.run).resolve() if args.run else self.build / "serve-prod"
+        self.worker_count = args.workers
+        self.external = list(args.upstream or [])
+        self.nginx_binary = args.nginx
+        self.nginx_workers = args.nginx_workers
+        self.cache_max_size = args.cache_max_size
+        self.database = self.build / "drugbeleid.db"
+        self.pointer = published_pointer(self.build)
+        self.workers: list[Worker] = []
+        self.nginx: subprocess.Popen | None = None
+        self.version = ""
+        self.release_key = ""
+        self.draining: set[int] = set()  # nginx workers of an earlier configuration, finishing
+        self.stop_requested = False
+        self.restart_requested = False
+        self.worker_log = None
+
+    # --- signals: flags only ------------------------------------------------------------------
+    def on_stop(self, *args) -> None:
+        self.stop_requested = True
+
+    def on_restart(self, *args) -> None:
+        self.restart_requested = True
+
+    # --- workers --------------------------------------------------------------------------------
+    def upstreams(self) -> list[str]:
+        return self.external or [w.address for w in self.workers]
+
+    def new_workers(self) -> list[Worker]:
+        sockets = self.run_dir / "workers"
+        sockets.mkdir(exist_ok=True)
+        workers = [Worker(sockets / f"{number}.sock", self.database, self.worker_log) for number in range(self.worker_count)]
+        for worker in workers:
+            worker.start()
+        return workers
+
+    def wait_ready(self, addresses: list[str], workers: list[Worker] = ()) -> str:
+        """Wait until every address answers; the data version they serve (they must agree)."""
+        deadline = time.monotonic() + START_SECONDS
+        versions: dict[str, str] = {}
+        while len(versions) < len(addresses):
+            if self.stop_requested:
+                raise InterruptedError
+            for worker in workers:
+                if not worker.alive():
+                    raise RuntimeError(f"worker on {worker.address} exited with {worker.process.returncode} "
+                                       f"(see {self.run_dir / 'workers.log'})")
+            for address in addresses:
+                if address not in versions and (version := served_version(address)):
+                    versions[address] = version
+            if time.monotonic() > deadline:
+                missing = [a for a in addresses if a not in versions]
+                raise RuntimeError(f"no answer within {START_SECONDS} s from {', '.join(missing)}")
+            if len(versions) < len(addresses):
+                time.sleep(0.05)
+        found = set(versions.values())
+        if len(found) != 1:
+            raise RuntimeError(f"the upstreams serve different data versions: {versions}")
+        return found.pop()
+
+    # --- nginx ----------------------------------------------------------------------------------
+    def render(self) -> None:
+        # max_fails=0: a worker that fails is never taken out of the rotation for a while (a
+        # restarted worker would then be skipped while the next one restarts); each request simply
+        # goes on to the next worker (proxy_next_upstream)
+        servers = "\n".join(f"        server {address} max_fails=0;" for address in self.upstreams())
+        values = {
+            "USER": "user root;  # the master runs as root here: workers must read the run directory" if os.geteuid() == 0 else "",
+            "NGINX_WORKERS": str(self.nginx_workers),
+            "RUN": str(self.run_dir),
+            "CACHE_MAX_SIZE": self.cache_max_size,
+            "RELEASE_KEY": self.release_key,
+            "UPSTREAM_SERVERS": servers,
+            "LISTEN": f"{self.host}:{self.port}",
+        }
+        text = TEMPLATE.read_text(encoding="utf-8")
+        for name, value in values.items():
+            text = text.replace(f"@@{name}@@", value)
+        if left := re.findall(r"@@[A-Z_]+@@", text):
+            raise RuntimeError(f"{TEMPLATE}: placeholders left unreplaced: {', '.join(left)}")
+        config = self.run_dir / "nginx.conf"
+        (self.run_dir / "nginx.conf.next").write_text(text, encoding="utf-8")
+        os.replace(self.run_dir / "nginx.conf.next", config)
+
+    def fetch_error_pages(self) -> None:
+        """The site renders the proxy's error pages once; nginx serves them even with no worker up."""
+        pages = self.run_dir / "errors"
+        pages.mkdir(exist_ok=True)
+        address = self.upstreams()[0]
+        for status in ERROR_STATUSES:
+            for lang in LANGUAGES:
+                for fmt, suffix in (("html", ""), ("json", ".json")):
+                    code, _, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
+                    if code != status:
+                        raise RuntimeError(f"the site answered {code} for its {status} page ({lang}, {fmt})")
+                    (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
+
+    def nginx_command(self, *extra: str) -> list[str]:
+        return [self.nginx_binary, "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e", "stderr", *extra]
+
+    def start_nginx(self) -> None:
+        check = subprocess.run(self.nginx_command("-t", "-q"), capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx refused {self.run_dir / 'nginx.conf'}:\n{check.stderr}")
+        out = open(self.run_dir / "nginx.out", "ab")
+        self.nginx = subprocess.Popen(self.nginx_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                      start_new_session=True)
+        deadline = time.monotonic() + START_SECONDS
+        while served_version(f"{self.host}:{self.port}") is None:
+            if self.nginx.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.nginx.returncode} (see {self.run_dir / 'nginx.out'})")
+            if time.monotonic() > deadline or self.stop_requested:
+                raise RuntimeError("nginx did not answer")
+            time.sleep(0.05)
+
+    def reload_nginx(self) -> None:
+        """Reload with the rendered configuration; return once new nginx workers run it. The old
+        ones only finish the requests they hold (answered by the workers now serving) and exit."""
+        old = children_of(self.nginx.pid)
+        self.nginx.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while not (children_of(self.nginx.pid) - old) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.draining |= old
+
+    # --- the unit -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+        (self.run_dir / "tmp").mkdir(parents=True)
+        self.worker_log = open(self.run_dir / "workers.log", "ab")
+        if not self.external:
+            self.workers = self.new_workers()
+        self.release_key = release_key(pointer_identity(self.pointer))
+        self.version = self.wait_ready(self.upstreams(), self.workers)
+        self.fetch_error_pages()
+        self.render()
+        self.start_nginx()
+        log(f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
+            f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}")
+
+    def switch_release(self, identity) -> None:
+        """Every worker forks its successor, which opens the release published now, and its old
+        worker stops at once. As soon as no old worker is left (nothing can answer with the old
+        release any more), nginx is reloaded with the new data version in its cache key; requests
+        wait in the workers' sockets until the new workers answer."""
+        began = time.monotonic()
+        before = {worker: worker.serving_processes() for worker in self.workers}
+        for worker in self.workers:
+            worker.respawn()
+        deadline = time.monotonic() + START_SECONDS
+        while any(before[w] & w.serving_processes() for w in self.workers):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the old workers did not stop for the new release")
+            time.sleep(0.005)
+        replaced = time.monotonic()
+        self.release_key = release_key(identity)
+        self.render()
+        self.reload_nginx()
+        reloaded = time.monotonic()
+        self.version = self.wait_ready(self.upstreams(), self.workers)
+        log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
+            f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
+            f"new workers answering {time.monotonic() - began:.2f} s)")
+
+    def follow_external_release(self) -> None:
+        """Site instances elsewhere switch releases themselves: once every instance that answers
+        serves one new version, nginx is reloaded with a cache key for it."""
+        versions = {v for v in map(served_version, self.external) if v}
+        if len(versions) == 1 and (version := versions.pop()) != self.version:
+            self.version, self.release_key = version, release_key(version)
+            self.render()
+            self.reload_nginx()
+            log(f"the upstream instances now serve data version {version}: nginx reloaded with a new cache key")
+
+    def rolling_restart(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+            worker.start()
+            self.wait_ready([worker.address], [worker])
+        log("workers restarted one at a time")
+
+    def watch(self) -> int:
+        seen = pointer_identity(self.pointer)
+        while not self.stop_requested:
+            time.sleep(POLL_SECONDS)
+            if self.nginx.poll() is not None:
+                log(f"nginx exited with {self.nginx.returncode}: stopping")
+                return 1
+            try:
+                if self.restart_requested and not self.external:
+                    self.restart_requested = False
+                    self.rolling_restart()
+                now = pointer_identity(self.pointer)
+                if now != seen and now is not None and not self.external:
+                    seen = now
+                    log("a new release was published: starting workers for it")
+                    self.switch_release(now)
+            except RuntimeError as error:  # the workers that failed are started again below
+                log(f"error: {error}")
+            if self.external:
+                self.follow_external_release()
+            if self.draining and not (self.draining & children_of(self.nginx.pid)):
+                self.draining.clear()
+                log("the nginx workers of the previous configuration are gone")
+            for worker in self.workers:
+                # at most one start a second: a worker that cannot start (a refused database) must not spin
+                if not worker.alive() and not self.stop_requested and time.monotonic() - worker.started > 1:
+                    log(f"worker on {worker.address} exited with {worker.process.returncode}: starting it again")
+                    worker.stop()  # whatever is left of its process group
+                    worker.start()
+        return 0
+
+    def stop(self) -> None:
+        if self.nginx is not None:
+            if self.nginx.poll() is None:
+                self.nginx.send_signal(signal.SIGQUIT)  # graceful: finish the requests in flight
+                try:
+                    self.nginx.wait(STOP_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
+            stop_group(self.nginx)
+        for worker in self.workers:
+            worker.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--build", default=str(ROOT / "build"))
+    parser.add_argument("--run", help="nginx's run directory (default: BUILD/serve-prod)")
+    parser.add_argument("--upstream", action="append", help="host:port of a site instance to proxy to (no workers started)")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--nginx-workers", type=int, default=2)
+    parser.add_argument("--cache-max-size", default="256m")
+    args = parser.parse_args(argv)
+    supervisor = Supervisor(args)
+    signal.signal(signal.SIGTERM, supervisor.on_stop)
+    signal.signal(signal.SIGINT, supervisor.on_stop)
+    signal.signal(signal.SIGHUP, supervisor.on_restart)
+    code = 1
+    try:
+        supervisor.start()
+        code = supervisor.watch()
+    except InterruptedError:
+        code = 0
+    except RuntimeError as error:
+        log(f"error: {error}")
+    finally:
+        supervisor.stop()
+    log("stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
