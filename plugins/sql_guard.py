@@ -4,6 +4,12 @@ SQLite's time limit (Datasette's progress handler) cannot interrupt one long fun
 as printf('%.*c', 2147483647, 'x') (16 s on SQLite 3.40 even with a length limit: it still loops
 over the width), so the work of each call is bounded instead:
 - SQLite limits: no value longer than LIMITS[LENGTH] bytes, and short SQL, expressions, LIKE patterns;
+- printf and format are replaced on every connection by a guarded version (`BoundedPrintf`): at
+  each call, before any formatting, it reads the format string as SQLite does and refuses a width
+  or precision above PRINTF_BOUND, whether written in the format, passed through `*`, taken from a
+  column or built at run time; within the bound it hands the call to SQLite's own printf on a
+  private connection, so the result is SQLite's, byte for byte. A check of the SQL text could not
+  see a format string or a width computed while the query runs; a check at call time sees them all;
 - an authorizer: functions with no use on a read-only public API are denied, and the file path in
   pragma_database_list reads as NULL;
 - a row budget: a query's result may carry at most RESULT_BUDGET_BYTES of cell data;
@@ -33,9 +39,9 @@ LIMITS = {  # sqlite3 limit name -> default; the largest cell in the data is abo
     "SQLITE_LIMIT_COLUMN": 200,
     "SQLITE_LIMIT_ATTACHED": 0,
 }
-# printf/format: a huge width or precision loops inside one call; no length limit stops it.
 # randomblob/zeroblob: make data from nothing. fts3_tokenizer: returns a memory address.
-DENIED_FUNCTIONS = {"printf", "format", "randomblob", "zeroblob", "fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"}
+# (printf and format are allowed, bounded: see BoundedPrintf.)
+DENIED_FUNCTIONS = {"randomblob", "zeroblob", "fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"}
 RESULT_BUDGET_BYTES = 5_000_000
 ADHOC_CONCURRENCY = 2
 ADHOC_QUEUE_SECONDS = 3.0
@@ -44,6 +50,95 @@ ADHOC_PARAMETERS = (b"sql", b"_where")
 
 class ResultTooLarge(sqlite3.OperationalError):
     pass
+
+
+# printf/format: a width or precision loops inside one call, and no length limit stops the loop.
+PRINTF_BOUND = 1000
+PRINTF_FUNCTIONS = ("printf", "format")
+# What Python's sqlite3 answers whenever a function written in Python raises; on these connections
+# only the guarded printf/format raise, so the message is replaced by PRINTF_MESSAGE (see asgi_wrapper).
+UDF_RAISED = b"user-defined function raised exception"
+PRINTF_MESSAGE = (f"printf/format: a width or precision above {PRINTF_BOUND:,} is refused on this server "
+                  f"(widths and precisions up to {PRINTF_BOUND:,}, written in the format or passed with *, work as in SQLite)")
+PRINTF_FLAGS = "-+ #!0,"
+
+
+class PrintfTooWide(ValueError):
+    pass
+
+
+def printf_widths(arguments: tuple, as_integer) -> list[int]:
+    """Every width and precision a call of printf(format, ...) would use, read as SQLite's printf
+    reads its format (sqlite3_str_vappendf): flags, width (digits or *), .precision (digits or *),
+    length (l, ll), type. A `*` takes the next argument, converted as SQLite converts it
+    (`as_integer`); every other conversion but %% takes one argument too."""
+    if not arguments or arguments[0] is None:
+        return []
+    first = arguments[0]
+    fmt = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+    rest = list(arguments[1:])
+    found = []
+
+    def take():
+        return rest.pop(0) if rest else None
+
+    i, n = 0, len(fmt)
+    while True:
+        i = fmt.find("%", i)
+        if i < 0 or i + 1 >= n:
+            return found
+        i += 1
+        while i < n and fmt[i] in PRINTF_FLAGS:
+            i += 1
+        if i < n and fmt[i] == "*":
+            found.append(abs(as_integer(take())))
+            i += 1
+        else:
+            start = i
+            while i < n and fmt[i].isdigit():
+                i += 1
+            if i > start:
+                found.append(int(fmt[start:i]))
+        if i < n and fmt[i] == ".":
+            i += 1
+            if i < n and fmt[i] == "*":
+                found.append(abs(as_integer(take())))
+                i += 1
+            else:
+                start = i
+                while i < n and fmt[i].isdigit():
+                    i += 1
+                if i > start:
+                    found.append(int(fmt[start:i]))
+        while i < n and fmt[i] == "l":
+            i += 1
+        if i < n and fmt[i] != "%":
+            take()
+        i += 1
+
+
+class BoundedPrintf:
+    """printf/format for one connection: refuses widths and precisions above PRINTF_BOUND, then
+    lets SQLite's own printf format the call on a private in-memory connection (with the same
+    length limit), so what is allowed behaves exactly as in SQLite."""
+
+    def __init__(self, name: str, length_limit: int):
+        self.name = name
+        self.helper = sqlite3.connect(":memory:", check_same_thread=False)
+        self.helper.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
+
+    def as_integer(self, value) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, int):
+            return value
+        return self.helper.execute("select cast(? as integer)", (value,)).fetchone()[0]
+
+    def __call__(self, *arguments):
+        if any(width > PRINTF_BOUND for width in printf_widths(arguments, self.as_integer)):
+            raise PrintfTooWide(PRINTF_MESSAGE)
+        marks = ", ".join("?" * len(arguments))
+        return self.helper.execute(f"select {self.name}({marks})", arguments).fetchone()[0]
 
 
 def authorizer(action, arg1, arg2, database, source):
@@ -79,6 +174,8 @@ def prepare_connection(conn, database, datasette):
     config = (datasette.plugin_config("drugbeleid") or {}).get("sql_guard", {})
     for name, default in LIMITS.items():
         conn.setlimit(getattr(sqlite3, name), int(config.get("limits", {}).get(name, default)))
+    for name in PRINTF_FUNCTIONS:
+        conn.create_function(name, -1, BoundedPrintf(name, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
     conn.set_authorizer(authorizer)
     conn.row_factory = budgeted_rows(int(config.get("result_budget_bytes", RESULT_BUDGET_BYTES)))
 
@@ -113,10 +210,35 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": body})
                 return
             try:
-                await app(scope, receive, send)
+                await app(scope, receive, printf_message_clarified(send))
             finally:
                 gate.release()
 
         return gated
 
     return wrap
+
+
+def printf_message_clarified(send):
+    """A 400 whose body carries Python's generic "user-defined function raised exception" (only the
+    guarded printf/format raise on these connections) is sent with PRINTF_MESSAGE instead, in
+    whatever format the body is (JSON, the HTML SQL page, CSV's JSON error)."""
+    held: list = []
+    body: list[bytes] = []
+
+    async def clarified(message):
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            held.append(message)
+            return
+        if not held or message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        data = b"".join(body).replace(UDF_RAISED, PRINTF_MESSAGE.encode())
+        start = held.pop()
+        headers = [(k, str(len(data)).encode() if k.lower() == b"content-length" else v) for k, v in start.get("headers", [])]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+    return clarified
