@@ -1,6 +1,7 @@
 """The DCAT-AP 3.0.1 / DCAT-AP-VL catalogue and schema.org JSON-LD, checked offline against the official SHACL shapes."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -302,7 +303,7 @@ async def test_a_changed_description_reaches_the_catalogue_and_schema_org(datase
     resource["description_nl"], resource["title_nl"] = changed_nl, changed_title
     path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "build" / "drugbeleid.db"
-    build(datasets_copy, out, ROOT / "metadata.yml")
+    await asyncio.to_thread(build, datasets_copy, out, ROOT / "metadata.yml")  # build runs its own event loop
     datasette = serve(out)
 
     graph = await served_graph(datasette)
