@@ -104,8 +104,16 @@ def register_routes():
 
 
 @hookimpl
-def extra_template_vars(view_name, database, table, datasette, request):
-    """`schema_org_json_ld` for templates/table.html: the table as a schema.org Dataset."""
+def extra_template_vars(template, view_name, database, table, datasette, request):
+    """`schema_org_json_ld`: for templates/table.html the table as a schema.org Dataset, for the
+    home page (templates/home.html) the site as a schema.org DataCatalog."""
+    if template == "home.html":
+        async def schema_org_catalog():
+            site, release, package, spans, _ = await published(datasette)
+            data = catalog.schema_org_catalog(site, package, release, base_url(datasette, request), spans)
+            return {"schema_org_json_ld": catalog.script_json(data)}
+
+        return schema_org_catalog
     if view_name != "table" or database != catalog.DATABASE or not table:
         return {}
 

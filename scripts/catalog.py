@@ -570,8 +570,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "inLanguage": language,
         "isAccessibleForFree": True,
         "license": site.get("license_url"),
-        "keywords": list(dict.fromkeys(package.get("keywords", []) + resource.get("keywords", [])
-                                       + [package.get("name", DATABASE), table])),
+        "keywords": schema_org_keywords(config),
         "publisher": publisher,
         "creator": publisher,
         "includedInDataCatalog": {"@type": "DataCatalog", "name": site.get("title"), "url": urls.base},
@@ -590,6 +589,58 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         same_as = config.get("spatial_uri") or PLACES.get(place, (None,))[0]
         dataset["spatialCoverage"] = {"@type": "Place", "name": place, **({"sameAs": same_as} if same_as else {})}
     return dataset
+
+
+def schema_org_keywords(config: dict) -> list[str]:
+    """The keywords of plugins.drugbeleid.keywords, every language (the same as the catalogue's)."""
+    return list(dict.fromkeys(word for words in (config.get("keywords") or {}).values() for word in words))
+
+
+def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
+                       spans: dict[str, tuple[str, str] | None]) -> dict:
+    """The home page's schema.org DataCatalog: the site, and each table as a Dataset (its table
+    page carries the full description)."""
+    urls = Urls(base_url)
+    config = plugin_config(site)
+    language = config.get("language", "nl")
+    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+    descriptions = text_by_language(site.get("description_html", ""), language)
+    span = catalogue_span(spans)
+    catalogue = {
+        "@context": "https://schema.org/",
+        "@type": "DataCatalog",
+        "@id": str(urls.catalog()),
+        "url": urls.base,
+        "name": site.get("title"),
+        "alternateName": [t for t in [site_title_en(site)] if t],
+        "description": " — EN: ".join(descriptions[lang] for lang in (language, "en") if lang in descriptions),
+        "inLanguage": language,
+        "license": site.get("license_url"),
+        "isAccessibleForFree": True,
+        "keywords": schema_org_keywords(config),
+        "publisher": publisher,
+        "creator": publisher,
+        "version": release["version"],
+        "dateModified": release["date"],
+        "sameAs": [str(urls.absolute("catalog.ttl"))],
+        "dataset": [],
+    }
+    if span:
+        catalogue["temporalCoverage"] = f"{span[0]}/{span[1]}"
+    for resource in package["resources"]:
+        title = titles(resource, language)
+        catalogue["dataset"].append({
+            "@type": "Dataset", "@id": str(urls.dataset(resource["name"])), "url": str(urls.table_page(resource["name"])),
+            "name": title.get(language) or title.get("en"),
+            "description": descriptions_of(resource, language),
+            "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
+        })
+    return catalogue
+
+
+def descriptions_of(resource: dict, language: str) -> str:
+    description = descriptions(resource, language)
+    return " — EN: ".join(description[lang] for lang in (language, "en") if lang in description)
 
 
 def script_json(data: dict) -> str:
