@@ -210,7 +210,10 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": body})
                 return
             try:
-                await app(scope, receive, printf_message_clarified(send))
+                clarified = printf_message_clarified(send)
+                if scope["path"].endswith(".csv"):
+                    clarified = failed_csv_as_400(clarified, datasette, scope)
+                await app(scope, receive, clarified)
             finally:
                 gate.release()
 
@@ -242,3 +245,53 @@ def printf_message_clarified(send):
         await send({"type": "http.response.body", "body": data})
 
     return clarified
+
+
+def failed_csv_as_400(send, datasette, scope):
+    """Datasette 0.65.5 answers the CSV of an ad-hoc query that fails (a syntax error, a denied
+    function, printf beyond its bound) with 200 and an empty body: the query view keeps the error
+    and the CSV writer finds no columns. Every result has at least one column, so a CSV query
+    answer with no heading row is such a failure: it is sent as the JSON 400 every other CSV
+    error gets, with SQLite's message (the query is run once more, with the same limits, to get it)."""
+    held: list = []
+    body: list[bytes] = []
+
+    async def checked(message):
+        if message["type"] == "http.response.start" and message["status"] == 200 and not held:
+            held.append(message)
+            return
+        if not held or message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        data = b"".join(body)
+        if data.strip() and held[0] is not None:  # a real result: let it stream
+            await send(held[0])
+            held[0] = None
+            body.clear()
+            return await send({**message, "body": data})
+        if held[0] is None:
+            return await send(message)
+        if message.get("more_body"):
+            return
+        error = await query_error(datasette, scope)
+        if error is None:  # an empty result after all (?_header=off and no rows)
+            await send(held[0])
+            return await send({**message, "body": data})
+        payload = json.dumps({"ok": False, "error": error, "status": 400, "title": "Invalid SQL"}).encode()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": payload})
+
+    return checked
+
+
+async def query_error(datasette, scope) -> str | None:
+    from urllib.parse import parse_qsl
+
+    arguments = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
+    database = scope["path"].strip("/").rsplit(".", 1)[0]
+    try:
+        await datasette.get_database(database).execute(arguments.get("sql", ""), arguments)
+    except Exception as error:  # the message is the answer
+        return str(error) if UDF_RAISED.decode() not in str(error) else PRINTF_MESSAGE
+    return None

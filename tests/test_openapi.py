@@ -192,6 +192,18 @@ async def test_api_page_renders_the_spec_without_outside_assets(datasette):
     ("/drugbeleid/data_quality.json?_shape=object", 400),
     ("/drugbeleid/staffing.json?K%00=1", 400),
     ("/drugbeleid/nope.csv", 404),
+    # a request parameter SQLite or Datasette cannot take: 400 naming the parameter (plugins/errors.py)
+    ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", 400),
+    ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", 400),
+    ("/drugbeleid/caseload.json?dossiers__lte=-99999999999999999999", 400),
+    ("/drugbeleid/caseload.json?year__in=%5B1%2C99999999999999999999999%5D", 400),
+    ("/drugbeleid/caseload.json?_facet=%7B%7D", 400),
+    ("/drugbeleid/caseload.csv?_facet=%7B%7D", 400),
+    ("/drugbeleid/caseload.json?_facet_array=%7B%7D", 400),
+    ("/drugbeleid/caseload.json?_facet=%7B%22simple%22%3A1%7D", 400),
+    ("/drugbeleid/caseload.json?_facet_date=%7B%7D", 400),
+    # the CSV of a failing ad-hoc query: Datasette sends 200 and an empty body
+    ("/drugbeleid.csv?sql=select+nope", 400),
 ])
 async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, url, status):
     response = await datasette.client.get(url)
@@ -199,6 +211,28 @@ async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, ur
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
     assert body["ok"] is False and body["error"]
+
+
+@pytest.mark.parametrize("url,parameter", [
+    ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", "year__gt"),
+    ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", "year__gt"),
+    ("/drugbeleid/caseload?year__gt=999999999999999999999999", "year__gt"),
+    ("/drugbeleid/caseload?year__gt=999999999999999999999999&_lang=en", "year__gt"),
+    ("/drugbeleid/caseload.json?_facet=%7B%7D", "_facet"),
+    ("/drugbeleid/caseload.csv?_facet_array=%7B%7D", "_facet_array"),
+    ("/drugbeleid/caseload?_facet=%7B%7D", "_facet"),
+])
+async def test_an_unusable_parameter_is_named_in_every_format(datasette, url, parameter):
+    response = await datasette.client.get(url)
+    assert response.status_code == 400
+    assert f"Invalid parameter {parameter}:" in response.text
+    html = "." not in url.split("?")[0].rsplit("/", 1)[1]
+    assert response.headers["content-type"].startswith("text/html" if html else "application/json")
+
+
+async def test_a_good_facet_in_json_form_still_works(datasette):
+    response = await datasette.client.get('/drugbeleid/caseload.json?_facet={"simple": "year"}')
+    assert response.status_code == 200 and "year" in response.json()["facet_results"]
 
 
 @pytest.mark.parametrize("method", ["TRACE", "POST", "PUT", "PATCH", "DELETE"])
