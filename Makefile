@@ -75,6 +75,11 @@ bench-scale: build
 mqa: build
 	$(BIN)/python -m scripts.mqa
 
+# schemathesis with every phase (coverage included) over 5 seeds against make serve on a free
+# 127.0.0.1 port, 15 minutes at most; totals per seed in build/fuzz.json (docs/api.md).
+fuzz: build
+	$(BIN)/python -m tests.fuzz
+
 # Regenerate datasets/passages.csv from the source texts (the build checks it matches).
 passages: $(VENV)/.installed
 	$(BIN)/python -m scripts.passages datasets
