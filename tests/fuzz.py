@@ -86,13 +86,14 @@ def run_seed(base: str, seed: int, index: int, runs: int, operation_ids: list[st
     config = folder / f"schemathesis-{seed}.toml"
     config.write_text(config_for(operation_ids, index, runs), encoding="utf-8")
     report = folder / f"schemathesis-{seed}.json"
-    command = [str(VENV_BIN / "schemathesis"), "--config-file", str(config), "run", f"{base}/openapi.json",
+    command = [sys.executable, "-m", "tests.schemathesis_cli", "--config-file", str(config), "run", f"{base}/openapi.json",
                "--seed", str(seed), "--max-examples", str(max_examples),
                "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all",
                "--checks", ",".join(CHECKS), "--workers", str(workers), "--no-shrink",
                "--request-timeout", "30", "--max-redirects", "0",
                "--report", "json", "--report-json-path", str(report)]
-    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
+    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     started = time.monotonic()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds, env=env, cwd=folder)
