@@ -8,8 +8,8 @@ bodies as /openapi.json describes them. The coverage phase is deterministic and 
 27,600 requests for the 97 operations, 14 minutes on this machine), so it is spread over the runs:
 run i has the coverage phase for every operation whose index (among the operations it covers) is
 i modulo the number of seeds, and after all runs every covered operation has had its complete
-coverage phase once. It covers every operation but the CSV twins of the table operations
-(`coverage_operations`).
+coverage phase once. It covers every operation but the CSV twin of a JSON operation (tables,
+canned queries, the database: same parameters, same code; see `coverage_operations`).
 Examples, fuzzing and stateful run for every operation in every run, each with its own seed. The
 whole is bounded: each run gets an equal share of --budget seconds (15 minutes), and a run that
 overruns fails. Totals per seed go to build/fuzz.json and are printed; docs/api.md records them.
@@ -66,9 +66,10 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def coverage_operations(operation_ids: list[str]) -> list[str]:
-    """The operations the coverage phase covers: all but the CSV twins of the table operations
-    (`<table>_csv`: the same parameters and the same table code as `<table>_json`, whose coverage
-    they would repeat, at 600 requests each; they get examples and fuzzing in every run)."""
+    """The operations the coverage phase covers: all but the CSV twin of a JSON operation
+    (`<name>_csv` beside `<name>_json`: a table, a canned query, the database; the same
+    parameters and the same code, whose coverage they would repeat at up to 700 requests each;
+    they get examples and fuzzing in every run)."""
     tables = {op[:-len("_json")] for op in operation_ids if op.endswith("_json")}
     return [op for op in operation_ids if not (op.endswith("_csv") and op[:-len("_csv")] in tables)]
 
