@@ -6,8 +6,8 @@
 - /sitemap.xml lists every page a visitor reads, each in Dutch and in English (`?_lang=en`) with
   hreflang alternates (and x-default, the Dutch page): the home page, the database page, every
   table and every row of it, the documents, the charts, the example questions and canned queries,
-  the search and API pages, and the releases (the /releases/ listing and each kept release's data
-  package). Everything is derived from what is served (tables, keys, metadata.yml), so a new table
+  the search and API pages, and the releases (the /releases/ listing, each recorded release's page
+  and its data package). Everything is derived from what is served (tables, keys, metadata.yml), so a new table
   or row is listed without touching this file. Rendered once per release and base URL (bounded).
 """
 from __future__ import annotations
@@ -64,11 +64,12 @@ async def page_paths(datasette) -> list[str]:
         for row in (await db.execute(f"select {columns} from [{table}] order by {columns}")).rows:
             paths.append(str(datasette.urls.row(DATABASE, table, path_from_row_pks(row, pks, use_rowid))))
     paths.append("/releases/")
+    paths += [f"/releases/{version}/" for version in shared.release_versions(shared.build_root(datasette))]
     return list(dict.fromkeys(paths))
 
 
 def release_paths(datasette) -> list[str]:
-    """The data package of every release the build keeps (one language: it is JSON)."""
+    """The data package of every recorded release (one language: it is JSON)."""
     return [f"/releases/{version}/datapackage.json" for version in shared.release_versions(shared.build_root(datasette))]
 
 
