@@ -19,7 +19,7 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean
+.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,16 @@ bench: build
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build
 	$(BIN)/python bench/scale.py
+
+# The catalogue scored by data.europa.eu's MQA, indicator by indicator, with the access and download
+# URLs checked live over HTTP against make serve on a free 127.0.0.1 port (docs/catalog.md, "MQA").
+mqa: build
+	$(BIN)/python -m scripts.mqa
+
+# schemathesis with every phase (coverage included) over 5 seeds against make serve on a free
+# 127.0.0.1 port, 15 minutes at most; totals per seed in build/fuzz.json (docs/api.md).
+fuzz: build
+	$(BIN)/python -m tests.fuzz
 
 # Regenerate datasets/passages.csv from the source texts (the build checks it matches).
 passages: $(VENV)/.installed

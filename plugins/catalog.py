@@ -29,9 +29,24 @@ def remember(cache: OrderedDict, key, value, limit: int):
     return value
 
 
-async def published(datasette) -> tuple[dict, dict, dict, dict]:
-    """(site, release, package, temporal spans) of the served release: read and computed once per
-    release (release.json is replaced atomically by every build, so its mtime names the release)."""
+async def json_download_sizes(datasette, db, package: dict) -> dict[str, int]:
+    """Byte size of each table's whole-table JSON download (`?_shape=array&_size=max`), for the
+    tables one request returns whole (at most max_returned_rows rows), as this server sends it."""
+    max_rows = datasette.setting("max_returned_rows")
+    sizes = {}
+    for resource in package["resources"]:
+        table = resource["name"]
+        if (await db.execute(f"select count(*) from [{table}]")).first()[0] <= max_rows:
+            response = await datasette.client.get(f"/{catalog.DATABASE}/{table}.json{catalog.JSON_DOWNLOAD_QUERY}")
+            if response.status_code == 200:
+                sizes[table] = len(response.content)
+    return sizes
+
+
+async def published(datasette) -> tuple[dict, dict, dict, dict, dict]:
+    """(site, release, package, temporal spans, JSON download sizes) of the served release: read and
+    computed once per release (release.json is replaced atomically by every build, so its mtime
+    names the release)."""
     db = datasette.get_database(catalog.DATABASE)
     path = Path(db.path).resolve()
     key = (str(path), (path.parent / "release.json").stat().st_mtime_ns)
@@ -46,21 +61,28 @@ async def published(datasette) -> tuple[dict, dict, dict, dict]:
                 f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''")
             values += [row[0] for row in rows]
         spans[table] = catalog.span_of(values)
-    return remember(_published, key, (site, release, package, spans), PUBLISHED_LIMIT)
+    sizes = await json_download_sizes(datasette, db, package)
+    return remember(_published, key, (site, release, package, spans, sizes), PUBLISHED_LIMIT)
 
 
 def base_url(datasette, request) -> str:
     return datasette.absolute_url(request, datasette.urls.path("/"))
 
 
+async def served_graph(datasette, request):
+    """The catalogue graph for the base URL of this request."""
+    site, release, package, spans, sizes = await published(datasette)
+    return catalog.catalog_graph(site, package, release, base_url(datasette, request), spans, sizes)
+
+
 async def render(datasette, request, fmt: str) -> Response:
-    site, release, package, spans = await published(datasette)
+    site, release, package, spans, sizes = await published(datasette)
     base = base_url(datasette, request)
     key = (datasette.get_database(catalog.DATABASE).path, release["version"], base, fmt)
     if key in _rendered:
         _rendered.move_to_end(key)
     else:
-        graph = catalog.catalog_graph(site, package, release, base, spans)
+        graph = catalog.catalog_graph(site, package, release, base, spans, sizes)
         remember(_rendered, key, catalog.to_turtle(graph) if fmt == "ttl" else catalog.to_jsonld(graph), RENDERED_LIMIT)
     return Response(_rendered[key], content_type=MEDIA_TYPES[fmt])
 
@@ -82,13 +104,21 @@ def register_routes():
 
 
 @hookimpl
-def extra_template_vars(view_name, database, table, datasette, request):
-    """`schema_org_json_ld` for templates/table.html: the table as a schema.org Dataset."""
+def extra_template_vars(template, view_name, database, table, datasette, request):
+    """`schema_org_json_ld`: for templates/table.html the table as a schema.org Dataset, for the
+    home page (templates/home.html) the site as a schema.org DataCatalog."""
+    if template == "home.html":
+        async def schema_org_catalog():
+            site, release, package, spans, _ = await published(datasette)
+            data = catalog.schema_org_catalog(site, package, release, base_url(datasette, request), spans)
+            return {"schema_org_json_ld": catalog.script_json(data)}
+
+        return schema_org_catalog
     if view_name != "table" or database != catalog.DATABASE or not table:
         return {}
 
     async def schema_org():
-        site, release, package, spans = await published(datasette)
+        site, release, package, spans, _ = await published(datasette)
         dataset = catalog.schema_org_dataset(site, package, release, base_url(datasette, request), spans, table)
         return {"schema_org_json_ld": catalog.script_json(dataset) if dataset else None}
 

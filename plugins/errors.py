@@ -6,6 +6,8 @@ Requests Datasette cannot answer are turned into 400 or 404; a real server fault
 """
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 
 from datasette import hookimpl
@@ -62,9 +64,62 @@ def error_status_fixed(send):
     return checked_send
 
 
+SQLITE_INTEGER = (-(2 ** 63), 2 ** 63 - 1)
+INTEGER = re.compile(r"[-+]?\d+")
+FACET_PARAMETERS = ("_facet", "_facet_array", "_facet_date")
+# What Datasette raises when a parameter it passes on unchecked cannot be used: an integer SQLite
+# cannot bind (OverflowError), a facet configuration that is not {"simple": "<column>"} (KeyError,
+# TypeError, AttributeError inside the facet code).
+PARAMETER_FAULTS = (OverflowError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def integers_in(value: str):
+    """The integers a parameter value holds as Datasette reads it: the value itself, or the items
+    of a JSON list (column__in=[...])."""
+    if INTEGER.fullmatch(value.strip()):
+        yield int(value.strip())
+    elif value.lstrip().startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(items, list):
+            yield from (item for item in items if isinstance(item, int) and not isinstance(item, bool))
+    else:
+        yield from (int(part) for part in value.split(",") if INTEGER.fullmatch(part.strip()))
+
+
+def facet_problem(value: str) -> str | None:
+    """Why a facet parameter cannot be used, or None: a column name, or the JSON form {"simple": "<column>"}."""
+    if not value.lstrip().startswith("{"):
+        return None
+    try:
+        config = json.loads(value)
+    except ValueError:
+        return "is neither a column name nor valid JSON"
+    if not (isinstance(config, dict) and isinstance(config.get("simple"), str)):
+        return 'must be a column name, or {"simple": "<column>"} in JSON'
+    return None
+
+
+def unusable_parameters(request) -> list[str]:
+    """One message per request parameter SQLite or Datasette cannot take, naming the parameter.
+    This is the one place that says which parameter values are unusable; it is asked whenever
+    Datasette fails on a request, in every format (JSON, CSV, HTML)."""
+    problems = []
+    for name, value in ((name, value) for name in request.args for value in request.args.getlist(name)):
+        if any(not SQLITE_INTEGER[0] <= n <= SQLITE_INTEGER[1] for n in integers_in(value)):
+            problems.append(f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})")
+        elif name in FACET_PARAMETERS and (why := facet_problem(value)):
+            problems.append(f"{name}: {value[:60]!r} {why}")
+    return problems
+
+
 def client_error(request, exception) -> tuple[int, str] | None:
     """(status, message) when the request, not the server, is at fault; None otherwise."""
     url_vars = request.url_vars or {}
+    if isinstance(exception, PARAMETER_FAULTS) and (problems := unusable_parameters(request)):
+        return 400, "Invalid parameter " + "; ".join(problems)
     if isinstance(exception, DatasetteError) and exception.status == 500:
         # Raised for a request Datasette cannot answer (_sort by an unknown column, _sort with
         # _sort_desc) with its status left at the default 500.

@@ -68,6 +68,8 @@ def explain(message: str, strings: dict, tables: dict[str, list[str]], sql: str 
         return {"text": strings["error_syntax_end"], "suggestions": [], "tables": []}
     if "took too long" in message or "interrupted" in message.lower():
         return {"text": strings["error_time_limit"], "suggestions": [], "tables": []}
+    if "printf/format" in message:
+        return {"text": strings.get("error_printf", message), "suggestions": [], "tables": []}
     if "not authorized" in message:
         return {"text": strings["error_denied"], "suggestions": [], "tables": []}
     if "too large" in message:

@@ -394,8 +394,8 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/data/{table}.csv"] = get("table_csv_file", "The released CSV of one table (as validated at build)",
                                      {"text/csv": {"schema": {"type": "string"}}}, "404", "TildeRedirect",
                                      parameters=[{"name": "table", "in": "path", "required": True, "schema": {"enum": tables} if tables else {"type": "string", "minLength": 1}}])
-    paths["/catalog.ttl"] = get("catalog_ttl", "DCAT-AP 3.0.1 catalogue (Turtle)", {"text/turtle": {"schema": {"type": "string"}}})
-    paths["/catalog.jsonld"] = get("catalog_jsonld", "DCAT-AP 3.0.1 catalogue (JSON-LD)", {"application/ld+json": json_object, "application/json": json_object})
+    paths["/catalog.ttl"] = get("catalog_ttl", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (Turtle)", {"text/turtle": {"schema": {"type": "string"}}})
+    paths["/catalog.jsonld"] = get("catalog_jsonld", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (JSON-LD)", {"application/ld+json": json_object, "application/json": json_object})
     paths[f"/{DATABASE}.db"] = get("database_file", "The SQLite database file (its SHA-256 is in /datapackage.json and the catalogue)",
                                    {"application/octet-stream": binary})
     versions = [r["version"] for r in shared.recorded_releases_in(Path(db.path).resolve().parent.parent)] if db.path else []
@@ -429,6 +429,13 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/releases/{version}/data/{table}.csv"] = get(
         "release_table_csv", "The CSV of one table in a release", {"text/csv": {"schema": {"type": "string"}}}, "404", "TildeRedirect",
         parameters=version_parameter + [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z_]+$"}}])
+    paths["/-/mqa.json"] = get("mqa", "The catalogue scored by data.europa.eu's Metadata Quality Assessment, indicator by indicator",
+                               {"application/json": {"schema": {"type": "object", "required": ["score", "max", "indicators"], "properties": {
+                                   "score": {"type": "integer"}, "max": {"const": 405}, "rating": {"type": "string"},
+                                   "dimensions": {"type": "object"}, "indicators": {"type": "array", "items": {
+                                       "type": "object", "required": ["id", "dimension", "points", "score", "missed"]}}}}}})
+    paths["/robots.txt"] = get("robots", "Crawling rules: everything but ad-hoc SQL; names the sitemap", {"text/plain": {"schema": {"type": "string"}}})
+    paths["/sitemap.xml"] = get("sitemap", "Every page and row, in Dutch and English with hreflang alternates", {"application/xml": {"schema": {"type": "string"}}})
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)
     spec["tags"].append({"name": "downloads", "description": "Files and descriptions of the whole release."})

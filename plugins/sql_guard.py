@@ -4,6 +4,12 @@ SQLite's time limit (Datasette's progress handler) cannot interrupt one long fun
 as printf('%.*c', 2147483647, 'x') (16 s on SQLite 3.40 even with a length limit: it still loops
 over the width), so the work of each call is bounded instead:
 - SQLite limits: no value longer than LIMITS[LENGTH] bytes, and short SQL, expressions, LIKE patterns;
+- printf and format are replaced on every connection by a guarded version (`BoundedPrintf`): at
+  each call, before any formatting, it reads the format string as SQLite does and refuses a width
+  or precision above PRINTF_BOUND, whether written in the format, passed through `*`, taken from a
+  column or built at run time; within the bound it hands the call to SQLite's own printf on a
+  private connection, so the result is SQLite's, byte for byte. A check of the SQL text could not
+  see a format string or a width computed while the query runs; a check at call time sees them all;
 - an authorizer: functions with no use on a read-only public API are denied, and the file path in
   pragma_database_list reads as NULL;
 - a row budget: a query's result may carry at most RESULT_BUDGET_BYTES of cell data;
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import weakref
 from urllib.parse import unquote_to_bytes
@@ -33,9 +40,9 @@ LIMITS = {  # sqlite3 limit name -> default; the largest cell in the data is abo
     "SQLITE_LIMIT_COLUMN": 200,
     "SQLITE_LIMIT_ATTACHED": 0,
 }
-# printf/format: a huge width or precision loops inside one call; no length limit stops it.
 # randomblob/zeroblob: make data from nothing. fts3_tokenizer: returns a memory address.
-DENIED_FUNCTIONS = {"printf", "format", "randomblob", "zeroblob", "fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"}
+# (printf and format are allowed, bounded: see BoundedPrintf.)
+DENIED_FUNCTIONS = {"randomblob", "zeroblob", "fts3_tokenizer", "load_extension", "readfile", "writefile", "edit"}
 RESULT_BUDGET_BYTES = 5_000_000
 ADHOC_CONCURRENCY = 2
 ADHOC_QUEUE_SECONDS = 3.0
@@ -44,6 +51,124 @@ ADHOC_PARAMETERS = (b"sql", b"_where")
 
 class ResultTooLarge(sqlite3.OperationalError):
     pass
+
+
+# printf/format: a width or precision loops inside one call, and no length limit stops the loop.
+PRINTF_BOUND = 1000
+PRINTF_FUNCTIONS = ("printf", "format")
+# What Python's sqlite3 answers whenever a function written in Python raises; on these connections
+# only the guarded printf/format raise, so the message is replaced by PRINTF_MESSAGE (see asgi_wrapper).
+UDF_RAISED = b"user-defined function raised exception"
+PRINTF_MESSAGE = (f"printf/format: a width or precision above {PRINTF_BOUND:,} is refused on this server "
+                  f"(widths and precisions up to {PRINTF_BOUND:,}, written in the format or passed with *, work as in SQLite)")
+PRINTF_FLAGS = "-+ #!0,"
+
+
+class PrintfTooWide(ValueError):
+    pass
+
+
+# Datasette turns callback tracebacks on when it is imported (before the plugins); a refused printf
+# is an expected answer, not a fault, so it prints no traceback into the server's log.
+sqlite3.enable_callback_tracebacks(False)
+
+
+def printf_widths(arguments: tuple, as_integer) -> list[int]:
+    """Every width and precision a call of printf(format, ...) would use, read as SQLite's printf
+    reads its format (sqlite3_str_vappendf): flags, width (digits or *), .precision (digits or *),
+    length (l, ll), type. A `*` takes the next argument, converted as SQLite converts it
+    (`as_integer`); every other conversion but %% takes one argument too."""
+    if not arguments or arguments[0] is None:
+        return []
+    first = arguments[0]
+    fmt = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+    rest = list(arguments[1:])
+    found = []
+
+    def take():
+        return rest.pop(0) if rest else None
+
+    i, n = 0, len(fmt)
+    while True:
+        i = fmt.find("%", i)
+        if i < 0 or i + 1 >= n:
+            return found
+        i += 1
+        while i < n and fmt[i] in PRINTF_FLAGS:
+            i += 1
+        if i < n and fmt[i] == "*":
+            found.append(abs(as_integer(take())))
+            i += 1
+        else:
+            start = i
+            while i < n and fmt[i].isdigit():
+                i += 1
+            if i > start:
+                found.append(int(fmt[start:i]))
+        if i < n and fmt[i] == ".":
+            i += 1
+            if i < n and fmt[i] == "*":
+                found.append(abs(as_integer(take())))
+                i += 1
+            else:
+                start = i
+                while i < n and fmt[i].isdigit():
+                    i += 1
+                if i > start:
+                    found.append(int(fmt[start:i]))
+        while i < n and fmt[i] == "l":
+            i += 1
+        if i < n and fmt[i] != "%":
+            take()
+        i += 1
+
+
+LITERAL_CALL = re.compile(r"\b(?:printf|format)\s*\(\s*'((?:[^']|'')*)'((?:\s*,\s*(?:[-+]?\d+(?:\.\d*)?|'(?:[^']|'')*'))*)", re.IGNORECASE)
+LITERAL_ARGUMENT = re.compile(r"\s*,\s*([-+]?\d+(?:\.\d*)?|'(?:[^']|'')*')")
+
+
+def literal_printf_too_wide(sql: str) -> bool:
+    """A printf/format call written with a literal format (and literal arguments) whose width or
+    precision is above the bound: refused before the query runs at all. The call-time guard
+    (BoundedPrintf) stays the bound for everything computed while the query runs."""
+    for match in LITERAL_CALL.finditer(sql or ""):
+        arguments = [match.group(1).replace("''", "'")]
+        for literal in LITERAL_ARGUMENT.findall(match.group(2)):
+            arguments.append(literal[1:-1].replace("''", "'") if literal.startswith("'") else float(literal) if "." in literal else int(literal))
+
+        def as_integer(value):
+            if isinstance(value, (int, float)):
+                return int(value)
+            found = re.match(r"\s*[-+]?\d+", value or "")
+            return int(found.group()) if found else 0
+
+        if any(width > PRINTF_BOUND for width in printf_widths(tuple(arguments), as_integer)):
+            return True
+    return False
+
+
+class BoundedPrintf:
+    """printf/format for one connection: refuses widths and precisions above PRINTF_BOUND, then
+    lets SQLite's own printf format the call on a private in-memory connection (with the same
+    length limit), so what is allowed behaves exactly as in SQLite."""
+
+    def __init__(self, name: str, length_limit: int):
+        self.name = name
+        self.helper = sqlite3.connect(":memory:", check_same_thread=False)
+        self.helper.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
+
+    def as_integer(self, value) -> int:
+        if value is None:
+            return 0
+        if isinstance(value, int):
+            return value
+        return self.helper.execute("select cast(? as integer)", (value,)).fetchone()[0]
+
+    def __call__(self, *arguments):
+        if any(width > PRINTF_BOUND for width in printf_widths(arguments, self.as_integer)):
+            raise PrintfTooWide(PRINTF_MESSAGE)
+        marks = ", ".join("?" * len(arguments))
+        return self.helper.execute(f"select {self.name}({marks})", arguments).fetchone()[0]
 
 
 def authorizer(action, arg1, arg2, database, source):
@@ -79,6 +204,8 @@ def prepare_connection(conn, database, datasette):
     config = (datasette.plugin_config("drugbeleid") or {}).get("sql_guard", {})
     for name, default in LIMITS.items():
         conn.setlimit(getattr(sqlite3, name), int(config.get("limits", {}).get(name, default)))
+    for name in PRINTF_FUNCTIONS:
+        conn.create_function(name, -1, BoundedPrintf(name, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
     conn.set_authorizer(authorizer)
     conn.row_factory = budgeted_rows(int(config.get("result_budget_bytes", RESULT_BUDGET_BYTES)))
 
@@ -102,6 +229,12 @@ def asgi_wrapper(datasette):
             nonlocal gate
             if scope["type"] != "http" or not visitor_sql(scope):
                 return await app(scope, receive, send)
+            if not scope["path"].endswith(".db") and "." in scope["path"].rsplit("/", 1)[-1] and literal_printf_too_wide(sql_of(scope)):
+                body = json.dumps({"ok": False, "status": 400, "title": "Invalid SQL", "error": PRINTF_MESSAGE}).encode()
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+                await send({"type": "http.response.body", "body": body})
+                return
             gate = gate or asyncio.Semaphore(concurrency)
             try:
                 await asyncio.wait_for(gate.acquire(), timeout=queue_seconds)
@@ -113,10 +246,95 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": body})
                 return
             try:
-                await app(scope, receive, send)
+                clarified = printf_message_clarified(send)
+                if scope["path"].endswith(".csv"):
+                    clarified = failed_csv_as_400(clarified, datasette, scope)
+                await app(scope, receive, clarified)
             finally:
                 gate.release()
 
         return gated
 
     return wrap
+
+
+def sql_of(scope) -> str:
+    from urllib.parse import parse_qsl
+
+    pairs = parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True)
+    return " ".join(value for name, value in pairs if name in ("sql", "_where"))
+
+
+def printf_message_clarified(send):
+    """A 400 whose body carries Python's generic "user-defined function raised exception" (only the
+    guarded printf/format raise on these connections) is sent with PRINTF_MESSAGE instead, in
+    whatever format the body is (JSON, the HTML SQL page, CSV's JSON error)."""
+    held: list = []
+    body: list[bytes] = []
+
+    async def clarified(message):
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            held.append(message)
+            return
+        if not held or message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        data = b"".join(body).replace(UDF_RAISED, PRINTF_MESSAGE.encode())
+        start = held.pop()
+        headers = [(k, str(len(data)).encode() if k.lower() == b"content-length" else v) for k, v in start.get("headers", [])]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
+    return clarified
+
+
+def failed_csv_as_400(send, datasette, scope):
+    """Datasette 0.65.5 answers the CSV of an ad-hoc query that fails (a syntax error, a denied
+    function, printf beyond its bound) with 200 and an empty body: the query view keeps the error
+    and the CSV writer finds no columns. Every result has at least one column, so a CSV query
+    answer with no heading row is such a failure: it is sent as the JSON 400 every other CSV
+    error gets, with SQLite's message (the query is run once more, with the same limits, to get it)."""
+    held: list = []
+    body: list[bytes] = []
+
+    async def checked(message):
+        if message["type"] == "http.response.start" and message["status"] == 200 and not held:
+            held.append(message)
+            return
+        if not held or message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        data = b"".join(body)
+        if data.strip() and held[0] is not None:  # a real result: let it stream
+            await send(held[0])
+            held[0] = None
+            body.clear()
+            return await send({**message, "body": data})
+        if held[0] is None:
+            return await send(message)
+        if message.get("more_body"):
+            return
+        error = await query_error(datasette, scope)
+        if error is None:  # an empty result after all (?_header=off and no rows)
+            await send(held[0])
+            return await send({**message, "body": data})
+        payload = json.dumps({"ok": False, "error": error, "status": 400, "title": "Invalid SQL"}).encode()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": payload})
+
+    return checked
+
+
+async def query_error(datasette, scope) -> str | None:
+    from urllib.parse import parse_qsl
+
+    arguments = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"), keep_blank_values=True))
+    database = scope["path"].strip("/").rsplit(".", 1)[0]
+    try:
+        await datasette.get_database(database).execute(arguments.get("sql", ""), arguments)
+    except Exception as error:  # the message is the answer
+        return str(error) if UDF_RAISED.decode() not in str(error) else PRINTF_MESSAGE
+    return None

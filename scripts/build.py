@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import history, load, metadata, privacy, provenance, publish, reconcile, release, search_index, validate
+from . import history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs, write_canonical
 
@@ -83,6 +83,12 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
     return counts
 
 
+def max_returned_rows() -> int:
+    """Rows one API request returns at most, as the site is served (serve/settings.json)."""
+    settings = Path(__file__).resolve().parent.parent / "serve" / "settings.json"
+    return int(json.loads(settings.read_text(encoding="utf-8"))["max_returned_rows"])
+
+
 def database_problems(path: Path) -> list[Problem]:
     db = sqlite_utils.Database(path)
     problems = [Problem(path.name, f"foreign key violation: {row}") for row in db.execute("PRAGMA foreign_key_check").fetchall()]
@@ -129,6 +135,9 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
     try:
         database = staging / "drugbeleid.db"
         counts = load_database(database, inputs, quality, locations, site)
+        scored = mqa.build_rows(database, site, inputs.package, release.release_date(datasets), max_returned_rows())
+        sqlite_utils.Database(database)["data_quality"].insert_all(scored)
+        quality = quality + scored
         problems = database_problems(database)
         if problems:
             raise BuildFailed(problems)

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
 DATABASE = "drugbeleid"
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -36,6 +36,7 @@ SCHEMES = {
     "file-type": ("File type", "Bestandstype"),
     "language": ("Language", "Taal"),
     "access-right": ("Access right", "Toegangsrecht"),
+    "licence": ("Licence", "Licentie"),
 }
 THEMES = {
     "JUST": ("Justice, legal system and public safety", "Justitie, rechtsstelsel en openbare veiligheid"),
@@ -57,6 +58,12 @@ LANGUAGES = {"nl": ("NLD", "Dutch", "Nederlands"), "en": ("ENG", "English", "Eng
 # Place names of plugins.drugbeleid.spatial and their GeoNames URI (DCAT-AP accepts GeoNames);
 # `spatial_uri` in the plugin configuration overrides this.
 PLACES = {"Vlaanderen": ("https://sws.geonames.org/3337388/", "Flanders")}
+# The EU licence vocabulary's term for each licence URL the site may name (MQA scores a licence
+# from a controlled vocabulary); the licence's own URL stays beside it as skos:exactMatch.
+EU_LICENCES = {
+    "https://creativecommons.org/licenses/by/4.0/": "CC_BY_4_0",
+    "https://creativecommons.org/publicdomain/zero/1.0/": "CC0",
+}
 LICENCE_TYPE_ATTRIBUTION = URIRef("http://purl.org/adms/licencetype/Attribution")
 LICENCE_TYPES = URIRef("http://purl.org/adms/licencetype/1.0")
 # The DCAT-AP 3.0.1 shapes require the algorithm IRI to start with https://spdx.org/rdf/terms;
@@ -69,14 +76,18 @@ FORMATS = {
     "csv": ("CSV", "text/csv"),
     "json": ("JSON", "application/json"),
     "sqlite": (None, "application/vnd.sqlite3"),  # no EU file-type term for SQLite: media type only
+    "zip": ("ZIP", "application/zip"),
 }
+# A JSON distribution has a download URL (the whole table as one JSON array) only when the table
+# fits in one page of the API: Datasette returns at most max_returned_rows rows per request.
+JSON_DOWNLOAD_QUERY = "?_shape=array&_size=max"
 TEMPORAL_TYPES = {"date", "datetime", "year", "yearmonth"}
 ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 CONTEXT = {
     "dcat": str(DCAT), "dct": str(DCT), "foaf": str(FOAF), "owl": str(OWL), "skos": str(SKOS),
     "xsd": str(XSD), "adms": str(ADMS), "dcatap": str(DCATAP), "spdx": str(SPDX), "vcard": str(VCARD),
-    "rdf": str(RDF),
+    "rdf": str(RDF), "rdfs": str(RDFS),
 }
 
 
@@ -213,6 +224,27 @@ class Urls:
     def database(self):
         return URIRef(f"{self.base}{DATABASE}.db")
 
+    def json_download(self, table):
+        return URIRef(f"{self.base}{DATABASE}/{table}.json{JSON_DOWNLOAD_QUERY}")
+
+    def zip(self):
+        return URIRef(f"{self.base}{DATABASE}.zip")
+
+    def database_page(self):
+        return URIRef(f"{self.base}{DATABASE}")
+
+    def whole_dataset(self):
+        return URIRef(f"{self.base}{DATABASE}#dataset")
+
+    def whole_distribution(self, key):
+        return URIRef(f"{self.base}{DATABASE}#{key}")
+
+    def rights(self):
+        return URIRef(self.base + "#rights")
+
+    def absolute(self, path: str):
+        return URIRef(self.base + path.lstrip("/"))
+
 
 # ---------------------------------------------------------------- the DCAT-AP graph
 
@@ -266,25 +298,51 @@ class _Shared:
 
         names = config.get("publisher", {})
         self.publisher = urls.publisher()
+        # foaf:Agent for DCAT-AP, dct:Agent for DCAT-AP-VL, an organisation for both.
         graph.add((self.publisher, RDF.type, FOAF.Agent))
+        graph.add((self.publisher, RDF.type, DCT.Agent))
         graph.add((self.publisher, RDF.type, FOAF.Organization))
         _tagged(graph, self.publisher, FOAF.name, {k: v for k, v in
                 {self.language_code: names.get("name"), "en": names.get("name_en")}.items() if v})
         graph.add((self.publisher, FOAF.homepage, urls.home()))
 
-        # An organisation's web page, never a person's address.
+        # An organisation's web page (plugins.drugbeleid.contact_point), never a person's address.
+        contact = config.get("contact_point") or {}
         self.contact = urls.contact()
         graph.add((self.contact, RDF.type, VCARD.Kind))
         graph.add((self.contact, RDF.type, VCARD.Organization))
-        graph.add((self.contact, VCARD.fn, Literal(names.get("name", site.get("title")), lang=self.language_code)))
-        graph.add((self.contact, VCARD.hasURL, urls.home()))
+        _tagged(graph, self.contact, VCARD.fn, {k: v for k, v in {
+            self.language_code: contact.get("name") or names.get("name") or site.get("title"),
+            "en": contact.get("name_en") or names.get("name_en")}.items() if v})
+        page = urls.absolute(contact.get("url", "/"))
+        graph.add((self.contact, VCARD.hasURL, page))
+        graph.add((self.contact, FOAF.page, page))
 
-        self.licence = URIRef(site["license_url"])
+        licence_url = site["license_url"]
+        eu_licence = EU_LICENCES.get(licence_url)
+        self.licence = URIRef(f"{AUTHORITY}licence/{eu_licence}") if eu_licence else URIRef(licence_url)
         graph.add((self.licence, RDF.type, DCT.LicenseDocument))
         graph.add((self.licence, DCT.title, Literal(site["license"])))
+        if eu_licence:
+            graph.add((self.licence, RDF.type, SKOS.Concept))
+            graph.add((self.licence, SKOS.inScheme, _authority(graph, "licence")))
+            graph.add((self.licence, SKOS.prefLabel, Literal(site["license"])))
+            graph.add((self.licence, SKOS.exactMatch, URIRef(licence_url)))
         graph.add((self.licence, DCT.type, _concept(
             graph, LICENCE_TYPE_ATTRIBUTION, _scheme(graph, LICENCE_TYPES, {"en": "Licence type"}),
             {"en": "Attribution"})))
+
+        # What may be done with the data and with the source documents it republishes, as stated
+        # in metadata.yml (licence, plugins.drugbeleid.source_documents_licence).
+        self.rights = urls.rights()
+        graph.add((self.rights, RDF.type, DCT.RightsStatement))
+        statement = f"Data: {site['license']} ({licence_url})."
+        if config.get("source_documents_licence"):
+            statement += " Source documents: " + " ".join(config["source_documents_licence"].split())
+        graph.add((self.rights, RDFS.label, Literal(statement, lang="en")))
+
+        keywords = config.get("keywords") or {}
+        self.keywords = {lang: list(words) for lang, words in keywords.items()}
 
         self.access = _concept(graph, URIRef(f"{AUTHORITY}access-right/PUBLIC"), _authority(graph, "access-right"),
                                {"en": "public", "nl": "publiek"}, DCT.RightsStatement)
@@ -325,9 +383,11 @@ class _Shared:
 
 
 def _distribution(graph: Graph, shared: _Shared, distribution: URIRef, key: str, title: dict[str, str],
-                  access: URIRef, download: URIRef | None, modified: Literal, checksum: dict | None) -> URIRef:
+                  access: URIRef, download: URIRef | None, issued: Literal, size: int | None,
+                  sha256: str | None, identifier: str) -> URIRef:
     graph.add((distribution, RDF.type, DCAT.Distribution))
     _tagged(graph, distribution, DCT.title, title)
+    graph.add((distribution, DCT.identifier, Literal(identifier)))
     graph.add((distribution, DCAT.accessURL, access))
     if download:
         graph.add((distribution, DCAT.downloadURL, download))
@@ -335,11 +395,14 @@ def _distribution(graph: Graph, shared: _Shared, distribution: URIRef, key: str,
     if key in shared.file_types:
         graph.add((distribution, DCT.format, shared.file_types[key]))
     graph.add((distribution, DCT.license, shared.licence))
+    graph.add((distribution, DCT.rights, shared.rights))
     graph.add((distribution, DCT.language, shared.language))
-    graph.add((distribution, DCT.modified, modified))
-    if checksum:
-        graph.add((distribution, DCAT.byteSize, Literal(checksum["bytes"], datatype=XSD.nonNegativeInteger)))
-        _checksum(graph, distribution, checksum["sha256"])
+    graph.add((distribution, DCT.issued, issued))
+    graph.add((distribution, DCT.modified, issued))
+    if size is not None:
+        graph.add((distribution, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
+    if sha256:
+        _checksum(graph, distribution, sha256)
     return distribution
 
 
@@ -347,6 +410,7 @@ FORMAT_LABELS = {
     "csv": {"nl": "CSV-bestand", "en": "CSV file"},
     "json": {"nl": "JSON-API (gepagineerd)", "en": "JSON API (paginated)"},
     "sqlite": {"nl": "volledige SQLite-database", "en": "whole SQLite database"},
+    "zip": {"nl": "datapakket: alle CSV-bestanden en datapackage.json in één zip", "en": "data package: every CSV and datapackage.json in one zip"},
 }
 
 
@@ -354,23 +418,65 @@ def distribution_title(title: dict[str, str], key: str) -> dict[str, str]:
     return {lang: f"{text} — {FORMAT_LABELS[key][lang]}" for lang, text in title.items() if lang in FORMAT_LABELS[key]}
 
 
+def _describe_dataset(graph: Graph, shared: _Shared, dataset: URIRef, title: dict[str, str],
+                      description: dict[str, str], identifier: str, span, page: URIRef,
+                      issued: Literal, version: str) -> None:
+    graph.add((dataset, RDF.type, DCAT.Dataset))
+    _tagged(graph, dataset, DCT.title, title)
+    _tagged(graph, dataset, DCT.description, description)
+    graph.add((dataset, DCT.identifier, Literal(identifier)))
+    for lang, words in shared.keywords.items():
+        for word in words:
+            graph.add((dataset, DCAT.keyword, Literal(word, lang=lang)))
+    for theme in shared.themes:
+        graph.add((dataset, DCAT.theme, theme))
+    graph.add((dataset, DCT.language, shared.language))
+    graph.add((dataset, DCT.publisher, shared.publisher))
+    graph.add((dataset, DCAT.contactPoint, shared.contact))
+    graph.add((dataset, DCT.accessRights, shared.access))
+    if shared.place is not None:
+        graph.add((dataset, DCT.spatial, shared.place))
+    if span:
+        period = BNode()
+        graph.add((dataset, DCT.temporal, period))
+        graph.add((period, RDF.type, DCT.PeriodOfTime))
+        graph.add((period, DCAT.startDate, _date(span[0])))
+        graph.add((period, DCAT.endDate, _date(span[1])))
+    graph.add((dataset, DCT.issued, issued))
+    graph.add((dataset, DCT.modified, issued))
+    graph.add((dataset, DCAT_VERSION, Literal(version)))
+    graph.add((dataset, OWL.versionInfo, Literal(version)))
+    graph.add((dataset, DCAT.landingPage, page))
+    graph.add((page, RDF.type, FOAF.Document))
+
+
 def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
-                  spans: dict[str, tuple[str, str] | None]) -> Graph:
-    """One dcat:Catalog, a dcat:Dataset per table, CSV, JSON and SQLite distributions of each."""
+                  spans: dict[str, tuple[str, str] | None], json_sizes: dict[str, int | None] | None = None) -> Graph:
+    """One dcat:Catalog; a dcat:Dataset per table with a CSV and a JSON distribution; and the whole
+    database as one more dataset, with the SQLite file and the zipped data package.
+
+    `json_sizes`: the tables whose whole content one JSON request returns (at most
+    max_returned_rows rows), with the byte size of that response when known; those JSON
+    distributions get a download URL."""
     urls = Urls(base_url)
+    json_sizes = json_sizes or {}
     graph = Graph()
     for prefix, namespace in CONTEXT.items():
         graph.bind(prefix, namespace)
     shared = _Shared(graph, site, urls)
     language = shared.language_code
-    modified = Literal(release["date"], datatype=XSD.date)
+    # Each release is published whole, on its date: the date of issue and of the last change of
+    # every dataset and file in it.
+    issued = Literal(release["date"], datatype=XSD.date)
     version = release["version"]
     overall = catalogue_span(spans)
 
     catalog = urls.catalog()
     graph.add((catalog, RDF.type, DCAT.Catalog))
-    graph.add((catalog, DCT.title, Literal(site["title"], lang=language)))
-    _tagged(graph, catalog, DCT.description, text_by_language(site.get("description_html", ""), language))
+    site_titles = {k: v for k, v in {language: site["title"], "en": site_title_en(site)}.items() if v}
+    _tagged(graph, catalog, DCT.title, site_titles)
+    site_descriptions = text_by_language(site.get("description_html", ""), language)
+    _tagged(graph, catalog, DCT.description, site_descriptions)
     graph.add((catalog, DCT.identifier, Literal(package.get("name", DATABASE))))
     graph.add((catalog, DCT.publisher, shared.publisher))
     graph.add((catalog, DCAT.contactPoint, shared.contact))
@@ -378,7 +484,8 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
     graph.add((urls.home(), RDF.type, FOAF.Document))
     graph.add((catalog, DCT.language, shared.language))
     graph.add((catalog, DCT.license, shared.licence))
-    graph.add((catalog, DCT.modified, modified))
+    graph.add((catalog, DCT.issued, issued))
+    graph.add((catalog, DCT.modified, issued))
     graph.add((catalog, OWL.versionInfo, Literal(version)))
     graph.add((catalog, DCAT.themeTaxonomy, shared.theme_scheme))
     if shared.place is not None:
@@ -388,47 +495,34 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
         table = resource["name"]
         dataset = urls.dataset(table)
         graph.add((catalog, DCAT.dataset, dataset))
-        graph.add((dataset, RDF.type, DCAT.Dataset))
-        _tagged(graph, dataset, DCT.title, titles(resource, language))
-        _tagged(graph, dataset, DCT.description, descriptions(resource, language))
-        graph.add((dataset, DCT.identifier, Literal(f"{DATABASE}/{table}")))
-        for keyword in dict.fromkeys(package.get("keywords", []) + resource.get("keywords", [])
-                                     + [package.get("name", DATABASE), table]):
-            graph.add((dataset, DCAT.keyword, Literal(keyword)))
-        for theme in shared.themes:
-            graph.add((dataset, DCAT.theme, theme))
-        graph.add((dataset, DCT.language, shared.language))
-        graph.add((dataset, DCT.publisher, shared.publisher))
-        graph.add((dataset, DCAT.contactPoint, shared.contact))
-        graph.add((dataset, DCT.accessRights, shared.access))
-        if shared.place is not None:
-            graph.add((dataset, DCT.spatial, shared.place))
-        span = spans.get(table) or overall
-        if span:
-            period = BNode()
-            graph.add((dataset, DCT.temporal, period))
-            graph.add((period, RDF.type, DCT.PeriodOfTime))
-            graph.add((period, DCAT.startDate, _date(span[0])))
-            graph.add((period, DCAT.endDate, _date(span[1])))
-        graph.add((dataset, DCT.modified, modified))
-        graph.add((dataset, DCAT_VERSION, Literal(version)))
-        graph.add((dataset, OWL.versionInfo, Literal(version)))
-        page = urls.table_page(table)
-        graph.add((dataset, DCAT.landingPage, page))
-        graph.add((page, RDF.type, FOAF.Document))
-
         title = titles(resource, language)
-        # (format, access URL, download URL, size and checksum): the JSON API pages, so it has no download URL
-        for key, access, download, file in [
-            ("csv", urls.csv(table), urls.csv(table), release["tables"].get(table)),
-            ("json", urls.json(table), None, None),
-            ("sqlite", urls.database(), urls.database(), release["database"]),
+        _describe_dataset(graph, shared, dataset, title, descriptions(resource, language), f"{DATABASE}/{table}",
+                          spans.get(table) or overall, urls.table_page(table), issued, version)
+        csv_file = release["tables"].get(table) or {}
+        fits = table in json_sizes
+        for key, access, download, size, sha256 in [
+            ("csv", urls.csv(table), urls.csv(table), csv_file.get("bytes"), csv_file.get("sha256")),
+            ("json", urls.json(table), urls.json_download(table) if fits else None, json_sizes.get(table), None),
         ]:
-            distribution = _distribution(graph, shared, urls.distribution(table, key), key,
-                                         distribution_title(title, key), access, download, modified, file)
-            graph.add((distribution, DCT.identifier, Literal(f"{DATABASE}/{table}/{key}")))
+            distribution = _distribution(graph, shared, urls.distribution(table, key), key, distribution_title(title, key),
+                                         access, download, issued, size, sha256, f"{DATABASE}/{table}/{key}")
             graph.add((dataset, DCAT.distribution, distribution))
+
+    # The whole database: the SQLite file and the zipped data package hold every table at once.
+    whole = urls.whole_dataset()
+    graph.add((catalog, DCAT.dataset, whole))
+    _describe_dataset(graph, shared, whole, site_titles, site_descriptions, DATABASE, overall,
+                      urls.database_page(), issued, version)
+    for key, url, file in [("sqlite", urls.database(), release["database"]), ("zip", urls.zip(), release.get("zip") or {})]:
+        distribution = _distribution(graph, shared, urls.whole_distribution(key), key, distribution_title(site_titles, key),
+                                     url, url, issued, file.get("bytes"), file.get("sha256"), f"{DATABASE}/{key}")
+        graph.add((whole, DCAT.distribution, distribution))
     return graph
+
+
+def site_title_en(site: dict) -> str | None:
+    """The site's English title, as the interface strings write it (plugins.drugbeleid.ui.en)."""
+    return ((plugin_config(site).get("ui") or {}).get("en") or {}).get("site_title")
 
 
 def to_turtle(graph: Graph) -> str:
@@ -476,8 +570,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "inLanguage": language,
         "isAccessibleForFree": True,
         "license": site.get("license_url"),
-        "keywords": list(dict.fromkeys(package.get("keywords", []) + resource.get("keywords", [])
-                                       + [package.get("name", DATABASE), table])),
+        "keywords": schema_org_keywords(config),
         "publisher": publisher,
         "creator": publisher,
         "includedInDataCatalog": {"@type": "DataCatalog", "name": site.get("title"), "url": urls.base},
@@ -496,6 +589,58 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         same_as = config.get("spatial_uri") or PLACES.get(place, (None,))[0]
         dataset["spatialCoverage"] = {"@type": "Place", "name": place, **({"sameAs": same_as} if same_as else {})}
     return dataset
+
+
+def schema_org_keywords(config: dict) -> list[str]:
+    """The keywords of plugins.drugbeleid.keywords, every language (the same as the catalogue's)."""
+    return list(dict.fromkeys(word for words in (config.get("keywords") or {}).values() for word in words))
+
+
+def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
+                       spans: dict[str, tuple[str, str] | None]) -> dict:
+    """The home page's schema.org DataCatalog: the site, and each table as a Dataset (its table
+    page carries the full description)."""
+    urls = Urls(base_url)
+    config = plugin_config(site)
+    language = config.get("language", "nl")
+    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+    descriptions = text_by_language(site.get("description_html", ""), language)
+    span = catalogue_span(spans)
+    catalogue = {
+        "@context": "https://schema.org/",
+        "@type": "DataCatalog",
+        "@id": str(urls.catalog()),
+        "url": urls.base,
+        "name": site.get("title"),
+        "alternateName": [t for t in [site_title_en(site)] if t],
+        "description": " — EN: ".join(descriptions[lang] for lang in (language, "en") if lang in descriptions),
+        "inLanguage": language,
+        "license": site.get("license_url"),
+        "isAccessibleForFree": True,
+        "keywords": schema_org_keywords(config),
+        "publisher": publisher,
+        "creator": publisher,
+        "version": release["version"],
+        "dateModified": release["date"],
+        "sameAs": [str(urls.absolute("catalog.ttl"))],
+        "dataset": [],
+    }
+    if span:
+        catalogue["temporalCoverage"] = f"{span[0]}/{span[1]}"
+    for resource in package["resources"]:
+        title = titles(resource, language)
+        catalogue["dataset"].append({
+            "@type": "Dataset", "@id": str(urls.dataset(resource["name"])), "url": str(urls.table_page(resource["name"])),
+            "name": title.get(language) or title.get("en"),
+            "description": descriptions_of(resource, language),
+            "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
+        })
+    return catalogue
+
+
+def descriptions_of(resource: dict, language: str) -> str:
+    description = descriptions(resource, language)
+    return " — EN: ".join(description[lang] for lang in (language, "en") if lang in description)
 
 
 def script_json(data: dict) -> str:

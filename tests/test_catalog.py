@@ -1,6 +1,7 @@
-"""The DCAT-AP 3.0.1 catalogue and schema.org JSON-LD, checked offline against the official SHACL shapes."""
+"""The DCAT-AP 3.0.1 / DCAT-AP-VL catalogue and schema.org JSON-LD, checked offline against the official SHACL shapes."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -19,6 +20,8 @@ from .conftest import PACKAGE, ROOT, TABLES
 
 SHAPES = Path(__file__).parent / "shapes"
 SPLIT = SHAPES / "3.0.1" / "split"
+FLEMISH_SHAPES = SHAPES / "dcat-ap-vl" / "DCAT-AP-VL-SHACL.normalised.ttl"
+DATASETS = TABLES + ["drugbeleid"]  # one dataset per table, and the whole database
 SPDX = catalog.SPDX
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 SCRIPT = '<script type="application/ld+json">'
@@ -33,6 +36,12 @@ def shapes() -> Graph:
     for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl"):
         graph.parse(SPLIT / name, format="turtle")
     return graph
+
+
+@pytest.fixture(scope="module")
+def flemish_shapes() -> Graph:
+    """DCAT-AP-VL 2026-02-12, the profile the Flemish portal harvests against."""
+    return Graph().parse(FLEMISH_SHAPES, format="turtle")
 
 
 def serve(database: Path) -> Datasette:
@@ -73,7 +82,73 @@ async def test_catalog_conforms_to_dcat_ap(site, shapes):
     _, report, _ = validate(graph, shacl_graph=shapes, inference="none")
     found = results(report)
     assert {(r["severity"], r["path"]) for r in found} == {(SH.Warning, DCT.publisher)}
-    assert len(found) == 1 + len(TABLES)  # the catalogue and each dataset name the same publisher
+    assert len(found) == 1 + len(DATASETS)  # the catalogue and each dataset name the same publisher
+
+
+@pytest.mark.parametrize("path,fmt", [("/catalog.ttl", "turtle"), ("/catalog.jsonld", "json-ld")])
+async def test_catalog_conforms_to_dcat_ap_vl_and_dcat_ap(site, shapes, flemish_shapes, path, fmt):
+    graph = await served_graph(site, path, fmt)
+    conforms, report, text = validate(graph, shacl_graph=flemish_shapes, inference="none")
+    assert conforms, text
+    assert results(report) == []  # no violation, and no warning either
+    assert validate(graph, shacl_graph=shapes, inference="none", allow_warnings=True)[0]
+
+
+def without(graph: Graph, subject, predicate) -> Graph:
+    changed = Graph()
+    for triple in graph:
+        changed.add(triple)
+    assert (subject, predicate, None) in changed, (subject, predicate)
+    changed.remove((subject, predicate, None))
+    return changed
+
+
+@pytest.mark.parametrize("subject,predicate", [
+    ("http://localhost/drugbeleid/caseload#csv", DCT.identifier),      # a distribution's identifier
+    ("http://localhost/drugbeleid/caseload#dataset", DCT.identifier),  # a dataset's identifier
+    ("http://localhost/drugbeleid/caseload#dataset", DCT.accessRights),
+    ("http://localhost/drugbeleid/caseload#dataset", DCAT.contactPoint),
+    ("http://localhost/#catalog", DCT.identifier),
+    ("http://localhost/#catalog", DCAT.contactPoint),
+    ("http://localhost/#publisher", FOAF.name),
+])
+async def test_removing_a_flemish_mandatory_property_fails(site, shapes, flemish_shapes, subject, predicate):
+    graph = without(await served_graph(site), URIRef(subject), predicate)
+    conforms, report, _ = validate(graph, shacl_graph=flemish_shapes, inference="none")
+    assert not conforms
+    assert {"severity": SH.Violation, "path": predicate, "focus": URIRef(subject)} in results(report)
+
+
+async def test_the_flemish_profile_rejects_a_second_contact_point_and_untagged_keywords(site, flemish_shapes):
+    graph = await served_graph(site)
+    dataset = URIRef("http://localhost/drugbeleid/caseload#dataset")
+    graph.add((dataset, DCAT.contactPoint, URIRef("http://localhost/#another-contact")))
+    graph.add((URIRef("http://localhost/#another-contact"), RDF.type, catalog.VCARD.Kind))
+    graph.add((dataset, DCAT.keyword, Literal("untagged")))
+    conforms, report, _ = validate(graph, shacl_graph=flemish_shapes, inference="none")
+    found = results(report)
+    assert not conforms
+    assert {"severity": SH.Violation, "path": DCAT.contactPoint, "focus": dataset} in found
+    assert {"severity": SH.Violation, "path": DCAT.keyword, "focus": dataset} in found
+
+
+async def test_publisher_and_contact_point_are_an_organisation_from_metadata(site, built):
+    graph = await served_graph(site)
+    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
+    stated = metadata["plugins"]["drugbeleid"]["contact_point"]
+    catalogue = graph.value(predicate=RDF.type, object=DCAT.Catalog)
+    publisher = graph.value(catalogue, DCT.publisher)
+    assert {DCT.Agent, FOAF.Agent, FOAF.Organization} <= set(graph.objects(publisher, RDF.type))
+    for subject in [catalogue, *graph.subjects(RDF.type, DCAT.Dataset)]:
+        contacts = list(graph.objects(subject, DCAT.contactPoint))
+        assert len(contacts) == 1, subject
+    contact = contacts[0]
+    assert catalog.VCARD.Organization in set(graph.objects(contact, RDF.type))
+    assert Literal(stated["name"], lang="nl") in set(graph.objects(contact, catalog.VCARD.fn))
+    assert graph.value(contact, catalog.VCARD.hasURL) == URIRef("http://localhost" + stated["url"])
+    assert graph.value(contact, catalog.VCARD.hasEmail) is None  # none is stated in metadata.yml
+    text = (await site.client.get("/catalog.ttl")).text
+    assert "mailto:" not in text and "@" not in text.replace("@prefix", "").replace("@nl", "").replace("@en", "")
 
 
 async def test_a_catalog_without_its_title_fails(site, shapes):
@@ -106,7 +181,7 @@ async def test_jsonld_holds_the_same_triples(site):
     assert isomorphic(jsonld, turtle)
 
 
-async def test_catalog_describes_every_table_with_three_distributions(site, built):
+async def test_catalog_describes_every_table_and_the_whole_database(site, built):
     response = await site.client.get("/catalog.ttl")
     assert response.headers["content-type"] == "text/turtle; charset=utf-8"
     graph = Graph().parse(data=response.text, format="turtle")
@@ -116,14 +191,18 @@ async def test_catalog_describes_every_table_with_three_distributions(site, buil
     catalogues = list(graph.subjects(RDF.type, DCAT.Catalog))
     datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
     assert len(catalogues) == 1
-    assert datasets == {URIRef(f"{base}drugbeleid/{t}#dataset") for t in TABLES} == set(graph.objects(catalogues[0], DCAT.dataset))
-    assert len(set(graph.subjects(RDF.type, DCAT.Distribution))) == 3 * len(TABLES)
+    whole = URIRef(f"{base}drugbeleid#dataset")
+    assert datasets == {URIRef(f"{base}drugbeleid/{t}#dataset") for t in TABLES} | {whole} == set(graph.objects(catalogues[0], DCAT.dataset))
+    assert len(set(graph.subjects(RDF.type, DCAT.Distribution))) == 2 * len(TABLES) + 2
 
     publisher = graph.value(catalogues[0], DCT.publisher)
-    assert (publisher, RDF.type, FOAF.Agent) in graph
+    assert (publisher, RDF.type, FOAF.Agent) in graph and (publisher, RDF.type, DCT.Agent) in graph
     assert Literal("Open data drugbeleid", lang="nl") in set(graph.objects(publisher, FOAF.name))
 
-    licence = URIRef("https://creativecommons.org/licenses/by/4.0/")
+    # The EU licence vocabulary's term for CC BY 4.0, matched to the licence's own URL.
+    licence = URIRef(AUTHORITY + "licence/CC_BY_4_0")
+    assert graph.value(licence, catalog.SKOS.exactMatch) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert graph.value(licence, catalog.SKOS.inScheme) == URIRef(AUTHORITY + "licence")
     for table in TABLES:
         dataset = URIRef(f"{base}drugbeleid/{table}#dataset")
         assert {str(t) for t in graph.objects(dataset, DCAT.theme)} == {AUTHORITY + f"data-theme/{c}" for c in ("JUST", "HEAL", "SOCI")}
@@ -134,7 +213,10 @@ async def test_catalog_describes_every_table_with_three_distributions(site, buil
         assert graph.value(dataset, catalog.DCAT_VERSION) == Literal(release["version"])
         assert graph.value(dataset, DCT.identifier) == Literal(f"drugbeleid/{table}")
         assert graph.value(graph.value(dataset, DCAT.contactPoint), catalog.VCARD.hasURL) == URIRef(base)
-        assert list(graph.objects(dataset, DCAT.keyword))
+        keywords = set(graph.objects(dataset, DCAT.keyword))
+        assert keywords and {k.language for k in keywords} == {"nl", "en"}
+        assert Literal("drugopvolgingskamer", lang="nl") in keywords
+        assert graph.value(dataset, DCT.issued) == Literal(release["date"], datatype=XSD.date)
         assert graph.value(dataset, DCT.temporal) is not None
         languages = {t.language for t in graph.objects(dataset, DCT.title)}
         assert languages == {t.language for t in graph.objects(dataset, DCT.description)} == {"nl", "en"}
@@ -147,11 +229,23 @@ async def test_catalog_describes_every_table_with_three_distributions(site, buil
         json_api = URIRef(f"{base}drugbeleid/{table}#json")
         assert graph.value(json_api, DCAT.accessURL) == URIRef(f"{base}drugbeleid/{table}.json")
         assert graph.value(json_api, DCT.format) == URIRef(AUTHORITY + "file-type/JSON")
-        sqlite = URIRef(f"{base}drugbeleid/{table}#sqlite")
-        assert graph.value(sqlite, DCAT.downloadURL) == URIRef(f"{base}drugbeleid.db")
-        assert str(graph.value(graph.value(sqlite, SPDX.checksum), SPDX.checksumValue)) == release["database"]["sha256"]
-        for distribution in (csv, json_api, sqlite):
+        # every table fits in one page (at most 1000 rows): the whole table is one JSON download
+        download = f"{base}drugbeleid/{table}.json?_shape=array&_size=max"
+        assert graph.value(json_api, DCAT.downloadURL) == URIRef(download)
+        whole_table = await site.client.get(download.replace(base, "/"))
+        assert graph.value(json_api, DCAT.byteSize).toPython() == len(whole_table.content)
+        assert len(whole_table.json()) == (await site.client.get(f"/drugbeleid/{table}.json?_size=0")).json()["filtered_table_rows_count"]
+        for distribution in (csv, json_api):
             assert graph.value(distribution, DCT.license) == licence
+            assert graph.value(distribution, DCT.rights) == URIRef(f"{base}#rights")
+
+    sqlite = URIRef(f"{base}drugbeleid#sqlite")
+    assert set(graph.objects(whole, DCAT.distribution)) == {sqlite, URIRef(f"{base}drugbeleid#zip")}
+    assert graph.value(sqlite, DCAT.downloadURL) == URIRef(f"{base}drugbeleid.db")
+    assert str(graph.value(graph.value(sqlite, SPDX.checksum), SPDX.checksumValue)) == release["database"]["sha256"]
+    assert graph.value(URIRef(f"{base}drugbeleid#zip"), DCAT.byteSize).toPython() == release["zip"]["bytes"]
+    rights = str(graph.value(URIRef(f"{base}#rights"), catalog.RDFS.label))
+    assert "CC BY 4.0" in rights and "No licence is stated in the documents themselves" in rights
 
     # Vocabulary terms carry their scheme in our own graph (no network to look them up).
     for term, scheme in [(AUTHORITY + "data-theme/JUST", "data-theme"), (AUTHORITY + "file-type/CSV", "file-type"),
@@ -209,7 +303,7 @@ async def test_a_changed_description_reaches_the_catalogue_and_schema_org(datase
     resource["description_nl"], resource["title_nl"] = changed_nl, changed_title
     path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "build" / "drugbeleid.db"
-    build(datasets_copy, out, ROOT / "metadata.yml")
+    await asyncio.to_thread(build, datasets_copy, out, ROOT / "metadata.yml")  # build runs its own event loop
     datasette = serve(out)
 
     graph = await served_graph(datasette)

@@ -119,6 +119,31 @@ def test_hostile_request(server, name, method, path, headers, expected, json_err
     assert hashlib.sha256(DB.read_bytes()).hexdigest() == SHA256_AT_START[0], "database changed"
 
 
+TIME_LIMIT = 1.0  # sql_time_limit_ms
+PRINTF_HOSTILE = [
+    "select printf('%.*c', 2147483647, 'x')",
+    "select format('%.*c', 2147483647, 'x')",
+    "select printf('%*c', 2147483647, 'x')",
+    "select printf('%.*c', dossiers * 100000000, 'x') from caseload",
+    "select printf('%.*c', (select max(dossiers) from caseload) * 10000000, 'x')",
+    "select printf(printf('%%.%dc', 2147483647), 'x')",
+    "select printf('%.' || (2147483647) || 'c', 'x')",
+    "select printf('%' || '.' || '2147483647c', 'x')",
+    "select printf(text, 2147483647, 'x') from (select '%.*c' as text)",
+]
+
+
+@pytest.mark.parametrize("query", PRINTF_HOSTILE)
+def test_hostile_printf_is_refused_within_the_time_limit(server, query):
+    """However the width reaches printf, the answer is a clear 400 within the time limit + 0.5 s."""
+    started = time.monotonic()
+    status, _, body = request(server, "GET", sql(query))
+    elapsed = time.monotonic() - started
+    assert status == 400, body[:300]
+    assert "above 1,000" in json.loads(body)["error"]
+    assert elapsed < TIME_LIMIT + 0.5, elapsed
+
+
 def test_file_path_hidden(server):
     status, _, body = request(server, "GET", sql("select * from pragma_database_list") + "&_shape=array")
     assert status == 200 and json.loads(body)[0]["file"] is None

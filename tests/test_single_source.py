@@ -1,6 +1,7 @@
 """Each description is written once: change it in the descriptor, and every output shows the change."""
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 
@@ -27,7 +28,7 @@ async def test_a_changed_description_reaches_every_output(datasets_copy, tmp_pat
     package_path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
 
     out = tmp_path / "build" / "drugbeleid.db"
-    build(datasets_copy, out, ROOT / "metadata.yml")
+    await asyncio.to_thread(build, datasets_copy, out, ROOT / "metadata.yml")  # build runs its own event loop
     metadata = json.loads((out.parent / "metadata.json").read_text(encoding="utf-8"))
     datasette = Datasette(immutables=[str(out)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
                           template_dir=str(ROOT / "templates") if (ROOT / "templates").is_dir() else None)

@@ -1,0 +1,333 @@
+"""The catalogue scored by data.europa.eu's Metadata Quality Assessment (MQA), indicator by indicator.
+
+    python -m scripts.mqa            # make mqa: serve the build on a free 127.0.0.1 port, score it live
+    python -m scripts.mqa --url URL  # score the catalogue served at URL (its /catalog.ttl)
+
+The points are those of the published methodology (../shared/mqa/NOTES.md): 405 in five
+dimensions. Reading used here (docs/catalog.md, "MQA"):
+- every indicator is scored per dataset; a distribution-level indicator (access and download URL,
+  format, media type, licence, rights, byte size) earns its points for a dataset only when every
+  distribution of the dataset meets it (the strictest reading, as yoda-validator's mqaMetrics.py
+  applies it: an indicator's weight is given once, and only if all its instances meet it);
+- date of issue and modification are asked of the dataset and of each of its distributions;
+- DCAT-AP compliance: no SHACL violation (warnings allowed) of the official DCAT-AP 3.0.1 shapes
+  on the dataset or its distributions;
+- the catalogue's score is the mean of its datasets' scores (rounded down).
+
+Where the accessibility checks run is the caller's choice (`reachable`): over HTTP against the
+served URLs (make mqa, tests/test_mqa.py), in process against the site's own routes
+(/-/mqa.json), or, at build time, "does the URL name a file or table this release publishes"
+(the data_quality rows; nothing is served yet).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS as DCT, RDF, SH, SKOS
+
+from .catalog import AUTHORITY, IANA
+
+ROOT = Path(__file__).resolve().parent.parent
+EU_SHAPES = [ROOT / "tests" / "shapes" / "3.0.1" / "split" / name
+             for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl")]
+MAX = 405
+RATINGS = [(351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad")]
+EXCELLENT = 351
+
+# The EU file types this catalogue uses, as data.europa.eu's own vocabularies classify them
+# (edp-non-proprietary-format, edp-machine-readable-format). Only formats the catalogue names are
+# listed; a format not listed here earns no point for either.
+NON_PROPRIETARY = {"CSV", "JSON"}
+MACHINE_READABLE = {"CSV", "JSON"}
+
+# (id, dimension, indicator, points, level): level "dataset" or "distribution" (every distribution)
+INDICATORS = [
+    ("keyword", "findability", "dcat:keyword present", 30, "dataset"),
+    ("theme", "findability", "dcat:theme present", 30, "dataset"),
+    ("spatial", "findability", "dct:spatial present", 20, "dataset"),
+    ("temporal", "findability", "dct:temporal present", 20, "dataset"),
+    ("access_url_reachable", "accessibility", "dcat:accessURL answers (2xx/3xx)", 50, "distribution"),
+    ("download_url", "accessibility", "dcat:downloadURL present", 20, "distribution"),
+    ("download_url_reachable", "accessibility", "dcat:downloadURL answers (2xx/3xx)", 30, "distribution"),
+    ("format", "interoperability", "dct:format present", 20, "distribution"),
+    ("media_type", "interoperability", "dcat:mediaType present", 10, "distribution"),
+    ("format_vocabulary", "interoperability", "format and media type from controlled vocabularies (EU file types, IANA)", 10, "distribution"),
+    ("non_proprietary", "interoperability", "format non-proprietary", 20, "distribution"),
+    ("machine_readable", "interoperability", "format machine-readable", 20, "distribution"),
+    ("dcat_ap_compliance", "interoperability", "DCAT-AP 3.0.1 compliance (SHACL, no violation)", 30, "dataset"),
+    ("licence", "reusability", "dct:license present", 20, "distribution"),
+    ("licence_vocabulary", "reusability", "licence from the EU licence vocabulary", 10, "distribution"),
+    ("access_rights", "reusability", "dct:accessRights present", 10, "dataset"),
+    ("access_rights_vocabulary", "reusability", "access rights from the EU access-right vocabulary", 5, "dataset"),
+    ("contact_point", "reusability", "dcat:contactPoint present", 20, "dataset"),
+    ("publisher", "reusability", "dct:publisher present", 10, "dataset"),
+    ("rights", "contextuality", "dct:rights present", 5, "distribution"),
+    ("byte_size", "contextuality", "dcat:byteSize present", 5, "distribution"),
+    ("issued", "contextuality", "dct:issued present (dataset and distributions)", 5, "dataset"),
+    ("modified", "contextuality", "dct:modified present (dataset and distributions)", 5, "dataset"),
+]
+DIMENSIONS = {"findability": 100, "accessibility": 100, "interoperability": 110, "reusability": 75, "contextuality": 20}
+assert sum(i[3] for i in INDICATORS) == MAX == sum(DIMENSIONS.values())
+
+Reachable = Callable[[str], bool]
+
+
+def rating(score: float) -> str:
+    return next(name for bound, name in RATINGS if score >= bound)
+
+
+def eu_shapes() -> Graph:
+    graph = Graph()
+    for path in EU_SHAPES:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def violations_by_focus(graph: Graph, shapes: Graph | None = None) -> dict:
+    """Focus node -> its SHACL violations against the DCAT-AP 3.0.1 shapes (warnings left out)."""
+    from pyshacl import validate
+
+    _, report, _ = validate(graph, shacl_graph=shapes if shapes is not None else eu_shapes(), inference="none")
+    found: dict = {}
+    for result in report.objects(None, SH.result):
+        if report.value(result, SH.resultSeverity) == SH.Violation:
+            focus = report.value(result, SH.focusNode)
+            found.setdefault(focus, []).append(str(report.value(result, SH.resultPath)))
+    return found
+
+
+def _in_scheme(graph: Graph, term, scheme: str) -> bool:
+    return isinstance(term, URIRef) and (term, SKOS.inScheme, URIRef(AUTHORITY + scheme)) in graph
+
+
+def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dict[str, tuple[bool, str]]:
+    """indicator -> (met, why not) for one distribution."""
+    fmt = graph.value(distribution, DCT.format)
+    media = graph.value(distribution, DCAT.mediaType)
+    code = str(fmt).rsplit("/", 1)[-1] if fmt is not None else None
+    licence = graph.value(distribution, DCT.license)
+    access = graph.value(distribution, DCAT.accessURL)
+    download = graph.value(distribution, DCAT.downloadURL)
+    return {
+        "access_url_reachable": (access is not None and reachable(str(access)), f"access URL {access} does not answer"),
+        "download_url": (download is not None, "no download URL"),
+        "download_url_reachable": (download is not None and reachable(str(download)),
+                                   "no download URL" if download is None else f"download URL {download} does not answer"),
+        "format": (fmt is not None, "no dct:format"),
+        "media_type": (media is not None, "no dcat:mediaType"),
+        "format_vocabulary": (_in_scheme(graph, fmt, "file-type") and media is not None and str(media).startswith(IANA),
+                              "format not from the EU file-type vocabulary" if not _in_scheme(graph, fmt, "file-type")
+                              else "media type not an IANA media type"),
+        "non_proprietary": (code in NON_PROPRIETARY and _in_scheme(graph, fmt, "file-type"),
+                            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list"),
+        "machine_readable": (code in MACHINE_READABLE and _in_scheme(graph, fmt, "file-type"),
+                             "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list"),
+        "licence": (licence is not None, "no dct:license"),
+        "licence_vocabulary": (licence is not None and str(licence).startswith(AUTHORITY + "licence/"),
+                               f"licence {licence} not from the EU licence vocabulary"),
+        "rights": (graph.value(distribution, DCT.rights) is not None, "no dct:rights"),
+        "byte_size": (graph.value(distribution, DCAT.byteSize) is not None, "no dcat:byteSize"),
+        "issued": (graph.value(distribution, DCT.issued) is not None, "a distribution has no dct:issued"),
+        "modified": (graph.value(distribution, DCT.modified) is not None, "a distribution has no dct:modified"),
+    }
+
+
+def dataset_checks(graph: Graph, dataset, violations: dict) -> dict[str, tuple[bool, str]]:
+    access = graph.value(dataset, DCT.accessRights)
+    distributions = list(graph.objects(dataset, DCAT.distribution))
+    faults = [path for node in [dataset] + distributions for path in violations.get(node, [])]
+    return {
+        "keyword": (graph.value(dataset, DCAT.keyword) is not None, "no dcat:keyword"),
+        "theme": (graph.value(dataset, DCAT.theme) is not None, "no dcat:theme"),
+        "spatial": (graph.value(dataset, DCT.spatial) is not None, "no dct:spatial"),
+        "temporal": (graph.value(dataset, DCT.temporal) is not None, "no dct:temporal"),
+        "dcat_ap_compliance": (not faults, f"SHACL violations on {', '.join(sorted(set(faults)))}"),
+        "access_rights": (access is not None, "no dct:accessRights"),
+        "access_rights_vocabulary": (_in_scheme(graph, access, "access-right"), "access rights not from the EU vocabulary"),
+        "contact_point": (graph.value(dataset, DCAT.contactPoint) is not None, "no dcat:contactPoint"),
+        "publisher": (graph.value(dataset, DCT.publisher) is not None, "no dct:publisher"),
+        "issued": (graph.value(dataset, DCT.issued) is not None, "no dct:issued"),
+        "modified": (graph.value(dataset, DCT.modified) is not None, "no dct:modified"),
+    }
+
+
+def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None = None) -> dict:
+    """The MQA of the catalogue graph: `score`, `max`, `rating`, per dimension, one entry per
+    indicator (with the datasets that miss it and why), and per dataset."""
+    violations = violations_by_focus(graph, shapes)
+    cache: dict[str, bool] = {}
+
+    def answered(url: str) -> bool:
+        if url not in cache:
+            cache[url] = bool(reachable(url))
+        return cache[url]
+
+    datasets = sorted(graph.subjects(RDF.type, DCAT.Dataset), key=str)
+    per_dataset = []
+    missed: dict[str, list[dict]] = {i[0]: [] for i in INDICATORS}
+    for dataset in datasets:
+        met = {key: ok for key, (ok, _) in dataset_checks(graph, dataset, violations).items()}
+        why = {key: reason for key, (ok, reason) in dataset_checks(graph, dataset, violations).items() if not ok}
+        distributions = sorted(graph.objects(dataset, DCAT.distribution), key=str)
+        for distribution in distributions:
+            for key, (ok, reason) in distribution_checks(graph, distribution, answered).items():
+                if not ok:
+                    met[key] = False
+                    why.setdefault(key, f"{distribution}: {reason}")
+                else:
+                    met.setdefault(key, True)
+        if not distributions:
+            for key, *_ in INDICATORS:
+                met.setdefault(key, False)
+                why.setdefault(key, "no distribution")
+        points = 0
+        for key, dimension, _, value, _ in INDICATORS:
+            if met.get(key):
+                points += value
+            else:
+                missed[key].append({"dataset": str(dataset), "points": value, "why": why.get(key, "not met")})
+        per_dataset.append({"dataset": str(dataset), "identifier": str(graph.value(dataset, DCT.identifier)),
+                            "score": points, "rating": rating(points)})
+    count = len(datasets) or 1
+    indicators = []
+    for key, dimension, label, value, level in INDICATORS:
+        earned = value * (len(datasets) - len(missed[key])) / count
+        indicators.append({"id": key, "dimension": dimension, "indicator": label, "level": level, "points": value,
+                           "score": round(earned, 2), "datasets_meeting": len(datasets) - len(missed[key]),
+                           "datasets": len(datasets), "missed": missed[key]})
+    exact = sum(d["score"] for d in per_dataset) / count
+    dimensions = {name: {"score": round(sum(i["score"] for i in indicators if i["dimension"] == name), 2), "max": top}
+                  for name, top in DIMENSIONS.items()}
+    return {"score": math.floor(exact), "exact_score": round(exact, 2), "max": MAX, "rating": rating(math.floor(exact)),
+            "checked": checked, "dimensions": dimensions, "indicators": indicators, "datasets": per_dataset}
+
+
+def quality_rows(result: dict, base: str = "") -> list[dict]:
+    """data_quality rows: the score, each dimension, and every point missed (one row per indicator);
+    URLs under `base` written as paths."""
+    rows = [{"check": "mqa:score", "status": "pass" if result["score"] >= EXCELLENT else "warning",
+             "detail": f"MQA score {result['score']}/{result['max']} ({result['rating']}; mean of {len(result['datasets'])} datasets, "
+                       f"{result['exact_score']}); {result['checked']}"}]
+    for name, dimension in result["dimensions"].items():
+        rows.append({"check": f"mqa:{name}", "status": "pass" if dimension["score"] == dimension["max"] else "warning",
+                     "detail": f"{name}: {dimension['score']:g}/{dimension['max']}"})
+    for indicator in result["indicators"]:
+        if indicator["missed"]:
+            lost = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({m['why'].replace(base, '/') if base else m['why']})"
+                             for m in indicator["missed"])
+            rows.append({"check": f"mqa:missed:{indicator['id']}", "status": "warning",
+                         "detail": f"{indicator['indicator']}: {indicator['points']} points missed by "
+                                   f"{len(indicator['missed'])} of {indicator['datasets']} datasets: {lost}"})
+    return rows
+
+
+# ---------------------------------------------------------------- live, over HTTP
+
+def http_reachable(url: str, timeout: float = 30) -> bool:
+    """GET (the MQA requests each URL); 2xx and 3xx count as answered. No redirect is followed."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, method="GET"), timeout=timeout) as response:
+            response.read()
+            return 200 <= response.status < 400
+    except urllib.error.HTTPError as error:
+        return 300 <= error.code < 400
+    except OSError:
+        return False
+
+
+def score_url(base: str) -> dict:
+    base = base.rstrip("/") + "/"
+    with urllib.request.urlopen(base + "catalog.ttl", timeout=60) as response:
+        graph = Graph().parse(data=response.read().decode("utf-8"), format="turtle")
+    return score(graph, http_reachable, f"accessibility checked live over HTTP against {base}")
+
+
+def report(result: dict) -> str:
+    lines = [f"MQA {result['score']}/{result['max']} {result['rating']} (exact {result['exact_score']}; {result['checked']})"]
+    for name, dimension in result["dimensions"].items():
+        lines.append(f"  {name:<17} {dimension['score']:>7g} / {dimension['max']}")
+    for indicator in result["indicators"]:
+        lines.append(f"  {indicator['dimension'][:5]} {indicator['id']:<26} {indicator['score']:>6g} / {indicator['points']:<3} "
+                     f"({indicator['datasets_meeting']}/{indicator['datasets']} datasets)")
+        for miss in indicator["missed"]:
+            lines.append(f"      missed: {miss['dataset']}: {miss['why']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="base URL of a running site; without it, make serve runs on a free port")
+    args = parser.parse_args(argv)
+    if args.url:
+        result = score_url(args.url)
+    else:
+        sys.path.insert(0, str(ROOT))
+        from tests.conftest import make_serve
+
+        with make_serve() as base:
+            result = score_url(base)
+    print(report(result))
+    return 0 if result["score"] >= EXCELLENT else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+# ---------------------------------------------------------------- at build time
+
+def build_rows(database: Path, site: dict, package, date: str, max_rows: int) -> list[dict]:
+    """data_quality rows for the catalogue this build will serve, scored before anything is served.
+
+    The catalogue is made as the site will make it (scripts/catalog.py), from the database just
+    loaded; sizes and checksums are not known yet (the release is hashed after this step), so
+    they are placeholders: the MQA asks whether a property is present, and it is. Nothing is
+    served yet, so an access or download URL counts as answering when it names a table or file
+    this release publishes; make mqa, tests/test_mqa.py and /-/mqa.json make the same checks
+    against the served URLs."""
+    import sqlite3
+
+    from . import catalog
+    from .metadata import generated_tables
+
+    resources = [{**r.to_descriptor(), "schema": r.schema.to_descriptor()} for r in package.resources]
+    resources += [{**descriptor, "schema": schema.to_descriptor()} for descriptor, schema in generated_tables(package)]
+    tables = [r["name"] for r in resources]
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        spans, sizes = {}, {}
+        for resource in resources:
+            table, values = resource["name"], []
+            for column in catalog.temporal_columns(resource["schema"]):
+                values += [row[0] for row in db.execute(
+                    f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''")]
+            spans[table] = catalog.span_of(values)
+            if db.execute(f"select count(*) from [{table}]").fetchone()[0] <= max_rows:
+                sizes[table] = 0
+    finally:
+        db.close()
+    placeholder = {"bytes": 0, "sha256": None}
+    release = {"version": "(this build)", "date": date, "tables": {t: placeholder for t in tables},
+               "database": placeholder, "zip": placeholder}
+    base = "http://localhost/"
+    published = {f"{base}data/{t}.csv" for t in tables} | {f"{base}{catalog.DATABASE}/{t}.json" for t in tables}
+    published |= {f"{base}{catalog.DATABASE}/{t}.json{catalog.JSON_DOWNLOAD_QUERY}" for t in tables}
+    published |= {f"{base}{catalog.DATABASE}.db", f"{base}{catalog.DATABASE}.zip"}
+    graph = catalog.catalog_graph(site, {"name": package.name or catalog.DATABASE, "resources": resources},
+                                  release, base, spans, sizes)
+    result = score(graph, published.__contains__,
+                   "scored at build; an access or download URL counts when it names what this release publishes "
+                   "(checked over HTTP by make mqa and tests/test_mqa.py, and in process by /-/mqa.json)")
+    return quality_rows(result, base)

@@ -1,0 +1,157 @@
+"""printf and format, allowed and bounded (plugins/sql_guard.py): within the bound exactly SQLite's
+own output (a property test against the built-in function on a separate connection), beyond it
+an error before any formatting, however the width reaches the call."""
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import urllib.parse
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from .conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("sql_guard_plugin", ROOT / "plugins" / "sql_guard.py")
+sql_guard = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sql_guard)
+BOUND = sql_guard.PRINTF_BOUND
+
+
+class Site:
+    def plugin_config(self, name):
+        return {}
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    """A connection prepared as the site prepares its own (limits, authorizer, printf, format)."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    sql_guard.prepare_connection(conn, "drugbeleid", Site())
+    conn.row_factory = None
+    return conn
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, sql_guard.LIMITS["SQLITE_LIMIT_LENGTH"])
+    return conn
+
+
+def run(conn, sql, arguments=()):
+    try:
+        return ("ok", conn.execute(sql, arguments).fetchone()[0])
+    except sqlite3.Error as error:
+        return ("error", type(error).__name__)
+
+
+# One conversion: flags, width, precision, length, type, and the arguments it takes.
+FLAGS = st.text(alphabet="-+ #!0,", max_size=3)
+WIDTH = st.one_of(st.just(""), st.integers(0, BOUND).map(str), st.just("*"))
+PRECISION = st.one_of(st.just(""), st.integers(0, BOUND).map(lambda n: f".{n}"), st.just(".*"), st.just("."))
+TYPES = st.sampled_from(list("dixXofeEgGscqQwzu%") + ["lld", "ld"])
+VALUES = st.one_of(st.none(), st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False, width=32),
+                   st.text(max_size=12), st.binary(max_size=6))
+WIDTH_VALUES = st.integers(-BOUND, BOUND)
+
+
+@st.composite
+def calls(draw):
+    """(format string, arguments) with every width and precision within the bound."""
+    parts, arguments = [], []
+    for _ in range(draw(st.integers(1, 4))):
+        parts.append(draw(st.text(alphabet="ab %-", max_size=4)).replace("%", "%%"))
+        width, precision, kind = draw(WIDTH), draw(PRECISION), draw(TYPES)
+        if width == "*":
+            arguments.append(draw(WIDTH_VALUES))
+        if precision == ".*":
+            arguments.append(draw(WIDTH_VALUES))
+        parts.append(f"%{draw(FLAGS)}{width}{precision}{kind}")
+        if kind != "%":
+            arguments.append(draw(VALUES))
+    return "".join(parts), arguments
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(calls(), st.sampled_from(["printf", "format"]))
+def test_within_the_bound_printf_is_sqlites_own(guarded, builtin, call, name):
+    fmt, arguments = call
+    sql = f"select {name}({', '.join('?' * (1 + len(arguments)))})"
+    assert run(guarded, sql, [fmt, *arguments]) == run(builtin, sql, [fmt, *arguments]), (fmt, arguments)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.integers(BOUND + 1, 2**31 - 1), st.sampled_from(["%{n}c", "%.{n}c", "%{n}.2f", "%-{n}s", "%.{n}q", "%0{n}d"]),
+       st.booleans())
+def test_beyond_the_bound_the_call_is_refused(guarded, n, pattern, star):
+    if star:  # the same width passed as an argument
+        fmt, arguments = pattern.replace("{n}", "*"), [n if "." not in pattern else n, "x"]
+        arguments = [n, 7] if "d" in pattern or "f" in pattern else [n, "x"]
+    else:
+        fmt, arguments = pattern.format(n=n), ["x" if pattern.endswith(("c", "s", "q")) else 7]
+    assert run(guarded, f"select printf(?{', ?' * len(arguments)})", [fmt, *arguments]) == ("error", "OperationalError")
+
+
+@pytest.mark.parametrize("sql", [
+    "select printf('%.*c', 2147483647, 'x')",
+    "select format('%.*c', 2147483647, 'x')",
+    "select printf('%*c', -2147483647, 'x')",
+    "select printf('%.*c', 4294967297, 'x')",  # SQLite would truncate it to 1; refused all the same
+    "select printf('%.' || '2147483647' || 'c', 'x')",
+    "select printf(printf('%%.%dc', 2147483647), 'x')",
+    "select printf('%.*c', (select 2147483647), 'x')",
+    "select printf('%.*c', '2147483647', 'x')",
+    "select printf('%.*c', 2147483647.0, 'x')",
+    "select printf('%1001d', 1)",
+    "select printf('%.1001f', 1)",
+])
+def test_hostile_forms_are_refused(guarded, sql):
+    assert run(guarded, sql) == ("error", "OperationalError")
+
+
+@pytest.mark.parametrize("sql,expected", [
+    ("select printf('%.1f', 0.5)", "0.5"),
+    ("select format('%d dossiers', 26)", "26 dossiers"),
+    ("select length(printf('%1000d', 1))", 1000),
+    ("select length(printf('%.*c', 1000, 'x'))", 1000),
+    ("select printf('%-5s|', 'ab')", "ab   |"),
+    ("select printf('%s and %s', 'a')", "a and "),
+    ("select printf(null)", None),
+    ("select printf('100%%')", "100%"),
+])
+def test_ordinary_forms_work(guarded, sql, expected):
+    assert run(guarded, sql) == ("ok", expected)
+
+
+def test_a_width_from_a_column_value_is_checked_at_call_time(guarded):
+    guarded.execute("create temp table widths(w integer)")
+    guarded.executemany("insert into widths values (?)", [(3,), (2147483647,)])
+    assert run(guarded, "select group_concat(printf('%.*c', w, 'x')) from widths where w < 10") == ("ok", "xxx")
+    assert run(guarded, "select group_concat(printf('%.*c', w, 'x')) from widths") == ("error", "OperationalError")
+
+
+# ------------------------------------------------------------- from the SQL page, over HTTP
+
+def sql_url(query: str, fmt: str = ".json") -> str:
+    return f"/drugbeleid{fmt}?" + urllib.parse.urlencode({"sql": query})
+
+
+async def test_printf_and_format_work_from_the_sql_page(datasette, built):
+    db = sqlite3.connect(built)
+    expected = [row[0] for row in db.execute("select printf('%.1f', fte) from staffing")]
+    response = await datasette.client.get(sql_url("select printf('%.1f', fte) from staffing") + "&_shape=arrayfirst")
+    assert response.status_code == 200 and response.json() == expected
+    expected = [row[0] for row in db.execute("select format('%d dossiers', dossiers) from caseload")]
+    response = await datasette.client.get(sql_url("select format('%d dossiers', dossiers) from caseload") + "&_shape=arrayfirst")
+    assert response.status_code == 200 and response.json() == expected and expected[0].endswith(" dossiers")
+    first = db.execute("select printf('%.1f', fte) from staffing").fetchone()[0]
+    page = await datasette.client.get(sql_url("select printf('%.1f', fte) as fte from staffing", ""))
+    assert page.status_code == 200 and f">{first}</td>" in page.text
+
+
+@pytest.mark.parametrize("fmt", [".json", ".csv", ""])
+async def test_beyond_the_bound_a_clear_400_in_every_format(datasette, fmt):
+    response = await datasette.client.get(sql_url("select printf('%.*c', 2147483647, 'x')", fmt))
+    assert response.status_code == 400
+    assert f"above {BOUND:,}" in response.text and "user-defined function" not in response.text
