@@ -420,7 +420,7 @@ def distribution_title(title: dict[str, str], key: str) -> dict[str, str]:
 
 def _describe_dataset(graph: Graph, shared: _Shared, dataset: URIRef, title: dict[str, str],
                       description: dict[str, str], identifier: str, span, page: URIRef,
-                      issued: Literal, version: str) -> None:
+                      issued: Literal, version: str, semver: str | None = None) -> None:
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _tagged(graph, dataset, DCT.title, title)
     _tagged(graph, dataset, DCT.description, description)
@@ -444,7 +444,9 @@ def _describe_dataset(graph: Graph, shared: _Shared, dataset: URIRef, title: dic
         graph.add((period, DCAT.endDate, _date(span[1])))
     graph.add((dataset, DCT.issued, issued))
     graph.add((dataset, DCT.modified, issued))
-    graph.add((dataset, DCAT_VERSION, Literal(version)))
+    # dcat:version: the semantic version (MAJOR.MINOR.PATCH, docs/releases.md); owl:versionInfo:
+    # the content version, the release's immutable identifier
+    graph.add((dataset, DCAT_VERSION, Literal(semver or version)))
     graph.add((dataset, OWL.versionInfo, Literal(version)))
     graph.add((dataset, DCAT.landingPage, page))
     graph.add((page, RDF.type, FOAF.Document))
@@ -497,7 +499,7 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
         graph.add((catalog, DCAT.dataset, dataset))
         title = titles(resource, language)
         _describe_dataset(graph, shared, dataset, title, descriptions(resource, language), f"{DATABASE}/{table}",
-                          spans.get(table) or overall, urls.table_page(table), issued, version)
+                          spans.get(table) or overall, urls.table_page(table), issued, version, release.get("semver"))
         csv_file = release["tables"].get(table) or {}
         fits = table in json_sizes
         for key, access, download, size, sha256 in [
@@ -512,7 +514,7 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
     whole = urls.whole_dataset()
     graph.add((catalog, DCAT.dataset, whole))
     _describe_dataset(graph, shared, whole, site_titles, site_descriptions, DATABASE, overall,
-                      urls.database_page(), issued, version)
+                      urls.database_page(), issued, version, release.get("semver"))
     for key, url, file in [("sqlite", urls.database(), release["database"]), ("zip", urls.zip(), release.get("zip") or {})]:
         distribution = _distribution(graph, shared, urls.whole_distribution(key), key, distribution_title(site_titles, key),
                                      url, url, issued, file.get("bytes"), file.get("sha256"), f"{DATABASE}/{key}")
@@ -565,7 +567,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "alternateName": [t for lang, t in title.items() if lang != language],
         "description": " — EN: ".join(description[lang] for lang in (language, "en") if lang in description),
         "identifier": f"{DATABASE}/{table}",
-        "version": release["version"],
+        "version": release.get("semver") or release["version"],
         "dateModified": release["date"],
         "inLanguage": language,
         "isAccessibleForFree": True,
@@ -620,7 +622,7 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         "keywords": schema_org_keywords(config),
         "publisher": publisher,
         "creator": publisher,
-        "version": release["version"],
+        "version": release.get("semver") or release["version"],
         "dateModified": release["date"],
         "sameAs": [str(urls.absolute("catalog.ttl"))],
         "dataset": [],

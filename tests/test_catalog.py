@@ -11,7 +11,7 @@ from datasette.app import Datasette
 from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, SH, XSD
+from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SH, XSD
 
 from scripts import catalog
 from scripts.build import build
@@ -210,7 +210,8 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
         assert graph.value(dataset, DCT.accessRights) == URIRef(AUTHORITY + "access-right/PUBLIC")
         assert graph.value(dataset, DCT.spatial) == URIRef("https://sws.geonames.org/3337388/")
         assert graph.value(dataset, DCT.modified) == Literal(release["date"], datatype=XSD.date)
-        assert graph.value(dataset, catalog.DCAT_VERSION) == Literal(release["version"])
+        assert graph.value(dataset, catalog.DCAT_VERSION) == Literal(release["semver"])
+        assert graph.value(dataset, OWL.versionInfo) == Literal(release["version"])
         assert graph.value(dataset, DCT.identifier) == Literal(f"drugbeleid/{table}")
         assert graph.value(graph.value(dataset, DCAT.contactPoint), catalog.VCARD.hasURL) == URIRef(base)
         keywords = set(graph.objects(dataset, DCAT.keyword))

@@ -123,7 +123,7 @@ async def test_home_page_carries_a_schema_org_data_catalog(datasette):
         catalogue = json_ld((await datasette.client.get(path)).text)
         assert catalogue["@type"] == "DataCatalog" and catalogue["url"] == BASE + "/"
         assert catalogue["name"] and catalogue["description"] and catalogue["license"].startswith("https://creativecommons.org/")
-        assert catalogue["version"] == release["version"] and catalogue["dateModified"] == release["date"]
+        assert catalogue["version"] == release["semver"] and catalogue["dateModified"] == release["date"]
         assert {d["url"] for d in catalogue["dataset"]} == {f"{BASE}/drugbeleid/{t}" for t in TABLES}
         assert all(d["@type"] == "Dataset" and d["name"] and d["description"] for d in catalogue["dataset"])
 
@@ -139,7 +139,7 @@ async def test_every_table_page_carries_a_schema_org_dataset_with_what_dataset_s
     assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert dataset["creator"]["@type"] == "Organization" and dataset["creator"]["name"]
     assert dataset["isAccessibleForFree"] is True
-    assert dataset["version"] == release["version"] and dataset["dateModified"] == release["date"]
+    assert dataset["version"] == release["semver"] and dataset["dateModified"] == release["date"]
     assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?/\d{4}(-\d{2}(-\d{2})?)?", dataset["temporalCoverage"])
     assert dataset["spatialCoverage"]["@type"] == "Place" and dataset["spatialCoverage"]["name"] == "Vlaanderen"
     for download in dataset["distribution"]:
