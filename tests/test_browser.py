@@ -541,3 +541,57 @@ def test_the_harness_catches_cdn_requests_and_console_errors(visitor: Visitor):
     except AssertionError as caught:
         assert "https://cdn.example.org/logo.png" in str(caught)
     visitor.last_snapped_url = page.url  # nothing to screenshot on a blank page
+
+
+# ---------------------------------------------------------------------------------------------
+# axe-core: WCAG 2.0 and 2.1, levels A and AA, on every kind of page, in both languages
+# ---------------------------------------------------------------------------------------------
+
+# axe-core from its npm package (tests/axe/package.json, exact version; `make test` installs it with
+# npm ci). Playwright adds it to every page of the context as an init script: read from the local
+# file, never fetched from a CDN or from the site under test.
+AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN_JS = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(r => ({version: axe.version, violations: r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary.split('\\n').slice(1, 3).join(' '))}))}))"""
+
+# Every kind of page: the site's own and Datasette's (table, row, database/SQL, canned query).
+AXE_PAGES = {
+    "home": "/",
+    "charts": "/-/dashboards/drugbeleid",
+    "examples": "/examples",
+    "search": "/search?q=recidive",
+    "documents": "/documents",
+    "document": "/documents/vraag-69-2022",
+    "database": "/drugbeleid",
+    "table": "/drugbeleid/caseload",
+    "table-facets": "/drugbeleid/events?_facet=kind&_facet=date_precision",
+    "row": "/drugbeleid/statistics/recidivism-dbk-group",
+    "row-caseload": "/drugbeleid/caseload/antwerpen,2022",
+    "row-passage": "/drugbeleid/passages/vraag-69-2022-016",
+    "sql-editor": "/drugbeleid?sql=select+*+from+caseload",
+    "canned-query": "/drugbeleid/caseload_by_year",
+}
+
+
+def axe_violations(visitor: Visitor, path: str, label: str) -> tuple[str, list[dict]]:
+    ready = wait_for_charts if label.startswith("charts") else None
+    visitor.open(path, label, ready=ready, full_page=True)
+    found = visitor.page.evaluate(AXE_RUN_JS, AXE_TAGS)
+    return found["version"], found["violations"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("kind", AXE_PAGES)
+def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
+    assert AXE.is_file(), f"{AXE} is missing: `make test` installs axe-core (npm ci in tests/axe)"
+    visitor.page.context.add_init_script(path=str(AXE))
+    path = AXE_PAGES[kind]
+    if lang == "en":
+        path += ("&" if "?" in path else "?") + "_lang=en"
+    version, violations = axe_violations(visitor, path, f"axe-{kind}-{lang}")
+    assert version == "4.14.1"
+    assert not violations, f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations)
