@@ -595,3 +595,84 @@ def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
     assert version == "4.14.1"
     assert not violations, f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dutch first, English too: each page shows the texts of its own language and not their twins
+# ---------------------------------------------------------------------------------------------
+
+PACKAGE = __import__("json").loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def twins_of(table: str) -> list[tuple[str, str, str]]:
+    """(original, twin, twin language) of a table, from its schema (`twin_of`)."""
+    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    return [(f["twin_of"], f["name"], f["language"]) for f in schema["fields"] if f.get("twin_of")]
+
+
+TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] if twins_of(r["name"])]
+
+
+def sample_rows(table: str) -> list[tuple[str, dict]]:
+    """The first and the last row of a table (in its primary-key order), with their texts, as the
+    path of its row page and {column: text}."""
+    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    keys = schema["primaryKey"] if isinstance(schema["primaryKey"], list) else [schema["primaryKey"]]
+    columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
+    order = ", ".join(f"[{k}]" for k in keys)
+    rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] order by {order}")
+    picked = [rows[0], rows[-1]] if len(rows) > 1 else rows
+    return [("/drugbeleid/" + table + "/" + ",".join(str(v) for v in row[:len(keys)]),
+             dict(zip(columns, row[len(keys):]))) for row in picked]
+
+
+OWN_LANGUAGE_TEXT_JS = """lang => {
+  const main = document.querySelector('main').cloneNode(true);
+  main.querySelectorAll('[lang]').forEach(e => { if (e.getAttribute('lang') !== lang) e.remove(); });
+  document.body.appendChild(main);
+  const text = main.innerText;
+  main.remove();
+  return text;
+}"""
+
+
+@pytest.mark.parametrize("table", TWIN_TABLES)
+def test_each_language_shows_its_own_texts_and_not_their_twins(visitor: Visitor, table: str):
+    checked = 0
+    for path, texts in sample_rows(table):
+        for lang in ("nl", "en"):
+            visitor.open(path + ("?_lang=en" if lang == "en" else ""), f"{table}-{lang}")
+            assert visitor.page.get_attribute("html", "lang") == lang
+            shown = normalise(visitor.page.locator("main").inner_text())
+            # what the page says in its own language: without the parts marked as another language
+            # (on an English page the Dutch quotes, which carry lang="nl")
+            own_language = normalise(visitor.page.evaluate(OWN_LANGUAGE_TEXT_JS, lang))
+            for original, twin, twin_lang in twins_of(table):
+                own, other = (texts[twin], texts[original]) if twin_lang == lang else (texts[original], texts[twin])
+                if not own:
+                    continue
+                assert normalise(own) in shown, f"{path} ({lang}) does not show its {lang} text {own!r}"
+                # a twin may cite the source's own words ("By the end of 2016 ('Tegen eind 2016')")
+                if normalise(other) not in normalise(own) and len(normalise(other)) > 12:
+                    assert normalise(other) not in own_language, f"{path} ({lang}) shows the other language's {other!r}"
+                checked += 1
+    assert checked, f"no authored text checked in {table}"
+
+
+def test_column_menus_by_keyboard(visitor: Visitor):
+    """Datasette's column menus open from a named button, with Tab and Enter, in the page's language."""
+    page = visitor.page
+    visitor.open("/drugbeleid/caseload", "caseload-menus")
+    icon = page.locator("th svg.dropdown-menu-icon").first
+    assert icon.get_attribute("role") == "button" and icon.get_attribute("tabindex") == "0"
+    assert icon.get_attribute("aria-label").startswith(UI["nl"]["column_menu"])
+    icon.focus()
+    page.keyboard.press("Enter")
+    menu = page.locator("body > .dropdown-menu")
+    assert menu.is_visible()
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == UI["nl"]["column_menu_items"]["sort_asc"]
+    visitor.snap("caseload-menu-open")
+    page.keyboard.press("Escape")
+    assert not menu.is_visible()
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "button"
