@@ -13,6 +13,8 @@ Datasette's own and unchanged.
 """
 from __future__ import annotations
 
+import re
+
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup, escape
@@ -124,3 +126,29 @@ def extra_template_vars(view_name, database, table, request, datasette):
         return found
 
     return inner
+
+
+# --- Datasette's own words, in the page's language ---------------------------------------------------
+
+BILINGUAL_DESCRIPTION = re.compile(r"([^<>\"]*?) — EN: ([^<>\"]*)")
+ROWS = [(re.compile(r"\b1 row\b"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
+        (re.compile(r"\bMany rows\b"), "Veel rijen"),
+        (re.compile(r"Custom SQL query returning (more than )?"), lambda m: "Eigen SQL-query: " + ("meer dan " if m.group(1) else ""))]
+
+
+def in_language(html: str, lang: str, ui: dict) -> Markup:
+    """Datasette's body (or footer) in the page's language: a column description written in both
+    languages ('nl — EN: en', scripts/metadata.py) keeps the page's half, and on a Dutch page
+    Datasette's English words become Dutch (metadata.yml, ui.nl.datasette_phrases)."""
+    html = BILINGUAL_DESCRIPTION.sub(lambda m: m.group(1) if lang == "nl" else m.group(2), str(html))
+    if lang == "nl":
+        for english, dutch in ui.get("datasette_phrases") or []:
+            html = html.replace(english, dutch)
+        for pattern, replacement in ROWS:
+            html = pattern.sub(replacement, html)
+    return Markup(html)
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["in_language"] = in_language
