@@ -28,7 +28,7 @@ LINK = re.compile(r'<a\b[^>]*>', re.I)
 HREF = re.compile(r'(\shref=")(/[^"]*)(")', re.I)
 GET_FORM = re.compile(r'<form\b(?=[^>]*\bmethod="get")(?=[^>]*\baction="/)[^>]*>', re.I)
 FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico)$")
-NOT_PAGES = ("/-/static", "/data/", "/releases/")
+NOT_PAGES = ("/-/static", "/data/")
 
 
 def keeps_language(path: str) -> bool:
