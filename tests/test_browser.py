@@ -76,7 +76,11 @@ def cells(page, column: str) -> list[float]:
 
 
 def source_page_shows(page, figure: str, values: list[float], how: str, column: str | None) -> None:
-    page.locator("table.rows-and-columns").first.wait_for()
+    page.locator("table.rows-and-columns, dl.record-card").first.wait_for()
+    if page.locator("dl.record-card").count():  # a row page: its record card shows the value
+        shown = page.locator(f"dl.record-card dd[data-column='{column}']").inner_text()
+        assert float(re.findall(r"\d+(?:\.\d+)?", shown)[0]) == values[0], f"{figure}: {page.url} shows {shown!r}"
+        return
     if how == "sum":
         shown = cells(page, column)
         assert round(sum(shown), 2) == values[0], (
@@ -260,13 +264,15 @@ def test_search_recidive_from_the_header_and_open_a_result(visitor: Visitor):
     marks = page.locator(".search-result mark")
     assert marks.count() >= results.count(), "a result without a highlighted term"
     assert {folded(m) for m in marks.all_inner_texts()} == {"recidive"}, marks.all_inner_texts()
-    # a Dutch word form: the result whose text says "recidiveert" (trigram search)
-    inflected = results.filter(has_text=re.compile("recidiveert", re.I)).first
+    # a Dutch word form: the paragraph whose text says "recidiveert" (trigram search), shown once
+    # with the rows that quote it under it
+    places = page.locator(".search-result:has(.result-rows li + li)")
+    inflected = places.filter(has_text=re.compile("recidiveert", re.I)).first
     assert inflected.count() == 1, "recidive did not find recidiveert"
     snippet = normalise(inflected.locator(".snippet").inner_text())
 
     with visitor.navigates("search-result-row"):
-        inflected.locator("a.result-row").click()
+        inflected.locator("a.result-row").first.click()
     assert "recidiveert" in folded(page.locator("main").inner_text())
     page.go_back()
     results.first.wait_for()
