@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8001
 DB     := build/drugbeleid.db
+AXE    := tests/axe/node_modules/axe-core/axe.min.js
 
 # WORKERS: worker processes, each a whole site with its own response cache.
 # CACHE=off: no response cache, every request runs Datasette (benchmarks of cache misses).
@@ -55,8 +56,14 @@ PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
 serve-prod: build
 	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
 
-test: build
+test: build $(AXE)
 	$(BIN)/python -m pytest -q tests
+
+# axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
+# locked version, checked against its integrity hash); the tests inject it from this file.
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	cd tests/axe && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 # 60 s at concurrency 64 over the public mix with hostile queries (figures in BENCHMARKS.md).
 soak: build

@@ -15,15 +15,21 @@ DATABASE = "drugbeleid"
 
 
 def example(name: str, query: dict, lang: str) -> dict:
+    """One example in the page's language. A query whose Dutch SQL returns our Dutch texts has an
+    English twin (`sql_en`, returning the English ones): the English page shows and runs that one,
+    in the SQL editor, since the canned query's own page runs the Dutch SQL."""
     base = f"/{DATABASE}"
+    english = lang == "en" and query.get("sql_en")
+    sql = query["sql_en"] if english else query["sql"]
     return {
         "name": name,
-        "title": query.get("title", name),
+        "title": (query.get("title_en") if lang == "en" else None) or query.get("title", name),
         "description": query.get(f"description_{lang}") or query.get("description", ""),
-        "sql": query["sql"],
-        "editor_url": f"{base}?{urlencode({'sql': query['sql']})}",
-        "query_url": f"{base}/{name}",
-        "csv_url": f"{base}/{name}.csv?_dl=1",  # _dl: served as text/csv, a download
+        "sql": sql,
+        "editor_url": f"{base}?{urlencode({'sql': sql})}",
+        "query_url": f"{base}?{urlencode({'sql': sql})}" if english else f"{base}/{name}",
+        # _dl: served as text/csv, a download
+        "csv_url": f"{base}.csv?{urlencode({'sql': sql, '_size': 'max', '_dl': '1'})}" if english else f"{base}/{name}.csv?_dl=1",
     }
 
 

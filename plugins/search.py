@@ -9,6 +9,13 @@ Terms of one or two characters cannot use a trigram index: they only narrow the 
 longer terms (a plain substring test on the search form); a query with only such terms is refused
 with a message. Snippets show the original text with the matches in <mark>, found in the search
 form and mapped back through the origin of each folded character.
+
+The page shows one result per place in a source: every verbatim value found (a quote, a passage's
+own text) stands under the paragraph it comes from, so a paragraph that several rows quote appears
+once, with those rows listed under it. A text we wrote ourselves (a title, a note) is a result of its
+own. The page searches the texts of its own language only (a Dutch page the Dutch twins, an English
+page the English ones; quotes in both). /search.json keeps one result per matching text, as before,
+and adds the same grouping as `places`.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from markupsafe import Markup, escape
 
 from scripts.text import fold, fold_with_origins, normalise
 from serve import shared
-from serve.shared import language_of
+from serve.shared import hidden_columns, language_of, published_package
 
 DATABASE = "drugbeleid"
 # Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
@@ -73,7 +80,19 @@ def fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def where_clause(terms: list[str], config: dict, table: str | None) -> tuple[str, dict]:
+def verbatim_columns(datasette) -> set[str]:
+    """'table.column' of every verbatim column (quotes, source texts): their matches are places in a source."""
+    return {f"{r['name']}.{f['name']}" for r in published_package(datasette)["resources"]
+            for f in r["schema"]["fields"] if f.get("verbatim")}
+
+
+def other_language_columns(datasette, lang: str) -> list[str]:
+    """'table.column' of the twins a page in `lang` does not search."""
+    return sorted(f"{r['name']}.{c}" for r in published_package(datasette)["resources"]
+                  for c in hidden_columns(datasette, r["name"], lang))
+
+
+def where_clause(terms: list[str], config: dict, table: str | None, excluded: list[str] = ()) -> tuple[str, dict]:
     long_terms = [t for t in terms if len(t) >= config["min_term_length"]]
     short_terms = [t for t in terms if len(t) < config["min_term_length"]]
     clause = "search_index_fts match :match"
@@ -84,13 +103,18 @@ def where_clause(terms: list[str], config: dict, table: str | None) -> tuple[str
     if table:
         clause += " and s.table_name = :table"
         params["table"] = table
+    if excluded:
+        names = [f":excluded{n}" for n in range(len(excluded))]
+        clause += f" and (s.table_name || '.' || s.column_name) not in ({', '.join(names)})"
+        params.update({name[1:]: value for name, value in zip(names, excluded)})
     return clause, params
 
 
-async def run_search(datasette, terms: list[str], config: dict, table: str | None) -> tuple[list[dict], dict[str, int]]:
+async def run_search(datasette, terms: list[str], config: dict, table: str | None,
+                     excluded: list[str] = ()) -> tuple[list[dict], dict[str, int]]:
     """(best results, number of matches per table)."""
     db = datasette.get_database(DATABASE)
-    where, params = where_clause(terms, config, table)
+    where, params = where_clause(terms, config, table, excluded)
     source = "search_index_fts join search_index s on s.id = search_index_fts.rowid"
     counts = await db.execute(f"select s.table_name, count(*) from {source} where {where} group by s.table_name order by 2 desc", params)
     results = await db.execute(
@@ -160,8 +184,31 @@ def document_path(row: dict) -> str:
     return f"/documents/{row['document_id']}" + (f"#{row['passage_id']}" if row["passage_id"] else "")
 
 
-async def search(datasette, request) -> dict:
-    """Everything a page or a program needs about one search; BadQuery for a query that cannot be run."""
+def places(rows: list[dict], verbatim: set[str]) -> list[dict]:
+    """The results grouped by place: the verbatim matches of one paragraph become one result, listing
+    every row that quotes it (the paragraph's own row first); other matches stay results of their
+    own. In the order of each place's best match."""
+    grouped, by_passage = [], {}
+    for row in rows:
+        is_place = f"{row['table_name']}.{row['column_name']}" in verbatim and row["passage_id"]
+        if not is_place:
+            grouped.append({**row, "rows": [row]})
+            continue
+        place = by_passage.get(row["passage_id"])
+        if place is None:
+            place = by_passage[row["passage_id"]] = {**row, "rows": []}
+            grouped.append(place)
+        place["rows"].append(row)
+        if row["table_name"] == "passages":  # the paragraph itself: its whole text is the snippet
+            place.update({k: row[k] for k in ("table_name", "row_key", "row_path", "column_name", "text")})
+    for place in grouped:
+        place["rows"].sort(key=lambda r: r["table_name"] != "passages")
+    return grouped
+
+
+async def search(datasette, request, in_page_language: bool = False) -> dict:
+    """Everything a page or a program needs about one search; BadQuery for a query that cannot be run.
+    `in_page_language`: search only the texts of the page's language (the page, not the JSON)."""
     config, lang = settings(datasette), language_of(request)
     ui = strings(datasette, lang)
     query = request.args.get("q", "")
@@ -170,12 +217,17 @@ async def search(datasette, request) -> dict:
     if table is not None and table not in titles:
         raise BadQuery(ui["unknown_table"].format(name=table))
     terms = terms_of(query, config, ui)
-    rows, counts = await run_search(datasette, terms, config, table)
+    excluded = other_language_columns(datasette, lang) if in_page_language else []
+    rows, counts = await run_search(datasette, terms, config, table, excluded)
     for row in rows:
         row["table_title"] = titles.get(row["table_name"], {}).get(lang, row["table_name"])
         row["snippet"] = snippet(row["text"], terms, config["snippet_chars"])
         row["document_path"] = document_path(row)
-    return {"q": query, "terms": terms, "table": table, "results": rows, "total": sum(counts.values()),
+    grouped = places(rows, verbatim_columns(datasette))
+    for place in grouped:
+        place["table_title"] = titles.get(place["table_name"], {}).get(lang, place["table_name"])
+        place["snippet"] = snippet(place["text"], terms, config["snippet_chars"])
+    return {"q": query, "terms": terms, "table": table, "results": rows, "places": grouped, "total": sum(counts.values()),
             "tables": [{"name": name, "title": titles.get(name, {}).get(lang, name), "count": n} for name, n in counts.items()]}
 
 
@@ -187,7 +239,7 @@ async def search_page(datasette, request):
     status = 200
     if request.args.get("q", "").strip():  # an empty box shows the page, with no search yet
         try:
-            context["found"] = await search(datasette, request)
+            context["found"] = await search(datasette, request, in_page_language=True)
         except BadQuery as bad:
             context["error"], status = str(bad), 400
     html = await datasette.render_template("search.html", context, request=request)
@@ -199,14 +251,19 @@ async def search_json(datasette, request):
         found = await search(datasette, request)
     except BadQuery as bad:
         return Response.json({"ok": False, "error": str(bad), "status": 400, "title": None}, status=400)
-    found["results"] = [
-        {"table": r["table_name"], "table_title": r["table_title"], "column": r["column_name"], "row_key": r["row_key"],
-         "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"])),
-         "document_id": r["document_id"], "document_title": r["document_title"], "passage_id": r["passage_id"],
-         "document_url": datasette.absolute_url(request, datasette.urls.path(r["document_path"])),
-         "text": r["text"], "snippet_html": str(r["snippet"]), "score": r["score"]}
-        for r in found["results"]
-    ]
+    def result(r):
+        return {"table": r["table_name"], "table_title": r["table_title"], "column": r["column_name"], "row_key": r["row_key"],
+                "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"])),
+                "document_id": r["document_id"], "document_title": r["document_title"], "passage_id": r["passage_id"],
+                "document_url": datasette.absolute_url(request, datasette.urls.path(r["document_path"])),
+                "text": r["text"], "snippet_html": str(r["snippet"]), "score": r["score"]}
+    found["results"] = [result(r) for r in found["results"]]
+    found["places"] = [{"passage_id": p["passage_id"], "document_id": p["document_id"], "text": p["text"],
+                        "snippet_html": str(p["snippet"]),
+                        "rows": [{"table": r["table_name"], "column": r["column_name"], "row_key": r["row_key"],
+                                  "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"]))}
+                                 for r in p["rows"]]}
+                       for p in found["places"]]
     return Response.json({"ok": True, **found, "max_results": settings(datasette)["max_results"]})
 
 

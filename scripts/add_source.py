@@ -158,25 +158,45 @@ def question_of(text: str) -> tuple[int, str, str] | None:
     return min(found)
 
 
+def title_basis_nl(basis: str) -> str:
+    """The Dutch twin of title_of's basis ("the first line of the text (line 3), as printed")."""
+    if basis.startswith("the first line of the text (line "):
+        return f"de eerste regel van de tekst (regel {basis.split('(line ')[1].split(')')[0]}), zoals gedrukt"
+    return "de eerste alinea van de tekst, zoals gedrukt"
+
+
 def documents_row(columns: list[str], document_id: str, kind: str, file_name: str, source: Source) -> dict:
-    """The new documents row: what the text states mechanically, NULL (empty) with a reason otherwise."""
+    """The new documents row: what the text states mechanically, NULL (empty) with a reason otherwise.
+    Every text written here is written in both languages (date_note and date_note_nl, note and
+    note_nl): the build refuses an authored text without its twin."""
     title, title_basis = title_of(source.text)
     row = dict.fromkeys(columns, "")
     row.update(id=document_id, title=title, kind=kind, source_file=file_name, sha256=source.sha256, quote=title)
     notes = [f"Title: {title_basis}."]
+    notes_nl = [f"Titel: {title_basis_nl(title_basis)}."]
     question = question_of(source.text) if kind == "written_question" else None
     if question:
         number, date, words = question
         row.update(question_number=str(number), date=date, date_precision="day", quote=words,
-                   date_note=f"Date of the question (\"{words}\"), as the text states it.")
+                   date_note=f"Date of the question (\"{words}\"), as the text states it.",
+                   date_note_nl=f"Datum van de vraag (\"{words}\"), zoals de tekst ze vermeldt.")
         notes.append("Who asked and who answered (asked_by, answered_by, answered_by_role): not read from the text; left NULL.")
+        notes_nl.append("Wie de vraag stelde en wie antwoordde (asked_by, answered_by, answered_by_role): niet uit de tekst gelezen; blijft NULL.")
     elif kind == "written_question":
         row["date_note"] = "No \"vraag nr. N van D maand JJJJ\" with one number and date in the text; date left NULL."
+        row["date_note_nl"] = "Geen \"vraag nr. N van D maand JJJJ\" met één nummer en datum in de tekst; date blijft NULL."
         notes.append("Question number, who asked and who answered: not read from the text; left NULL.")
+        notes_nl.append("Nummer van de vraag, wie de vraag stelde en wie antwoordde: niet uit de tekst gelezen; blijven NULL.")
     else:
         row["date_note"] = "No date read from the text; left NULL."
+        row["date_note_nl"] = "Geen datum uit de tekst gelezen; blijft NULL."
         notes.append("Not a question: question and answer columns are NULL.")
+        notes_nl.append("Geen vraag: de kolommen over vraag en antwoord zijn NULL.")
     row["note"] = " ".join(notes)
+    if "note_nl" in row:
+        row["note_nl"] = " ".join(notes_nl)
+    if "date_note_nl" not in columns:
+        row.pop("date_note_nl", None)
     return row
 
 

@@ -58,3 +58,40 @@ def check_descriptions(package: Package, root_name: str) -> list[Problem]:
                 problems.append(Problem(f"{root_name}/datapackage.json",
                                         f"table '{resource.name}': full-text column '{column}' is not in its schema"))
     return problems
+
+
+LANGUAGES = ("nl", "en")
+
+
+def twin_fields(package: Package) -> dict[str, list[tuple[str, str, str]]]:
+    """{table: [(original column, twin column, twin language)]}: every field with `twin_of` in its schema."""
+    return {
+        resource.name: [(f.to_descriptor()["twin_of"], f.name, f.to_descriptor().get("language", ""))
+                        for f in resource.schema.fields if f.to_descriptor().get("twin_of")]
+        for resource in package.resources
+    }
+
+
+def check_twins(package: Package, tables: dict[str, list[dict]], root_name: str) -> list[Problem]:
+    """Every text we wrote ourselves is published in Dutch and English: a column with `twin_of` in its
+    schema is the other language's version of that column, and a row that fills one of the two must
+    fill the other. A twin that names no column, or no language, is refused as an undescribed column is."""
+    problems = []
+    for resource in package.resources:
+        file = f"{root_name}/{resource.path}"
+        names = resource.schema.field_names
+        for original, twin, language in twin_fields(package)[resource.name]:
+            if original not in names:
+                problems.append(Problem(f"{root_name}/schemas/{resource.name}.json",
+                                        f"twin_of names no column of the table: '{original}'", field=twin))
+                continue
+            if language not in LANGUAGES:
+                problems.append(Problem(f"{root_name}/schemas/{resource.name}.json",
+                                        f"twin has no language (nl or en): {language!r}", field=twin))
+            for number, row in enumerate(tables.get(resource.name, []), start=2):
+                has_original, has_twin = bool((row.get(original) or "").strip()), bool((row.get(twin) or "").strip())
+                if has_original and not has_twin:
+                    problems.append(Problem(file, f"'{original}' is filled but its twin '{twin}' ({language}) is empty", row=number, field=twin))
+                elif has_twin and not has_original:
+                    problems.append(Problem(file, f"'{twin}' is filled but the column it translates, '{original}', is empty", row=number, field=original))
+    return problems

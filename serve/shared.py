@@ -169,3 +169,68 @@ def recorded_releases_in(build: Path) -> list[dict]:
 def release_versions(build: Path) -> list[str]:
     """Every recorded release under `build`, newest first."""
     return [r["version"] for r in recorded_releases_in(build)]
+
+
+# --- the published data package: which columns are in which language, labels ---------------------
+
+@lru_cache(maxsize=16)
+def package_in(directory: Path) -> dict:
+    """datapackage.json of a release directory (schemas inline), read once per release."""
+    return json.loads((release_in(directory)["root"] / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def published_package(datasette) -> dict:
+    return package_in(release_dir(datasette))
+
+
+@lru_cache(maxsize=16)
+def _languages_in(directory: Path) -> dict[str, dict[str, str]]:
+    languages: dict[str, dict[str, str]] = {}
+    for resource in package_in(directory)["resources"]:
+        columns = languages.setdefault(resource["name"], {})
+        for field in resource["schema"]["fields"]:
+            if field.get("twin_of") and field.get("language") in LANGUAGES:
+                columns[field["name"]] = field["language"]
+                columns[field["twin_of"]] = other_language(field["language"])
+    return languages
+
+
+def column_languages(datasette, table: str) -> dict[str, str]:
+    """{column: "nl" or "en"} for every authored column of `table` that has a twin in the other
+    language (the schemas' `twin_of`); verbatim and coded columns are in no language here."""
+    return _languages_in(release_dir(datasette)).get(table, {})
+
+
+def hidden_columns(datasette, table: str, lang: str) -> set[str]:
+    """The columns a page in `lang` does not show: the other language's twins."""
+    return {column for column, language in column_languages(datasette, table).items() if language != lang}
+
+
+def labels(datasette) -> dict:
+    """Labels of columns and coded values, written once in metadata.yml (plugins.drugbeleid.labels)."""
+    return plugin_config(datasette).get("labels") or {}
+
+
+def column_label(datasette, table: str, column: str, lang: str) -> str:
+    """A column's label in `lang`: the table's own label, else the label shared by that column name;
+    a twin (title_nl, name_en) takes its original's label. The column name when none is written."""
+    columns = labels(datasette).get("columns", {})
+    twin = column_languages(datasette, table).get(column)
+    base = column
+    if twin and column.endswith(("_nl", "_en")):
+        base = column[:-3]
+    for key in (f"{table}.{column}", f"{table}.{base}", column, base):
+        if key in columns:
+            return columns[key].get(lang) or columns[key].get(DEFAULT_LANGUAGE) or column
+    return column
+
+
+def value_label(datasette, table: str, column: str, value, lang: str) -> str | None:
+    """The label of a coded value (kind, topic, unit, qualifier, a boolean) in `lang`, or None."""
+    values = labels(datasette).get("values", {})
+    for key in (f"{table}.{column}", column):
+        if key in values:
+            found = values[key].get(str(value)) if value is not None else None
+            if found:
+                return found.get(lang) or found.get(DEFAULT_LANGUAGE)
+    return None

@@ -209,7 +209,7 @@ async def test_a_maintainer_adds_a_source_and_a_figure_for_a_new_year(project_co
     assert found.stdout.rstrip().endswith(f"  {QUOTE_2023}")
 
     with open(project_copy / "datasets" / "caseload.csv", "a", encoding="utf-8", newline="") as f:
-        f.write(f"gent,2023,40,true,,{NEW_ID},{QUOTE_2023}\n")
+        f.write(f"gent,2023,40,true,,{NEW_ID},{QUOTE_2023},\n")  # the last cell: note_nl, empty as note
     built = make(project_copy, "build")
     assert built.returncode == 0, built.stderr
     assert "published build/drugbeleid.db" in built.stdout

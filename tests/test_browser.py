@@ -76,7 +76,11 @@ def cells(page, column: str) -> list[float]:
 
 
 def source_page_shows(page, figure: str, values: list[float], how: str, column: str | None) -> None:
-    page.locator("table.rows-and-columns").first.wait_for()
+    page.locator("table.rows-and-columns, dl.record-card").first.wait_for()
+    if page.locator("dl.record-card").count():  # a row page: its record card shows the value
+        shown = page.locator(f"dl.record-card dd[data-column='{column}']").inner_text()
+        assert float(re.findall(r"\d+(?:\.\d+)?", shown)[0]) == values[0], f"{figure}: {page.url} shows {shown!r}"
+        return
     if how == "sum":
         shown = cells(page, column)
         assert round(sum(shown), 2) == values[0], (
@@ -260,13 +264,15 @@ def test_search_recidive_from_the_header_and_open_a_result(visitor: Visitor):
     marks = page.locator(".search-result mark")
     assert marks.count() >= results.count(), "a result without a highlighted term"
     assert {folded(m) for m in marks.all_inner_texts()} == {"recidive"}, marks.all_inner_texts()
-    # a Dutch word form: the result whose text says "recidiveert" (trigram search)
-    inflected = results.filter(has_text=re.compile("recidiveert", re.I)).first
+    # a Dutch word form: the paragraph whose text says "recidiveert" (trigram search), shown once
+    # with the rows that quote it under it
+    places = page.locator(".search-result:has(.result-rows li + li)")
+    inflected = places.filter(has_text=re.compile("recidiveert", re.I)).first
     assert inflected.count() == 1, "recidive did not find recidiveert"
     snippet = normalise(inflected.locator(".snippet").inner_text())
 
     with visitor.navigates("search-result-row"):
-        inflected.locator("a.result-row").click()
+        inflected.locator("a.result-row").first.click()
     assert "recidiveert" in folded(page.locator("main").inner_text())
     page.go_back()
     results.first.wait_for()
@@ -541,3 +547,141 @@ def test_the_harness_catches_cdn_requests_and_console_errors(visitor: Visitor):
     except AssertionError as caught:
         assert "https://cdn.example.org/logo.png" in str(caught)
     visitor.last_snapped_url = page.url  # nothing to screenshot on a blank page
+
+
+# ---------------------------------------------------------------------------------------------
+# axe-core: WCAG 2.0 and 2.1, levels A and AA, on every kind of page, in both languages
+# ---------------------------------------------------------------------------------------------
+
+# axe-core from its npm package (tests/axe/package.json, exact version; `make test` installs it with
+# npm ci). Playwright adds it to every page of the context as an init script: read from the local
+# file, never fetched from a CDN or from the site under test.
+AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN_JS = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(r => ({version: axe.version, violations: r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary.split('\\n').slice(1, 3).join(' '))}))}))"""
+
+# Every kind of page: the site's own and Datasette's (table, row, database/SQL, canned query).
+AXE_PAGES = {
+    "home": "/",
+    "charts": "/-/dashboards/drugbeleid",
+    "examples": "/examples",
+    "search": "/search?q=recidive",
+    "documents": "/documents",
+    "document": "/documents/vraag-69-2022",
+    "database": "/drugbeleid",
+    "table": "/drugbeleid/caseload",
+    "table-facets": "/drugbeleid/events?_facet=kind&_facet=date_precision",
+    "row": "/drugbeleid/statistics/recidivism-dbk-group",
+    "row-caseload": "/drugbeleid/caseload/antwerpen,2022",
+    "row-passage": "/drugbeleid/passages/vraag-69-2022-016",
+    "sql-editor": "/drugbeleid?sql=select+*+from+caseload",
+    "canned-query": "/drugbeleid/caseload_by_year",
+    "releases": "/releases",
+    "release": "/releases/{version}/",
+}
+
+
+def axe_violations(visitor: Visitor, path: str, label: str) -> tuple[str, list[dict]]:
+    ready = wait_for_charts if label.startswith("charts") else None
+    visitor.open(path, label, ready=ready, full_page=True)
+    found = visitor.page.evaluate(AXE_RUN_JS, AXE_TAGS)
+    return found["version"], found["violations"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("kind", AXE_PAGES)
+def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
+    assert AXE.is_file(), f"{AXE} is missing: `make test` installs axe-core (npm ci in tests/axe)"
+    visitor.page.context.add_init_script(path=str(AXE))
+    newest_release = sorted(p.name for p in (ROOT / "releases").iterdir() if p.is_dir())[-1]
+    path = AXE_PAGES[kind].format(version=newest_release)
+    if lang == "en":
+        path += ("&" if "?" in path else "?") + "_lang=en"
+    version, violations = axe_violations(visitor, path, f"axe-{kind}-{lang}")
+    assert version == "4.14.1"
+    assert not violations, f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dutch first, English too: each page shows the texts of its own language and not their twins
+# ---------------------------------------------------------------------------------------------
+
+PACKAGE = __import__("json").loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def twins_of(table: str) -> list[tuple[str, str, str]]:
+    """(original, twin, twin language) of a table, from its schema (`twin_of`)."""
+    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    return [(f["twin_of"], f["name"], f["language"]) for f in schema["fields"] if f.get("twin_of")]
+
+
+TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] if twins_of(r["name"])]
+
+
+def sample_rows(table: str) -> list[tuple[str, dict]]:
+    """The first and the last row of a table (in its primary-key order), with their texts, as the
+    path of its row page and {column: text}."""
+    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    keys = schema["primaryKey"] if isinstance(schema["primaryKey"], list) else [schema["primaryKey"]]
+    columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
+    order = ", ".join(f"[{k}]" for k in keys)
+    rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] order by {order}")
+    picked = [rows[0], rows[-1]] if len(rows) > 1 else rows
+    return [("/drugbeleid/" + table + "/" + ",".join(str(v) for v in row[:len(keys)]),
+             dict(zip(columns, row[len(keys):]))) for row in picked]
+
+
+OWN_LANGUAGE_TEXT_JS = """lang => {
+  const main = document.querySelector('main').cloneNode(true);
+  main.querySelectorAll('[lang]').forEach(e => { if (e.getAttribute('lang') !== lang) e.remove(); });
+  document.body.appendChild(main);
+  const text = main.innerText;
+  main.remove();
+  return text;
+}"""
+
+
+@pytest.mark.parametrize("table", TWIN_TABLES)
+def test_each_language_shows_its_own_texts_and_not_their_twins(visitor: Visitor, table: str):
+    checked = 0
+    for path, texts in sample_rows(table):
+        for lang in ("nl", "en"):
+            visitor.open(path + ("?_lang=en" if lang == "en" else ""), f"{table}-{lang}")
+            assert visitor.page.get_attribute("html", "lang") == lang
+            shown = normalise(visitor.page.locator("main").inner_text())
+            # what the page says in its own language: without the parts marked as another language
+            # (on an English page the Dutch quotes, which carry lang="nl")
+            own_language = normalise(visitor.page.evaluate(OWN_LANGUAGE_TEXT_JS, lang))
+            for original, twin, twin_lang in twins_of(table):
+                own, other = (texts[twin], texts[original]) if twin_lang == lang else (texts[original], texts[twin])
+                if not own:
+                    continue
+                assert normalise(own) in shown, f"{path} ({lang}) does not show its {lang} text {own!r}"
+                # a twin may cite the source's own words ("By the end of 2016 ('Tegen eind 2016')")
+                if normalise(other) not in normalise(own) and len(normalise(other)) > 12:
+                    assert normalise(other) not in own_language, f"{path} ({lang}) shows the other language's {other!r}"
+                checked += 1
+    assert checked, f"no authored text checked in {table}"
+
+
+def test_column_menus_by_keyboard(visitor: Visitor):
+    """Datasette's column menus open from a named button, with Tab and Enter, in the page's language."""
+    page = visitor.page
+    visitor.open("/drugbeleid/caseload", "caseload-menus")
+    icon = page.locator("th svg.dropdown-menu-icon").first
+    assert icon.get_attribute("role") == "button" and icon.get_attribute("tabindex") == "0"
+    assert icon.get_attribute("aria-label").startswith(UI["nl"]["column_menu"])
+    icon.focus()
+    page.keyboard.press("Enter")
+    menu = page.locator("body > .dropdown-menu")
+    assert menu.is_visible()
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == UI["nl"]["column_menu_items"]["sort_asc"]
+    visitor.snap("caseload-menu-open")
+    page.keyboard.press("Escape")
+    assert not menu.is_visible()
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "button"

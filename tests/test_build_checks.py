@@ -92,6 +92,7 @@ def test_quote_not_in_source(datasets_copy, published):
 
 def test_email_address_in_a_text(datasets_copy, published):
     edit(datasets_copy, "caseload", 2, "note", "Vragen: jan.peeters@example.org of 0478 12 34 56")
+    edit(datasets_copy, "caseload", 2, "note_nl", "Vragen: zie de bron")
     assert failing_build(datasets_copy, published) == [
         "datasets/caseload.csv: row 2, field 'note': contains a personal e-mail address (jan.peeters@example.org); redact it",
         "datasets/caseload.csv: row 2, field 'note': contains a personal phone number (0478 12 34 56); redact it",
@@ -136,6 +137,7 @@ def test_all_problems_are_reported_at_once(datasets_copy, published):
     edit(datasets_copy, "caseload", 3, "dossiers", "twaalf")
     edit(datasets_copy, "staffing", 4, "quote", "Justitiehuis Gent 0.63 VTE")
     edit(datasets_copy, "caseload", 2, "note", "jan.peeters@example.org")
+    edit(datasets_copy, "caseload", 2, "note_nl", "zie de bron")
     assert len(failing_build(datasets_copy, published)) == 3
 
 
@@ -157,3 +159,29 @@ def test_a_good_build_replaces_the_database(datasets_copy, published):
     build(datasets_copy, published, SITE)
     db = sqlite_utils.Database(published)
     assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == ("A changed note.",)
+
+
+def test_authored_text_without_its_twin(datasets_copy, published):
+    """A text we wrote in one language only is refused, with the file, row and missing column."""
+    edit(datasets_copy, "events", 2, "title_nl", "")
+    edit(datasets_copy, "statistics", 3, "note", "")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/statistics.csv: row 3, field 'note': 'note_nl' is filled but the column it translates, 'note', is empty",
+        "datasets/events.csv: row 2, field 'title_nl': 'title' is filled but its twin 'title_nl' (nl) is empty",
+    ]
+
+
+def test_twin_of_an_unknown_column(datasets_copy, published):
+    path = datasets_copy / "schemas" / "staffing.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    next(f for f in schema["fields"] if f["name"] == "note_nl")["twin_of"] = "notes"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    assert failing_build(datasets_copy, published) == [
+        "datasets/schemas/staffing.json, field 'note_nl': twin_of names no column of the table: 'notes'",
+    ]
+
+
+def test_translation_check_recorded_in_data_quality(built):
+    rows = {r["check"]: r for r in sqlite_utils.Database(built)["data_quality"].rows}
+    assert rows["translations"]["status"] == "pass"
+    assert "Dutch and English" in rows["translations"]["detail"]

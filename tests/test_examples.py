@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from urllib.parse import quote
+
 import pytest
 import yaml
 
@@ -48,14 +50,18 @@ async def test_the_examples_page_lists_every_example_with_sql_and_links(datasett
         assert article.find("a", cls="csv").attrs["href"] == f"/drugbeleid/{article.attrs['id']}.csv?_dl=1"
 
 
-async def test_the_english_page_explains_in_english_and_marks_the_dutch_titles(datasette):
+async def test_the_english_page_asks_and_explains_in_english(datasette):
     tree = parse((await datasette.client.get("/examples?_lang=en")).text)
     assert tree.find("html").attrs["lang"] == "en"
     for article in tree.find_all("article", cls="example-query"):
         query = QUERIES[article.attrs["id"]]
-        assert article.find("h2").attrs["lang"] == "nl"
+        assert article.find("h2").text() == query["title_en"] and "lang" not in article.find("h2").attrs
         assert article.find("p", cls="explanation").text() == " ".join(query["description_en"].split())
         assert "_lang=en" in article.find("a", cls="open-editor").attrs["href"]
+        if query.get("sql_en"):  # a question that returns our texts runs its English SQL
+            assert article.find("code").text() == " ".join(query["sql_en"].split())
+            english = await datasette.client.get(f"/drugbeleid.json?_shape=array&sql={quote(query['sql_en'])}")
+            assert english.status_code == 200 and english.json()
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

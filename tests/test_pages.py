@@ -44,11 +44,11 @@ async def test_home_is_dutch_and_english_with_the_caveats(datasette):
     assert html_lang(dutch) == "nl" and html_lang(english) == "en"
     dutch_text, english_text = dutch_tree.text(), english_tree.text()
     for phrase in ["Wat zijn drugbehandelings- en drugopvolgingskamers?", "Dossiers zijn geen personen",
-                   "2022 is een onvolledig jaar", "voltijdse equivalenten op één datum",
+                   "2022 lezen we als een onvolledig jaar", "voltijdse equivalenten op één datum",
                    "Een gedrukt totaal dat niet gelijk is aan zijn som"]:
         assert phrase in dutch_text and phrase not in english_text, phrase
     for phrase in ["What are drug treatment and drug follow-up courts?", "Dossiers are not persons",
-                   "2022 is a partial year", "full-time equivalents on one date",
+                   "2022 is read as a partial year", "full-time equivalents on one date",
                    "A printed total that does not equal its sum"]:
         assert phrase in english_text and phrase not in dutch_text, phrase
     # the Dutch quotes on the English page are marked as Dutch
@@ -181,7 +181,26 @@ CHARTS = dashboard_config()["charts"]
 def test_the_five_charts_of_the_issue_are_configured():
     assert {"caseload", "staffing", "recidivism", "prevalence", "timeline"} <= set(CHARTS)
     layers = CHARTS["caseload"]["display"]["layer"]
-    assert [layer["encoding"]["y"]["field"] for layer in layers][:2] == ["dossiers", "printed_total"]
+    assert [layer["encoding"]["y"]["field"] for layer in layers][:2] == ["dossiers", "gedrukt Eindtotaal"]
+    english = CHARTS["caseload"]["display_en"]["layer"]
+    assert [layer["encoding"]["y"]["field"] for layer in english][:2] == ["dossiers", "printed total"]
+
+
+@pytest.mark.parametrize("slug", sorted(CHARTS))
+async def test_every_chart_in_both_languages(datasette, slug):
+    """Titles, axes, legends and category labels: the Dutch chart and the English one differ, and
+    the English page draws the English one with the English query's figures."""
+    chart = CHARTS[slug]
+    assert chart.get("query_en") and chart.get("display_en") and chart.get("title_en")
+    dutch = await datasette.client.get("/drugbeleid.json?" + urlencode({"sql": chart["query"], "_shape": "objects"}))
+    english = await datasette.client.get("/drugbeleid.json?" + urlencode({"sql": chart["query_en"], "_shape": "objects"}))
+    assert len(dutch.json()["rows"]) == len(english.json()["rows"])
+    assert list(dutch.json()["rows"][0]) != list(english.json()["rows"][0]) or slug == "prevalence"
+    _, tree = await page(datasette, "/-/dashboards/drugbeleid?_lang=en")
+    card = tree.by_id(f"card-{slug}")
+    assert card.find("h2").text().startswith(chart["title_en"])
+    headers = [th.text() for th in card.find(cls="chart-data").find("thead").find_all("th")]
+    assert headers == list(english.json()["rows"][0])
 
 
 @pytest.mark.parametrize("slug", sorted(CHARTS))

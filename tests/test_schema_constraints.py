@@ -36,7 +36,7 @@ def errors(table: str, row: dict) -> list[str]:
 
 
 CASELOAD = {"justice_house_id": "gent", "year": "2023", "dossiers": "40", "period_complete": "true", "note": "",
-            "document_id": "vraag-123-2024", "quote": "In 2023 waren er 40 dossiers."}
+            "document_id": "vraag-123-2024", "quote": "In 2023 waren er 40 dossiers.", "note_nl": ""}
 
 
 def test_a_caseload_year_after_the_sources_of_today_is_accepted():

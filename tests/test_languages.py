@@ -1,0 +1,108 @@
+"""Dutch first, English too, seen over HTTP: every link keeps the page's language without JavaScript,
+pages show the columns of their own language with labels for coded values, and row pages are record
+cards with links to related rows (their JSON unchanged)."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+
+from .pages import parse
+
+PAGES = ["/", "/examples", "/documents", "/documents/vraag-69-2022", "/search?q=recidive", "/drugbeleid",
+         "/drugbeleid/caseload", "/drugbeleid/events?_facet=kind", "/drugbeleid/caseload/antwerpen,2022",
+         "/drugbeleid/statistics/recidivism-dbk-group", "/drugbeleid?sql=select+*+from+caseload",
+         "/drugbeleid/caseload_by_year", "/-/dashboards/drugbeleid", "/releases"]
+FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico)(\?|#|$)")
+
+
+def site_links(page) -> list[dict]:
+    return [a.attrs for a in page.find_all("a") if (a.attrs.get("href") or "").startswith("/")
+            and not a.attrs["href"].startswith(("/-/static", "/data/"))]
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_link_of_an_english_page_keeps_english_without_javascript(datasette, path):
+    english = path + ("&" if "?" in path else "?") + "_lang=en"
+    response = await datasette.client.get(english)
+    assert response.status_code == 200
+    page = parse(response.text)
+    links = site_links(page)
+    assert links
+    for link in links:
+        if link.get("hreflang") or FILES.search(link["href"]):
+            continue
+        assert "_lang=en" in link["href"], f"{english}: link {link['href']} drops the language"
+    for form in page.find_all("form"):
+        if (form.attrs.get("method") or "").lower() == "get" and (form.attrs.get("action") or "").startswith("/"):
+            hidden = [i.attrs for i in form.find_all("input") if i.attrs.get("name") == "_lang"]
+            assert hidden and hidden[0].get("value") == "en", f"{english}: form {form.attrs['action']} drops the language"
+    assert "location.origin" not in response.text, "the language must not depend on a script"
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_dutch_pages_need_no_language_parameter(datasette, path):
+    page = parse((await datasette.client.get(path)).text)
+    for link in site_links(page):
+        if not link.get("hreflang"):
+            assert "_lang=" not in link["href"], f"{path}: {link['href']}"
+
+
+async def test_a_table_page_shows_the_columns_of_its_language(datasette):
+    def columns(text):
+        return [th.attrs["data-column"] for th in parse(text).find_all("th") if th.attrs.get("data-column")]
+    dutch = columns((await datasette.client.get("/drugbeleid/events")).text)
+    english = columns((await datasette.client.get("/drugbeleid/events?_lang=en")).text)
+    assert "title_nl" in dutch and "title" not in dutch and "note_nl" in dutch and "note" not in dutch
+    assert "title" in english and "title_nl" not in english
+    assert "quote" in dutch and "quote" in english  # verbatim: the same in both
+
+
+async def test_facets_label_coded_values_in_the_page_language(datasette):
+    dutch = parse((await datasette.client.get("/drugbeleid/events?_facet=kind")).text)
+    english = parse((await datasette.client.get("/drugbeleid/events?_facet=kind&_lang=en")).text)
+    facet_nl = dutch.find(id="facet-kind").text()
+    facet_en = english.find(id="facet-kind").text()
+    assert "Soort" in facet_nl and "geciteerde publicatie" in facet_nl and "financiering" in facet_nl
+    assert "Kind" in facet_en and "cited publication" in facet_en and "funding" in facet_en
+    booleans = parse((await datasette.client.get("/drugbeleid/caseload?_facet=period_complete")).text)
+    assert "nee" in booleans.find(id="facet-period_complete").text()
+
+
+async def test_a_row_page_is_a_record_card_with_related_rows(datasette, built):
+    page = parse((await datasette.client.get("/drugbeleid/caseload/antwerpen,2022")).text)
+    card = page.find("dl", cls="record-card")
+    labels = [dt.attrs["data-column"] for dt in card.find_all("dt")]
+    values = card.find_all("dd")
+    assert len(labels) == len(values) and labels.count("justice_house_id") == 1
+    with sqlite3.connect(built) as db:
+        columns = [r[1] for r in db.execute("pragma table_info(caseload)")]
+    assert set(labels) == set(columns) - {"note"}  # the English note is the English page's
+    shown = {dd.attrs["data-column"]: dd.text() for dd in values}
+    assert shown["dossiers"] == "24 dossiers" and shown["period_complete"].startswith("nee")
+    related = {a.attrs["href"] for a in page.find("section", cls="related").find_all("a")}
+    assert {"/drugbeleid/justice_houses/antwerpen", "/drugbeleid/staffing/antwerpen,2022-10-14",
+            "/drugbeleid/printed_totals/caseload-2022"} <= related
+    statistic = parse((await datasette.client.get("/drugbeleid/statistics/prevalence-lifetime-illegal-drug?_lang=en")).text)
+    related = {a.attrs["href"] for a in statistic.find("section", cls="related").find_all("a")}
+    assert any(href.startswith("/drugbeleid/citations/van-malderen-2011") for href in related)
+    dbk = parse((await datasette.client.get("/drugbeleid/statistics/recidivism-dbk-group")).text)
+    assert "/drugbeleid/drug_courts/dbk-gent" in {a.attrs["href"] for a in dbk.find("section", cls="related").find_all("a")}
+    quote = next(dd for dd in statistic.find_all("dd") if dd.attrs.get("data-column") == "quote")
+    assert quote.attrs.get("lang") == "nl"  # a Dutch quote on an English page
+
+
+async def test_the_json_of_a_row_is_unchanged(datasette, built):
+    data = (await datasette.client.get("/drugbeleid/caseload/antwerpen,2022.json?_shape=objects")).json()
+    with sqlite3.connect(built) as db:
+        db.row_factory = sqlite3.Row
+        row = dict(db.execute("select * from caseload where justice_house_id = 'antwerpen' and year = 2022").fetchone())
+    assert data["rows"] == [row]
+
+
+async def test_one_line_is_regel_not_regels(datasette):
+    text = (await datasette.client.get("/drugbeleid/caseload/antwerpen,2022")).text
+    assert "(regel 56 in het document)" in text and "regels 56 " not in text
+    english = (await datasette.client.get("/drugbeleid/caseload/antwerpen,2022?_lang=en")).text
+    assert "(line 56 in the document)" in english
