@@ -29,6 +29,9 @@ SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(
 from datasette.app import Datasette  # noqa: E402
 
 from scripts.build import build  # noqa: E402
+
+# Datasette's settings as `make serve` has them (serve/settings.json)
+SETTINGS = json.loads((ROOT / "serve" / "settings.json").read_text(encoding="utf-8"))
 DATASETS = ROOT / "datasets"
 PACKAGE = json.loads((DATASETS / "datapackage.json").read_text(encoding="utf-8"))
 TABLES = [r["name"] for r in PACKAGE["resources"]] + [r["name"] for r in PACKAGE["generatedResources"]]
@@ -51,7 +54,7 @@ def built(tmp_path_factory) -> Path:
 def datasette(built) -> Datasette:
     metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"))
+                     template_dir=str(ROOT / "templates"), settings=SETTINGS)
 
 
 @pytest.fixture

@@ -184,7 +184,7 @@ def test_hardened_settings_are_served(server):
     assert status == 200
     assert {k: settings[k] for k in ("sql_time_limit_ms", "max_returned_rows", "default_page_size", "suggest_facets",
                                       "facet_time_limit_ms", "default_facet_size", "max_csv_mb", "num_sql_threads")} == {
-        "sql_time_limit_ms": 1000, "max_returned_rows": 1000, "default_page_size": 100, "suggest_facets": False,
+        "sql_time_limit_ms": 1000, "max_returned_rows": 2000, "default_page_size": 100, "suggest_facets": False,
         "facet_time_limit_ms": 200, "default_facet_size": 30, "max_csv_mb": 5, "num_sql_threads": 4,
     }
 

@@ -136,7 +136,7 @@ async def test_the_events_feed_is_valid_atom_with_every_event(datasette):
     by_id = {e["id"]: e for e in events}
     for entry in feed.entries:
         event = by_id[entry.link.rsplit("/", 1)[1]]
-        assert entry.title == (f"{event['date']}: " if event["date"] else "") + event["title"]
+        assert entry.title == (f"{event['date']}: " if event["date"] else "") + event["title_nl"]
         assert entry.updated.startswith(release["date"]), "updated is the release's date, not a guessed event time"
         assert event["quote"] in entry.summary
 
