@@ -88,6 +88,18 @@ def printf_widths(arguments: tuple, as_integer) -> list[int]:
     def take():
         return rest.pop(0) if rest else None
 
+    def number_at(i: int) -> int:
+        """Reads a width or a precision (digits, or * for the next argument) at i; returns where it ends."""
+        if i < n and fmt[i] == "*":
+            found.append(abs(as_integer(take())))
+            return i + 1
+        start = i
+        while i < n and fmt[i].isdigit():
+            i += 1
+        if i > start:
+            found.append(int(fmt[start:i]))
+        return i
+
     i, n = 0, len(fmt)
     while True:
         i = fmt.find("%", i)
@@ -96,26 +108,9 @@ def printf_widths(arguments: tuple, as_integer) -> list[int]:
         i += 1
         while i < n and fmt[i] in PRINTF_FLAGS:
             i += 1
-        if i < n and fmt[i] == "*":
-            found.append(abs(as_integer(take())))
-            i += 1
-        else:
-            start = i
-            while i < n and fmt[i].isdigit():
-                i += 1
-            if i > start:
-                found.append(int(fmt[start:i]))
+        i = number_at(i)
         if i < n and fmt[i] == ".":
-            i += 1
-            if i < n and fmt[i] == "*":
-                found.append(abs(as_integer(take())))
-                i += 1
-            else:
-                start = i
-                while i < n and fmt[i].isdigit():
-                    i += 1
-                if i > start:
-                    found.append(int(fmt[start:i]))
+            i = number_at(i + 1)
         while i < n and fmt[i] == "l":
             i += 1
         if i < n and fmt[i] != "%":
