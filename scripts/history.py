@@ -19,7 +19,6 @@ zip rather than its CSVs one by one keeps a release to one compressed file of da
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import lzma
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from .changes import counts_line
 from .problems import BuildFailed, Problem
+from .release import json_bytes, sha256_of
 
 RECORD = "release.json"
 ZIP = "drugbeleid.zip"
@@ -38,18 +38,6 @@ DATABASE = "drugbeleid.db"
 COMPRESSED_DATABASE = "drugbeleid.db.xz"
 CHANGES = "changes.json"
 INDEX = "index.json"
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_entry(path: str, data: bytes) -> dict:
-    return {"path": path, "sha256": sha256_of(data), "bytes": len(data)}
-
-
-def write_json(path: Path, value) -> None:
-    path.write_bytes((json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def read_json(path: Path):
@@ -144,13 +132,8 @@ def unpack_all(releases: Path, build_releases: Path) -> list[dict]:
 
 def write_index(build_releases: Path, records: list[dict]) -> None:
     tmp = build_releases / f".{INDEX}.{os.getpid()}.tmp"
-    write_json(tmp, records)
+    tmp.write_bytes(json_bytes(records))
     os.replace(tmp, build_releases / INDEX)
-
-
-def read_index(build_releases: Path) -> list[dict]:
-    path = build_releases / INDEX
-    return read_json(path) if path.is_file() else []
 
 
 # --- recording the current build as a release (`make release`) ----------------------------------
