@@ -28,6 +28,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from . import publish
 from .changes import counts_line
 from .problems import BuildFailed, Problem
 from .release import json_bytes, sha256_of
@@ -92,17 +93,9 @@ def write_directory(target: Path, files: dict[str, bytes]) -> None:
     """Write `files` into a new directory `target`, all at once: staged beside it, then renamed."""
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    for name, data in files.items():
-        (staging / name).parent.mkdir(parents=True, exist_ok=True)
-        with open(staging / name, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    aside = target.with_name(f".{target.name}.{os.getpid()}.replaced.tmp")
-    if target.exists():  # an incomplete directory of that name, written by an older build's layout
-        os.replace(target, aside)
-    os.replace(staging, target)
-    shutil.rmtree(aside, ignore_errors=True)
+    publish.write_files(staging, files)
+    publish.fsync_tree(staging)
+    publish.replace_directory(staging, target)  # what is there: an incomplete directory of an older build's layout
 
 
 def complete(directory: Path) -> bool:

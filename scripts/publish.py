@@ -26,18 +26,18 @@ CURRENT = "current"
 STABLE_LINKS = ("metadata.json", "release.json", "inspect.json")
 
 
-def fsync_tree(directory: Path) -> None:
-    for path in sorted(directory.rglob("*"), reverse=True):
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    descriptor = os.open(directory, os.O_RDONLY)
+def fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def fsync_tree(directory: Path) -> None:
+    for path in sorted(directory.rglob("*"), reverse=True):
+        fsync(path)
+    fsync(directory)
 
 
 def write_files(directory: Path, files: dict[str, bytes]) -> None:
@@ -52,12 +52,18 @@ def place(staging: Path, target: Path) -> Path:
     if (target / "metadata.json").is_file() and (target / "drugbeleid.db").is_file():
         shutil.rmtree(staging)      # same version, same content: built before
         return target
+    replace_directory(staging, target)  # what is there: an unpacked recorded release (same files), or an older layout
+    return target
+
+
+def replace_directory(staging: Path, target: Path) -> None:
+    """Rename a complete staged directory to `target`; whatever had that name is renamed aside
+    first and then removed, so `target` is never half written."""
     aside = target.with_name(f".{target.name}.{os.getpid()}.replaced.tmp")
-    if target.exists():             # an unpacked recorded release (same files), or an older layout
+    if target.exists():
         os.replace(target, aside)
     os.replace(staging, target)
     shutil.rmtree(aside, ignore_errors=True)
-    return target
 
 
 def link(path: Path, pointing_to: str) -> None:
