@@ -105,10 +105,8 @@ def remove_stale(build: Path) -> None:
             if pid != os.getpid():
                 os.kill(pid, 0)
                 continue            # a live build's
-        except (ValueError, IndexError):
-            pass
-        except ProcessLookupError:
-            pass
+        except (ValueError, IndexError, ProcessLookupError):
+            pass                    # no process id in the name, or its build is gone
         except PermissionError:
             continue                # another user's live build
         if path.is_dir() and not path.is_symlink():
