@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from . import publish
-from .changes import counts_line
+from .changes import COUNTS, counts_line
 from .problems import BuildFailed, Problem
 from .release import json_bytes, sha256_of
 
@@ -176,9 +176,7 @@ def add_changelog_entry(changelog: Path, record: dict) -> None:
 def describe(record: dict) -> str:
     lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
     for table, summary in record["changes"]["summary"].items():
-        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in ("rows_added", "rows_removed", "rows_changed",
-                                                                   "columns_added", "columns_removed", "types_changed")
-                  if summary[k]]
+        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in COUNTS if summary[k]]
         if summary["status"] != "kept":
             counts.insert(0, f"table {summary['status']}")
         if counts:
