@@ -188,12 +188,8 @@ def documents_row(columns: list[str], document_id: str, kind: str, file_name: st
         row["date_note_nl"] = "Geen datum uit de tekst gelezen; blijft NULL."
         notes.append("Not a question: question and answer columns are NULL.")
         notes_nl.append("Geen vraag: de kolommen over vraag en antwoord zijn NULL.")
-    row["note"] = " ".join(notes)
-    if "note_nl" in row:
-        row["note_nl"] = " ".join(notes_nl)
-    if "date_note_nl" not in columns:
-        row.pop("date_note_nl", None)
-    return row
+    row.update(note=" ".join(notes), note_nl=" ".join(notes_nl))
+    return {column: row[column] for column in columns}  # a documents.csv without a twin column gets none
 
 
 def personal_data_lines(text: str) -> list[tuple[int, str, str]]:
