@@ -526,7 +526,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     config = plugin_config(site)
     language = config.get("language", "nl")
     title, description = titles(resource, language), descriptions(resource, language)
-    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+    publisher = schema_org_publisher(config, urls)
     span = spans.get(table) or catalogue_span(spans)
     downloads = [{"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": str(urls.csv(table))}]
     if table in release["tables"]:
@@ -544,7 +544,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "url": str(urls.page(table)),
         "name": title.get(language) or title.get("en"),
         "alternateName": [t for lang, t in title.items() if lang != language],
-        "description": " — EN: ".join(description[lang] for lang in (language, "en") if lang in description),
+        "description": both_languages(description, language),
         "identifier": f"{DATABASE}/{table}",
         "version": release.get("semver") or release["version"],
         "dateModified": release["date"],
@@ -572,6 +572,10 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     return dataset
 
 
+def schema_org_publisher(config: dict, urls: Urls) -> dict:
+    return {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+
+
 def schema_org_keywords(config: dict) -> list[str]:
     """The keywords of plugins.drugbeleid.keywords, every language (the same as the catalogue's)."""
     return list(dict.fromkeys(word for words in (config.get("keywords") or {}).values() for word in words))
@@ -584,8 +588,8 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
     urls = Urls(base_url)
     config = plugin_config(site)
     language = config.get("language", "nl")
-    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
-    descriptions = text_by_language(site.get("description_html", ""), language)
+    publisher = schema_org_publisher(config, urls)
+    site_descriptions = text_by_language(site.get("description_html", ""), language)
     span = catalogue_span(spans)
     catalogue = {
         "@context": "https://schema.org/",
@@ -594,7 +598,7 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         "url": urls.base,
         "name": site.get("title"),
         "alternateName": [t for t in [site_title_en(site)] if t],
-        "description": " — EN: ".join(descriptions[lang] for lang in (language, "en") if lang in descriptions),
+        "description": both_languages(site_descriptions, language),
         "inLanguage": language,
         "license": site.get("license_url"),
         "isAccessibleForFree": True,
@@ -613,15 +617,15 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         catalogue["dataset"].append({
             "@type": "Dataset", "@id": str(urls.page(resource["name"], "dataset")), "url": str(urls.page(resource["name"])),
             "name": title.get(language) or title.get("en"),
-            "description": descriptions_of(resource, language),
+            "description": both_languages(descriptions(resource, language), language),
             "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
         })
     return catalogue
 
 
-def descriptions_of(resource: dict, language: str) -> str:
-    description = descriptions(resource, language)
-    return " — EN: ".join(description[lang] for lang in (language, "en") if lang in description)
+def both_languages(texts: dict[str, str], language: str) -> str:
+    """One schema.org text for a text in two languages: the site's language first, then " — EN: " and the English."""
+    return " — EN: ".join(texts[lang] for lang in (language, "en") if lang in texts)
 
 
 def script_json(data: dict) -> str:
