@@ -322,9 +322,9 @@ def build_rows(database: Path, site: dict, package, date: str, max_rows: int) ->
     release = {"version": "(this build)", "date": date, "tables": {t: placeholder for t in tables},
                "database": placeholder, "zip": placeholder}
     base = "http://localhost/"
-    published = {f"{base}data/{t}.csv" for t in tables} | {f"{base}{catalog.DATABASE}/{t}.json" for t in tables}
-    published |= {f"{base}{catalog.DATABASE}/{t}.json{catalog.JSON_DOWNLOAD_QUERY}" for t in tables}
-    published |= {f"{base}{catalog.DATABASE}.db", f"{base}{catalog.DATABASE}.zip"}
+    urls = catalog.Urls(base)
+    published = {str(url) for t in tables for url in (urls.csv(t), urls.json(t), urls.json_download(t))}
+    published |= {str(urls.database()), str(urls.zip())}
     graph = catalog.catalog_graph(site, {"name": package.name or catalog.DATABASE, "resources": resources},
                                   release, base, spans, sizes)
     result = score(graph, published.__contains__,
