@@ -173,8 +173,9 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
     per_dataset = []
     missed: dict[str, list[dict]] = {i[0]: [] for i in INDICATORS}
     for dataset in datasets:
-        met = {key: ok for key, (ok, _) in dataset_checks(graph, dataset, violations).items()}
-        why = {key: reason for key, (ok, reason) in dataset_checks(graph, dataset, violations).items() if not ok}
+        checks = dataset_checks(graph, dataset, violations)
+        met = {key: ok for key, (ok, _) in checks.items()}
+        why = {key: reason for key, (ok, reason) in checks.items() if not ok}
         distributions = sorted(graph.objects(dataset, DCAT.distribution), key=str)
         for distribution in distributions:
             for key, (ok, reason) in distribution_checks(graph, distribution, answered).items():
