@@ -94,6 +94,21 @@ def ui_strings(datasette, lang: str) -> dict:
     return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
+# --- full-text search (plugins/search.py, and the pages and API description that show it) ---------
+
+# Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
+SEARCH_DEFAULTS = {"max_results": 50, "max_query_length": 200, "max_terms": 10, "min_term_length": 3, "snippet_chars": 240}
+
+
+def search_settings(datasette) -> dict:
+    return {**SEARCH_DEFAULTS, **(plugin_config(datasette).get("search") or {})}
+
+
+def search_strings(datasette, lang: str) -> dict:
+    """The search and document pages' strings of a language (plugins.drugbeleid.search.ui)."""
+    return (search_settings(datasette).get("ui") or {}).get(lang, {})
+
+
 # --- where releases are published ---------------------------------------------------------------
 
 def build_root(datasette) -> Path:
