@@ -111,12 +111,6 @@ def search_strings(datasette, lang: str) -> dict:
 
 # --- where releases are published ---------------------------------------------------------------
 
-def build_root(datasette) -> Path:
-    """The build directory that holds every release (build/ for `make serve`): the served release
-    is build/releases/<version>/."""
-    return release_dir(datasette).parent.parent
-
-
 def releases_dir(datasette) -> Path:
     return release_dir(datasette).parent
 
