@@ -95,10 +95,9 @@ async def sitemap_xml(datasette, request):
             alternates["x-default"] = alternates[shared.DEFAULT_LANGUAGE]
             entries += [url_entry(alternates[lang], release["date"], alternates) for lang in shared.LANGUAGES]
         entries += [url_entry(absolute + path, release["date"]) for path in release_paths(datasette)]
-        _rendered[key] = (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
-                          + "\n".join(entries) + "\n</urlset>\n")
-        while len(_rendered) > LIMIT:
-            _rendered.popitem(last=False)
+        sitemap = (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
+                   + "\n".join(entries) + "\n</urlset>\n")
+        shared.remember(_rendered, key, sitemap, LIMIT)
     return Response(_rendered[key], content_type="application/xml; charset=utf-8")
 
 

@@ -94,6 +94,17 @@ def ui_strings(datasette, lang: str) -> dict:
     return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
+# --- what a plugin makes once per release and base URL -------------------------------------------
+
+def remember(cache, key, value, limit: int):
+    """Keep `value` under `key` in an OrderedDict of at most `limit` entries, the oldest dropped
+    first: keys hold the Host header, which the client chooses, so such a cache must stay bounded."""
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
 # --- full-text search (plugins/search.py, and the pages and API description that show it) ---------
 
 # Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
