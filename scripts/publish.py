@@ -88,14 +88,6 @@ def switch(build: Path, version: str, database_name: str) -> None:
         link(build / name, f"{CURRENT}/{name}")
 
 
-def served_version(build: Path) -> str | None:
-    """The version `build/current` names, None before the first build."""
-    try:
-        return Path(os.readlink(build / CURRENT)).name
-    except OSError:
-        return None
-
-
 def remove_stale(build: Path) -> None:
     """Staging directories and links of builds that were killed (their process is gone)."""
     candidates = list((build / "releases").glob(".*.tmp")) + list(build.glob(".*.link")) + list(build.glob(".*.tmp"))
