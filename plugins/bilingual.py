@@ -27,18 +27,19 @@ def row_path(table: str, key_values: list) -> str:
     return f"/{DATABASE}/{tilde_encode(table)}/" + ",".join(tilde_encode(str(v)) for v in key_values)
 
 
+def resource_of(datasette, table: str) -> dict | None:
+    """The table's resource in the served data package (its titles and schema)."""
+    return next((r for r in published_package(datasette)["resources"] if r["name"] == table), None)
+
+
 def table_title(datasette, table: str, lang: str) -> str:
-    for resource in published_package(datasette)["resources"]:
-        if resource["name"] == table:
-            return resource.get("title_nl" if lang == "nl" else "title") or table
-    return table
+    resource = resource_of(datasette, table)
+    return (resource.get("title_nl" if lang == "nl" else "title") if resource else None) or table
 
 
 def fields_of(datasette, table: str) -> dict[str, dict]:
-    for resource in published_package(datasette)["resources"]:
-        if resource["name"] == table:
-            return {f["name"]: f for f in resource["schema"]["fields"]}
-    return {}
+    resource = resource_of(datasette, table)
+    return {f["name"]: f for f in resource["schema"]["fields"]} if resource else {}
 
 
 def coded(datasette, table: str, column: str, value, lang: str) -> Markup | None:

@@ -14,19 +14,13 @@ from pathlib import Path
 from datasette import Response, hookimpl
 
 from scripts import catalog
+from serve.shared import remember
 
 MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
 RENDERED_LIMIT = 16   # base URLs x formats kept
 PUBLISHED_LIMIT = 4   # releases kept (a rebuild while serving, or several test builds)
 _published: OrderedDict[tuple, tuple[dict, dict, dict, dict]] = OrderedDict()
 _rendered: OrderedDict[tuple, str] = OrderedDict()
-
-
-def remember(cache: OrderedDict, key, value, limit: int):
-    cache[key] = value
-    while len(cache) > limit:
-        cache.popitem(last=False)
-    return value
 
 
 async def json_download_sizes(datasette, db, package: dict) -> dict[str, int]:

@@ -29,11 +29,19 @@ def requested_release(datasette, request):
     return None if directory is None else (version, directory, f"/releases/{version}")
 
 
-async def datapackage(datasette, request):
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    _, directory, prefix = found
+def release_file(serve):
+    """A route to a file of a release, the served one or the one the URL names: 404 when the build
+    kept no such release. `serve` is given the release's (version, directory, URL prefix)."""
+    async def route(datasette, request):
+        found = requested_release(datasette, request)
+        if found is None:
+            return not_found(f"Release not found: {request.url_vars['version']}")
+        return await serve(datasette, request, *found)
+    return route
+
+
+@release_file
+async def datapackage(datasette, request, version, directory, prefix):
     headers = {"Content-Disposition": 'inline; filename="datapackage.json"'}
     if prefix:  # a release's own file, byte for byte: its relative paths resolve against this URL
         return Response((directory / "datapackage.json").read_bytes(), content_type="application/json; charset=utf-8",
@@ -46,21 +54,15 @@ async def datapackage(datasette, request):
     return Response.json(descriptor, headers=headers)
 
 
-async def zipped(datasette, request):
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    version, directory, _ = found
+@release_file
+async def zipped(datasette, request, version, directory, prefix):
     body = (directory / "drugbeleid.zip").read_bytes()
     return Response(body, content_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.zip"'})
 
 
-async def table_csv(datasette, request):
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    _, directory, _ = found
+@release_file
+async def table_csv(datasette, request, version, directory, prefix):
     table = request.url_vars["table"]
     if not (directory / "data" / f"{table}.csv").is_file():
         return not_found(f"Table not found: {table}")
@@ -69,29 +71,22 @@ async def table_csv(datasette, request):
                     headers={"Content-Disposition": f'inline; filename="{table}.csv"'})
 
 
-async def database_checksum(datasette, request):
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    release = shared.release_in(found[1])
+@release_file
+async def database_checksum(datasette, request, version, directory, prefix):
+    release = shared.release_in(directory)
     return Response.text(f"{release['database']['sha256']}  {release['database']['path']}\n")
 
 
-async def database_file(datasette, request):
+@release_file
+async def database_file(datasette, request, version, directory, prefix):
     """A kept release's database (the current one is /drugbeleid.db, served by Datasette)."""
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    version, directory, _ = found
     return Response((directory / "drugbeleid.db").read_bytes(), content_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.db"'})
 
 
-async def changes_json(datasette, request):
-    found = requested_release(datasette, request)
-    if found is None:
-        return not_found(f"Release not found: {request.url_vars['version']}")
-    return Response((found[1] / "changes.json").read_bytes(), content_type="application/json; charset=utf-8")
+@release_file
+async def changes_json(datasette, request, version, directory, prefix):
+    return Response((directory / "changes.json").read_bytes(), content_type="application/json; charset=utf-8")
 
 
 async def release_json(datasette, request):

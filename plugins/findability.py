@@ -40,6 +40,10 @@ async def robots_txt(datasette, request):
     return Response("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
+def recorded_versions(datasette) -> list[str]:
+    return [record["version"] for record in shared.recorded_releases(datasette)]
+
+
 async def page_paths(datasette) -> list[str]:
     """Every page of the site that has a Dutch and an English version, as a path."""
     db = datasette.get_database(DATABASE)
@@ -64,13 +68,13 @@ async def page_paths(datasette) -> list[str]:
         for row in (await db.execute(f"select {columns} from [{table}] order by {columns}")).rows:
             paths.append(str(datasette.urls.row(DATABASE, table, path_from_row_pks(row, pks, use_rowid))))
     paths.append("/releases/")
-    paths += [f"/releases/{version}/" for version in shared.release_versions(shared.build_root(datasette))]
+    paths += [f"/releases/{version}/" for version in recorded_versions(datasette)]
     return list(dict.fromkeys(paths))
 
 
 def release_paths(datasette) -> list[str]:
     """The data package of every recorded release (one language: it is JSON)."""
-    return [f"/releases/{version}/datapackage.json" for version in shared.release_versions(shared.build_root(datasette))]
+    return [f"/releases/{version}/datapackage.json" for version in recorded_versions(datasette)]
 
 
 def url_entry(loc: str, lastmod: str, alternates: dict[str, str] | None = None) -> str:
@@ -91,10 +95,9 @@ async def sitemap_xml(datasette, request):
             alternates["x-default"] = alternates[shared.DEFAULT_LANGUAGE]
             entries += [url_entry(alternates[lang], release["date"], alternates) for lang in shared.LANGUAGES]
         entries += [url_entry(absolute + path, release["date"]) for path in release_paths(datasette)]
-        _rendered[key] = (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
-                          + "\n".join(entries) + "\n</urlset>\n")
-        while len(_rendered) > LIMIT:
-            _rendered.popitem(last=False)
+        sitemap = (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
+                   + "\n".join(entries) + "\n</urlset>\n")
+        shared.remember(_rendered, key, sitemap, LIMIT)
     return Response(_rendered[key], content_type="application/xml; charset=utf-8")
 
 

@@ -20,14 +20,10 @@ from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
-from serve.shared import language_of
+from serve.shared import language_of, ui_strings
 
 DATABASE = "drugbeleid"
 EDITOR_PATH = f"/{DATABASE}"
-
-
-def ui(datasette, lang: str) -> dict:
-    return ((datasette.plugin_config("drugbeleid") or {}).get("ui") or {}).get(lang, {})
 
 
 async def schema(datasette) -> dict[str, list[str]]:
@@ -83,7 +79,7 @@ def explain(message: str, strings: dict, tables: dict[str, list[str]], sql: str 
 def extra_template_vars(template, request, datasette):
     if template != "query.html":
         return {}
-    strings = ui(datasette, language_of(request))
+    strings = ui_strings(datasette, language_of(request))
 
     async def explain_sql_error(message, sql=""):
         return explain(message, strings, await schema(datasette), sql)
@@ -106,7 +102,7 @@ def handle_exception(datasette, request, exception):
         return None
 
     async def page():
-        strings = ui(datasette, language_of(request))
+        strings = ui_strings(datasette, language_of(request))
         # the time-limit message is HTML with the SQL in a <textarea>: keep only its sentence, as text
         message = " ".join(re.sub(r"<[^>]+>", "", str(exception.message).split("<textarea")[0]).split())
         help = explain(message, strings, await schema(datasette), request.args["sql"])
@@ -134,7 +130,7 @@ def asgi_wrapper(datasette):
                 if "start" in held and event["type"] == "http.response.body":
                     # outside Datasette's app the scope has no CSRF token, which render_template reads
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
-                    strings = ui(datasette, language_of(request))
+                    strings = ui_strings(datasette, language_of(request))
                     await datasette.invoke_startup()  # done once; a refused request may be the first
                     html = await datasette.render_template("sql_error.html", {
                         "sql": request.args.get("sql", ""), "message": json.loads(event.get("body") or b"{}").get("error", ""),

@@ -14,7 +14,6 @@ from datasette import hookimpl
 
 from serve import shared
 
-DATABASE = "drugbeleid"
 CACHEABLE = "public, max-age=86400"       # one day; revalidate with the ETag after a release
 IMMUTABLE = "public, max-age=31536000, immutable"   # /releases/<version>/...: content never changes
 NOT_CACHEABLE = "no-store"

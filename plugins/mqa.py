@@ -47,9 +47,7 @@ async def mqa_json(datasette, request):
         result = await asyncio.to_thread(
             mqa.score, graph, lambda url: statuses.get(url) is not None and 200 <= statuses[url] < 400,
             "accessibility checked in process: each URL requested from this site itself", _shapes[0])
-        _scored[key] = Response.json(result).body
-        while len(_scored) > LIMIT:
-            _scored.popitem(last=False)
+        shared.remember(_scored, key, Response.json(result).body, LIMIT)
     return Response(_scored[key], content_type="application/json; charset=utf-8")
 
 

@@ -443,7 +443,7 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
 
 def describe_search(datasette, release: dict, spec: dict) -> None:
     """/search.json (plugins/search.py): every searchable text and the sources, one query."""
-    config = {"max_results": 50, "max_query_length": 200, **((datasette.plugin_config(DATABASE) or {}).get("search") or {})}
+    config = shared.search_settings(datasette)
     nullable_string = {"type": ["string", "null"]}
     result = {"type": "object", "required": ["table", "row_key", "row_url", "text", "snippet_html", "score"], "properties": {
         "table": {"type": "string"}, "table_title": {"type": "string"}, "column": {"type": "string"},

@@ -8,21 +8,15 @@ of the value marked. Values are compared whitespace-normalised, as the build's p
 """
 from __future__ import annotations
 
-
 from datasette import Response, hookimpl
 from datasette.utils import urlsafe_components
 
-
 from scripts.text import normalise
-from serve.shared import language_of
+from serve.shared import language_of, search_strings
 
 DATABASE = "drugbeleid"
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
 DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
-
-
-def strings(datasette, lang: str) -> dict:
-    return (((datasette.plugin_config(DATABASE) or {}).get("search") or {}).get("ui") or {}).get(lang, {})
 
 
 async def document(db, document_id: str) -> dict | None:
@@ -97,7 +91,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
             found["passage"] = await passage_itself(db, ",".join(key_values))
         else:
             found["quotes"] = await located_values(db, table, key_values)
-        return {"provenance": found, "provenance_ui": strings(datasette, language_of(request))}
+        return {"provenance": found, "provenance_ui": search_strings(datasette, language_of(request))}
 
     return provenance
 
@@ -107,7 +101,7 @@ async def documents_page(datasette, request):
     rows = (await db.execute(
         f"select {DOCUMENT_COLUMNS}, (select count(*) from passages p where p.document_id = d.id) as passages "
         "from documents d order by source_file")).rows
-    context = {"documents": [dict(r) for r in rows], "search_ui": strings(datasette, language_of(request))}
+    context = {"documents": [dict(r) for r in rows], "search_ui": search_strings(datasette, language_of(request))}
     return Response.html(await datasette.render_template("documents.html", context, request=request))
 
 
@@ -120,7 +114,7 @@ async def document_page(datasette, request):
                            "title": None}, request=request), status=404)
     passages = (await db.execute(
         "select id, ordinal, line_start, line_end, text from passages where document_id = ? order by ordinal", [found["id"]])).rows
-    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": strings(datasette, language_of(request))}
+    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": search_strings(datasette, language_of(request))}
     return Response.html(await datasette.render_template("document.html", context, request=request))
 
 

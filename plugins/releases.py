@@ -11,10 +11,9 @@ from datasette import Response, hookimpl
 from markupsafe import escape
 from feedgen.feed import FeedGenerator
 
+from scripts.changes import COUNTS
 from serve import shared
 from serve.shared import language_of
-
-COUNTS = ("rows_added", "rows_removed", "rows_changed", "columns_added", "columns_removed", "types_changed")
 
 
 def links(datasette, request, version: str) -> dict:

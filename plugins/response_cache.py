@@ -33,7 +33,6 @@ from datasette import hookimpl
 
 from serve import shared
 
-DATABASE = "drugbeleid"
 MAX_BYTES = 32_000_000          # per worker; the whole site's distinct pages are a few MB
 MAX_ENTRY_BYTES = 2_000_000     # the largest download, drugbeleid.db, is about 1.8 MB
 ENTRY_OVERHEAD = 400            # bytes: key tuple, OrderedDict node, entry tuple

@@ -30,23 +30,13 @@ from markupsafe import Markup, escape
 
 from scripts.text import fold, fold_with_origins, normalise
 from serve import shared
-from serve.shared import hidden_columns, language_of, published_package
+from serve.shared import hidden_columns, language_of, published_package, search_settings, search_strings
 
 DATABASE = "drugbeleid"
-# Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
-DEFAULTS = {"max_results": 50, "max_query_length": 200, "max_terms": 10, "min_term_length": 3, "snippet_chars": 240}
 
 
 class BadQuery(ValueError):
     """A query that cannot be answered; the message (in the page's language) says why."""
-
-
-def settings(datasette) -> dict:
-    return {**DEFAULTS, **((datasette.plugin_config(DATABASE) or {}).get("search") or {})}
-
-
-def strings(datasette, lang: str) -> dict:
-    return settings(datasette).get("ui", {}).get(lang, {})
 
 
 @lru_cache(maxsize=4)
@@ -209,8 +199,8 @@ def places(rows: list[dict], verbatim: set[str]) -> list[dict]:
 async def search(datasette, request, in_page_language: bool = False) -> dict:
     """Everything a page or a program needs about one search; BadQuery for a query that cannot be run.
     `in_page_language`: search only the texts of the page's language (the page, not the JSON)."""
-    config, lang = settings(datasette), language_of(request)
-    ui = strings(datasette, lang)
+    config, lang = search_settings(datasette), language_of(request)
+    ui = search_strings(datasette, lang)
     query = request.args.get("q", "")
     table = request.args.get("table") or None
     titles = titles_of(datasette)
@@ -233,9 +223,9 @@ async def search(datasette, request, in_page_language: bool = False) -> dict:
 
 async def search_page(datasette, request):
     lang = language_of(request)
-    ui = strings(datasette, lang)
+    ui = search_strings(datasette, lang)
     context = {"search_ui": ui, "q": request.args.get("q", ""), "error": None, "found": None,
-               "search_max_query_length": settings(datasette)["max_query_length"]}
+               "search_max_query_length": search_settings(datasette)["max_query_length"]}
     status = 200
     if request.args.get("q", "").strip():  # an empty box shows the page, with no search yet
         try:
@@ -264,7 +254,7 @@ async def search_json(datasette, request):
                                   "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"]))}
                                  for r in p["rows"]]}
                        for p in found["places"]]
-    return Response.json({"ok": True, **found, "max_results": settings(datasette)["max_results"]})
+    return Response.json({"ok": True, **found, "max_results": search_settings(datasette)["max_results"]})
 
 
 @hookimpl

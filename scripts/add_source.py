@@ -139,13 +139,16 @@ def conflicts(root: Path, documents: list[dict], sums: dict[str, str], document_
     return reasons
 
 
-def title_of(text: str) -> tuple[str, str]:
-    """(title, how it was read): the first paragraph, or its first line when the paragraph is long."""
+def title_of(text: str) -> tuple[str, dict[str, str]]:
+    """(title, how it was read, in English and Dutch): the first paragraph, or its first line when
+    the paragraph is long."""
     first, _, paragraph = split_paragraphs(text)[0]
     if len(paragraph) <= LONGEST_TITLE:
-        return redact(paragraph), "the first paragraph of the text, as printed"
+        return redact(paragraph), {"en": "the first paragraph of the text, as printed",
+                                   "nl": "de eerste alinea van de tekst, zoals gedrukt"}
     line = next(line for line in text.splitlines() if line.strip())
-    return redact(normalise(line)), f"the first line of the text (line {first}), as printed"
+    return redact(normalise(line)), {"en": f"the first line of the text (line {first}), as printed",
+                                     "nl": f"de eerste regel van de tekst (regel {first}), zoals gedrukt"}
 
 
 def question_of(text: str) -> tuple[int, str, str] | None:
@@ -158,13 +161,6 @@ def question_of(text: str) -> tuple[int, str, str] | None:
     return min(found)
 
 
-def title_basis_nl(basis: str) -> str:
-    """The Dutch twin of title_of's basis ("the first line of the text (line 3), as printed")."""
-    if basis.startswith("the first line of the text (line "):
-        return f"de eerste regel van de tekst (regel {basis.split('(line ')[1].split(')')[0]}), zoals gedrukt"
-    return "de eerste alinea van de tekst, zoals gedrukt"
-
-
 def documents_row(columns: list[str], document_id: str, kind: str, file_name: str, source: Source) -> dict:
     """The new documents row: what the text states mechanically, NULL (empty) with a reason otherwise.
     Every text written here is written in both languages (date_note and date_note_nl, note and
@@ -172,8 +168,8 @@ def documents_row(columns: list[str], document_id: str, kind: str, file_name: st
     title, title_basis = title_of(source.text)
     row = dict.fromkeys(columns, "")
     row.update(id=document_id, title=title, kind=kind, source_file=file_name, sha256=source.sha256, quote=title)
-    notes = [f"Title: {title_basis}."]
-    notes_nl = [f"Titel: {title_basis_nl(title_basis)}."]
+    notes = [f"Title: {title_basis['en']}."]
+    notes_nl = [f"Titel: {title_basis['nl']}."]
     question = question_of(source.text) if kind == "written_question" else None
     if question:
         number, date, words = question
@@ -192,12 +188,8 @@ def documents_row(columns: list[str], document_id: str, kind: str, file_name: st
         row["date_note_nl"] = "Geen datum uit de tekst gelezen; blijft NULL."
         notes.append("Not a question: question and answer columns are NULL.")
         notes_nl.append("Geen vraag: de kolommen over vraag en antwoord zijn NULL.")
-    row["note"] = " ".join(notes)
-    if "note_nl" in row:
-        row["note_nl"] = " ".join(notes_nl)
-    if "date_note_nl" not in columns:
-        row.pop("date_note_nl", None)
-    return row
+    row.update(note=" ".join(notes), note_nl=" ".join(notes_nl))
+    return {column: row[column] for column in columns}  # a documents.csv without a twin column gets none
 
 
 def personal_data_lines(text: str) -> list[tuple[int, str, str]]:

@@ -189,61 +189,40 @@ def descriptions(resource: dict, language: str) -> dict[str, str]:
 # ---------------------------------------------------------------- URLs
 
 class Urls:
-    """Every URL the catalogue names, relative to the base URL it is served from."""
+    """Every URL the catalogue names, relative to the base URL it is served from. What the catalogue
+    describes is named by a fragment of the page that shows it: the catalogue, publisher, contact
+    and rights on the home page (#catalog, ...), each dataset and its distributions on its table's
+    page (#dataset, #csv, #json) and the whole database's on the database page (#dataset, #sqlite,
+    #zip)."""
 
     def __init__(self, base: str):
         self.base = base if base.endswith("/") else base + "/"
 
-    def home(self):
-        return URIRef(self.base)
+    def absolute(self, path: str, fragment: str = ""):
+        """A path of the site, with or without its leading slash."""
+        return URIRef(self.base + path.lstrip("/") + (f"#{fragment}" if fragment else ""))
 
-    def catalog(self):
-        return URIRef(self.base + "#catalog")
+    def home(self, fragment: str = ""):
+        return self.absolute("", fragment)
 
-    def publisher(self):
-        return URIRef(self.base + "#publisher")
-
-    def contact(self):
-        return URIRef(self.base + "#contact")
-
-    def table_page(self, table):
-        return URIRef(f"{self.base}{DATABASE}/{table}")
-
-    def dataset(self, table):
-        return URIRef(f"{self.base}{DATABASE}/{table}#dataset")
-
-    def distribution(self, table, key):
-        return URIRef(f"{self.base}{DATABASE}/{table}#{key}")
+    def page(self, table: str | None = None, fragment: str = ""):
+        """The page of one table, or of the whole database."""
+        return self.absolute(DATABASE if table is None else f"{DATABASE}/{table}", fragment)
 
     def csv(self, table):
-        return URIRef(f"{self.base}data/{table}.csv")
+        return self.absolute(f"data/{table}.csv")
 
     def json(self, table):
-        return URIRef(f"{self.base}{DATABASE}/{table}.json")
-
-    def database(self):
-        return URIRef(f"{self.base}{DATABASE}.db")
+        return self.absolute(f"{DATABASE}/{table}.json")
 
     def json_download(self, table):
-        return URIRef(f"{self.base}{DATABASE}/{table}.json{JSON_DOWNLOAD_QUERY}")
+        return self.absolute(f"{DATABASE}/{table}.json{JSON_DOWNLOAD_QUERY}")
+
+    def database(self):
+        return self.absolute(f"{DATABASE}.db")
 
     def zip(self):
-        return URIRef(f"{self.base}{DATABASE}.zip")
-
-    def database_page(self):
-        return URIRef(f"{self.base}{DATABASE}")
-
-    def whole_dataset(self):
-        return URIRef(f"{self.base}{DATABASE}#dataset")
-
-    def whole_distribution(self, key):
-        return URIRef(f"{self.base}{DATABASE}#{key}")
-
-    def rights(self):
-        return URIRef(self.base + "#rights")
-
-    def absolute(self, path: str):
-        return URIRef(self.base + path.lstrip("/"))
+        return self.absolute(f"{DATABASE}.zip")
 
 
 # ---------------------------------------------------------------- the DCAT-AP graph
@@ -297,7 +276,7 @@ class _Shared:
                                  {"en": en, "nl": nl}, DCT.LinguisticSystem)
 
         names = config.get("publisher", {})
-        self.publisher = urls.publisher()
+        self.publisher = urls.home("publisher")
         # foaf:Agent for DCAT-AP, dct:Agent for DCAT-AP-VL, an organisation for both.
         graph.add((self.publisher, RDF.type, FOAF.Agent))
         graph.add((self.publisher, RDF.type, DCT.Agent))
@@ -308,7 +287,7 @@ class _Shared:
 
         # An organisation's web page (plugins.drugbeleid.contact_point), never a person's address.
         contact = config.get("contact_point") or {}
-        self.contact = urls.contact()
+        self.contact = urls.home("contact")
         graph.add((self.contact, RDF.type, VCARD.Kind))
         graph.add((self.contact, RDF.type, VCARD.Organization))
         _tagged(graph, self.contact, VCARD.fn, {k: v for k, v in {
@@ -334,7 +313,7 @@ class _Shared:
 
         # What may be done with the data and with the source documents it republishes, as stated
         # in metadata.yml (licence, plugins.drugbeleid.source_documents_licence).
-        self.rights = urls.rights()
+        self.rights = urls.home("rights")
         graph.add((self.rights, RDF.type, DCT.RightsStatement))
         statement = f"Data: {site['license']} ({licence_url})."
         if config.get("source_documents_licence"):
@@ -473,7 +452,7 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
     version = release["version"]
     overall = catalogue_span(spans)
 
-    catalog = urls.catalog()
+    catalog = urls.home("catalog")
     graph.add((catalog, RDF.type, DCAT.Catalog))
     site_titles = {k: v for k, v in {language: site["title"], "en": site_title_en(site)}.items() if v}
     _tagged(graph, catalog, DCT.title, site_titles)
@@ -495,28 +474,28 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
 
     for resource in package["resources"]:
         table = resource["name"]
-        dataset = urls.dataset(table)
+        dataset = urls.page(table, "dataset")
         graph.add((catalog, DCAT.dataset, dataset))
         title = titles(resource, language)
         _describe_dataset(graph, shared, dataset, title, descriptions(resource, language), f"{DATABASE}/{table}",
-                          spans.get(table) or overall, urls.table_page(table), issued, version, release.get("semver"))
+                          spans.get(table) or overall, urls.page(table), issued, version, release.get("semver"))
         csv_file = release["tables"].get(table) or {}
         fits = table in json_sizes
         for key, access, download, size, sha256 in [
             ("csv", urls.csv(table), urls.csv(table), csv_file.get("bytes"), csv_file.get("sha256")),
             ("json", urls.json(table), urls.json_download(table) if fits else None, json_sizes.get(table), None),
         ]:
-            distribution = _distribution(graph, shared, urls.distribution(table, key), key, distribution_title(title, key),
+            distribution = _distribution(graph, shared, urls.page(table, key), key, distribution_title(title, key),
                                          access, download, issued, size, sha256, f"{DATABASE}/{table}/{key}")
             graph.add((dataset, DCAT.distribution, distribution))
 
     # The whole database: the SQLite file and the zipped data package hold every table at once.
-    whole = urls.whole_dataset()
+    whole = urls.page(fragment="dataset")
     graph.add((catalog, DCAT.dataset, whole))
     _describe_dataset(graph, shared, whole, site_titles, site_descriptions, DATABASE, overall,
-                      urls.database_page(), issued, version, release.get("semver"))
+                      urls.page(), issued, version, release.get("semver"))
     for key, url, file in [("sqlite", urls.database(), release["database"]), ("zip", urls.zip(), release.get("zip") or {})]:
-        distribution = _distribution(graph, shared, urls.whole_distribution(key), key, distribution_title(site_titles, key),
+        distribution = _distribution(graph, shared, urls.page(fragment=key), key, distribution_title(site_titles, key),
                                      url, url, issued, file.get("bytes"), file.get("sha256"), f"{DATABASE}/{key}")
         graph.add((whole, DCAT.distribution, distribution))
     return graph
@@ -547,7 +526,7 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     config = plugin_config(site)
     language = config.get("language", "nl")
     title, description = titles(resource, language), descriptions(resource, language)
-    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+    publisher = schema_org_publisher(config, urls)
     span = spans.get(table) or catalogue_span(spans)
     downloads = [{"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": str(urls.csv(table))}]
     if table in release["tables"]:
@@ -561,11 +540,11 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     dataset = {
         "@context": "https://schema.org/",
         "@type": "Dataset",
-        "@id": str(urls.dataset(table)),
-        "url": str(urls.table_page(table)),
+        "@id": str(urls.page(table, "dataset")),
+        "url": str(urls.page(table)),
         "name": title.get(language) or title.get("en"),
         "alternateName": [t for lang, t in title.items() if lang != language],
-        "description": " — EN: ".join(description[lang] for lang in (language, "en") if lang in description),
+        "description": both_languages(description, language),
         "identifier": f"{DATABASE}/{table}",
         "version": release.get("semver") or release["version"],
         "dateModified": release["date"],
@@ -593,6 +572,10 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     return dataset
 
 
+def schema_org_publisher(config: dict, urls: Urls) -> dict:
+    return {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
+
+
 def schema_org_keywords(config: dict) -> list[str]:
     """The keywords of plugins.drugbeleid.keywords, every language (the same as the catalogue's)."""
     return list(dict.fromkeys(word for words in (config.get("keywords") or {}).values() for word in words))
@@ -605,17 +588,17 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
     urls = Urls(base_url)
     config = plugin_config(site)
     language = config.get("language", "nl")
-    publisher = {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
-    descriptions = text_by_language(site.get("description_html", ""), language)
+    publisher = schema_org_publisher(config, urls)
+    site_descriptions = text_by_language(site.get("description_html", ""), language)
     span = catalogue_span(spans)
     catalogue = {
         "@context": "https://schema.org/",
         "@type": "DataCatalog",
-        "@id": str(urls.catalog()),
+        "@id": str(urls.home("catalog")),
         "url": urls.base,
         "name": site.get("title"),
         "alternateName": [t for t in [site_title_en(site)] if t],
-        "description": " — EN: ".join(descriptions[lang] for lang in (language, "en") if lang in descriptions),
+        "description": both_languages(site_descriptions, language),
         "inLanguage": language,
         "license": site.get("license_url"),
         "isAccessibleForFree": True,
@@ -632,17 +615,17 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
     for resource in package["resources"]:
         title = titles(resource, language)
         catalogue["dataset"].append({
-            "@type": "Dataset", "@id": str(urls.dataset(resource["name"])), "url": str(urls.table_page(resource["name"])),
+            "@type": "Dataset", "@id": str(urls.page(resource["name"], "dataset")), "url": str(urls.page(resource["name"])),
             "name": title.get(language) or title.get("en"),
-            "description": descriptions_of(resource, language),
+            "description": both_languages(descriptions(resource, language), language),
             "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
         })
     return catalogue
 
 
-def descriptions_of(resource: dict, language: str) -> str:
-    description = descriptions(resource, language)
-    return " — EN: ".join(description[lang] for lang in (language, "en") if lang in description)
+def both_languages(texts: dict[str, str], language: str) -> str:
+    """One schema.org text for a text in two languages: the site's language first, then " — EN: " and the English."""
+    return " — EN: ".join(texts[lang] for lang in (language, "en") if lang in texts)
 
 
 def script_json(data: dict) -> str:

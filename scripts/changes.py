@@ -87,20 +87,18 @@ def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new
     }
 
 
-def summary_of(table: dict) -> dict:
-    return {
-        "status": table["status"],
-        "rows_added": len(table["rows_added"]), "rows_removed": len(table["rows_removed"]),
-        "rows_changed": len(table["rows_changed"]),
-        "columns_added": len(table["columns_added"]), "columns_removed": len(table["columns_removed"]),
-        "types_changed": len(table["types_changed"]),
-    }
-
-
+# What the summary of a table's changes counts, in this order, with the words for one and for many.
 COUNTED = (("rows_added", "row added", "rows added"), ("rows_removed", "row removed", "rows removed"),
            ("rows_changed", "row changed", "rows changed"), ("columns_added", "column added", "columns added"),
            ("columns_removed", "column removed", "columns removed"),
            ("types_changed", "column type changed", "column types changed"))
+COUNTS = tuple(key for key, _, _ in COUNTED)
+
+
+def summary_of(table: dict) -> dict:
+    return {"status": table["status"], **{key: len(table[key]) for key in COUNTS}}
+
+
 COUNTS_PREFIX = "Counts (from changes.json): "
 
 

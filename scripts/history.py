@@ -19,7 +19,6 @@ zip rather than its CSVs one by one keeps a release to one compressed file of da
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import lzma
 import os
@@ -29,8 +28,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from .changes import counts_line
+from . import publish
+from .changes import COUNTS, counts_line
 from .problems import BuildFailed, Problem
+from .release import json_bytes, sha256_of
 
 RECORD = "release.json"
 ZIP = "drugbeleid.zip"
@@ -38,18 +39,6 @@ DATABASE = "drugbeleid.db"
 COMPRESSED_DATABASE = "drugbeleid.db.xz"
 CHANGES = "changes.json"
 INDEX = "index.json"
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_entry(path: str, data: bytes) -> dict:
-    return {"path": path, "sha256": sha256_of(data), "bytes": len(data)}
-
-
-def write_json(path: Path, value) -> None:
-    path.write_bytes((json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def read_json(path: Path):
@@ -104,17 +93,9 @@ def write_directory(target: Path, files: dict[str, bytes]) -> None:
     """Write `files` into a new directory `target`, all at once: staged beside it, then renamed."""
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    for name, data in files.items():
-        (staging / name).parent.mkdir(parents=True, exist_ok=True)
-        with open(staging / name, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    aside = target.with_name(f".{target.name}.{os.getpid()}.replaced.tmp")
-    if target.exists():  # an incomplete directory of that name, written by an older build's layout
-        os.replace(target, aside)
-    os.replace(staging, target)
-    shutil.rmtree(aside, ignore_errors=True)
+    publish.write_files(staging, files)
+    publish.fsync_tree(staging)
+    publish.replace_directory(staging, target)  # what is there: an incomplete directory of an older build's layout
 
 
 def complete(directory: Path) -> bool:
@@ -144,13 +125,8 @@ def unpack_all(releases: Path, build_releases: Path) -> list[dict]:
 
 def write_index(build_releases: Path, records: list[dict]) -> None:
     tmp = build_releases / f".{INDEX}.{os.getpid()}.tmp"
-    write_json(tmp, records)
+    tmp.write_bytes(json_bytes(records))
     os.replace(tmp, build_releases / INDEX)
-
-
-def read_index(build_releases: Path) -> list[dict]:
-    path = build_releases / INDEX
-    return read_json(path) if path.is_file() else []
 
 
 # --- recording the current build as a release (`make release`) ----------------------------------
@@ -200,9 +176,7 @@ def add_changelog_entry(changelog: Path, record: dict) -> None:
 def describe(record: dict) -> str:
     lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
     for table, summary in record["changes"]["summary"].items():
-        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in ("rows_added", "rows_removed", "rows_changed",
-                                                                   "columns_added", "columns_removed", "types_changed")
-                  if summary[k]]
+        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in COUNTS if summary[k]]
         if summary["status"] != "kept":
             counts.insert(0, f"table {summary['status']}")
         if counts:

@@ -173,8 +173,9 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
     per_dataset = []
     missed: dict[str, list[dict]] = {i[0]: [] for i in INDICATORS}
     for dataset in datasets:
-        met = {key: ok for key, (ok, _) in dataset_checks(graph, dataset, violations).items()}
-        why = {key: reason for key, (ok, reason) in dataset_checks(graph, dataset, violations).items() if not ok}
+        checks = dataset_checks(graph, dataset, violations)
+        met = {key: ok for key, (ok, _) in checks.items()}
+        why = {key: reason for key, (ok, reason) in checks.items() if not ok}
         distributions = sorted(graph.objects(dataset, DCAT.distribution), key=str)
         for distribution in distributions:
             for key, (ok, reason) in distribution_checks(graph, distribution, answered).items():
@@ -322,9 +323,9 @@ def build_rows(database: Path, site: dict, package, date: str, max_rows: int) ->
     release = {"version": "(this build)", "date": date, "tables": {t: placeholder for t in tables},
                "database": placeholder, "zip": placeholder}
     base = "http://localhost/"
-    published = {f"{base}data/{t}.csv" for t in tables} | {f"{base}{catalog.DATABASE}/{t}.json" for t in tables}
-    published |= {f"{base}{catalog.DATABASE}/{t}.json{catalog.JSON_DOWNLOAD_QUERY}" for t in tables}
-    published |= {f"{base}{catalog.DATABASE}.db", f"{base}{catalog.DATABASE}.zip"}
+    urls = catalog.Urls(base)
+    published = {str(url) for t in tables for url in (urls.csv(t), urls.json(t), urls.json_download(t))}
+    published |= {str(urls.database()), str(urls.zip())}
     graph = catalog.catalog_graph(site, {"name": package.name or catalog.DATABASE, "resources": resources},
                                   release, base, spans, sizes)
     result = score(graph, published.__contains__,

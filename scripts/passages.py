@@ -38,6 +38,11 @@ def passages_of(document_id: str, text: str) -> list[dict]:
     ]
 
 
+def passage_spans(document_id: str, text: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, passage id) of each paragraph of a document."""
+    return [(int(p["line_start"]), int(p["line_end"]), p["id"]) for p in passages_of(document_id, text)]
+
+
 def all_passages(sources: dict[str, str]) -> list[dict]:
     return [row for document_id, text in sources.items() for row in passages_of(document_id, text)]
 

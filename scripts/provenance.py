@@ -14,7 +14,7 @@ from pathlib import Path
 
 from frictionless import Package
 
-from .passages import all_passages, passages_of
+from .passages import all_passages, passage_spans
 from .problems import Problem
 from .text import fold, normalise, redact
 
@@ -96,6 +96,10 @@ class NormalisedText:
         return self._positions
 
 
+def line_span(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
 @dataclass(frozen=True)
 class NearMatch:
     """The stretch of a document most like a quote that is not in it, and how the two differ."""
@@ -108,9 +112,8 @@ class NearMatch:
 
     def describe(self) -> str:
         where = f"passage {self.passage_id}, " if self.passage_id else ""
-        lines = f"line {self.line_start}" if self.line_start == self.line_end else f"lines {self.line_start}-{self.line_end}"
-        shown = self.source if len(self.source) <= 80 else self.source[:77] + "..."
-        return (f"nearest in the source ({where}{lines}, {round(self.similarity * 100)}% alike): {shown!r}; "
+        return (f"nearest in the source ({where}{line_span(self.line_start, self.line_end)}, "
+                f"{round(self.similarity * 100)}% alike): {_shortened(self.source, 80)!r}; "
                 + "; ".join(self.differences))
 
 
@@ -177,7 +180,7 @@ def nearest_passages(document_id: str, source_text: str, value: str, limit: int 
     words = quote.split()
     if not words:
         return []
-    spans = [(int(p["line_start"]), int(p["line_end"]), p["id"]) for p in passages_of(document_id, source_text)]
+    spans = passage_spans(document_id, source_text)
     by_words = len(words) > LONG_QUOTE
     slack = (0,) if by_words else (-1, 0, 1)
     candidates, taken = [], []

@@ -26,18 +26,18 @@ CURRENT = "current"
 STABLE_LINKS = ("metadata.json", "release.json", "inspect.json")
 
 
-def fsync_tree(directory: Path) -> None:
-    for path in sorted(directory.rglob("*"), reverse=True):
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-    descriptor = os.open(directory, os.O_RDONLY)
+def fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def fsync_tree(directory: Path) -> None:
+    for path in sorted(directory.rglob("*"), reverse=True):
+        fsync(path)
+    fsync(directory)
 
 
 def write_files(directory: Path, files: dict[str, bytes]) -> None:
@@ -52,12 +52,18 @@ def place(staging: Path, target: Path) -> Path:
     if (target / "metadata.json").is_file() and (target / "drugbeleid.db").is_file():
         shutil.rmtree(staging)      # same version, same content: built before
         return target
+    replace_directory(staging, target)  # what is there: an unpacked recorded release (same files), or an older layout
+    return target
+
+
+def replace_directory(staging: Path, target: Path) -> None:
+    """Rename a complete staged directory to `target`; whatever had that name is renamed aside
+    first and then removed, so `target` is never half written."""
     aside = target.with_name(f".{target.name}.{os.getpid()}.replaced.tmp")
-    if target.exists():             # an unpacked recorded release (same files), or an older layout
+    if target.exists():
         os.replace(target, aside)
     os.replace(staging, target)
     shutil.rmtree(aside, ignore_errors=True)
-    return target
 
 
 def link(path: Path, pointing_to: str) -> None:
@@ -82,14 +88,6 @@ def switch(build: Path, version: str, database_name: str) -> None:
         link(build / name, f"{CURRENT}/{name}")
 
 
-def served_version(build: Path) -> str | None:
-    """The version `build/current` names, None before the first build."""
-    try:
-        return Path(os.readlink(build / CURRENT)).name
-    except OSError:
-        return None
-
-
 def remove_stale(build: Path) -> None:
     """Staging directories and links of builds that were killed (their process is gone)."""
     candidates = list((build / "releases").glob(".*.tmp")) + list(build.glob(".*.link")) + list(build.glob(".*.tmp"))
@@ -99,10 +97,8 @@ def remove_stale(build: Path) -> None:
             if pid != os.getpid():
                 os.kill(pid, 0)
                 continue            # a live build's
-        except (ValueError, IndexError):
-            pass
-        except ProcessLookupError:
-            pass
+        except (ValueError, IndexError, ProcessLookupError):
+            pass                    # no process id in the name, or its build is gone
         except PermissionError:
             continue                # another user's live build
         if path.is_dir() and not path.is_symlink():

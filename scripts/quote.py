@@ -14,8 +14,8 @@ import difflib
 import sys
 from pathlib import Path
 
-from .passages import passages_of
-from .provenance import NormalisedText, nearest_passages
+from .passages import passage_spans
+from .provenance import NormalisedText, line_span, nearest_passages
 from .read import read_table
 from .text import EMAIL_MARK, PHONE_MARK, normalise, personal_data, redact
 
@@ -26,10 +26,6 @@ def source_of(root: Path, document_id: str) -> tuple[str, str] | None:
         if document["id"] == document_id:
             return document["source_file"], (root / "sources" / document["source_file"]).read_text(encoding="utf-8")
     return None
-
-
-def lines(first: int, last: int) -> str:
-    return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
 def paragraphs(spans: list[tuple[int, int, str]], first: int, last: int) -> str:
@@ -49,7 +45,7 @@ def markers(quote: str, source: str) -> str:
 
 def report_found(document_id: str, source_file: str, quote: str, found: list[tuple[int, int]],
                  spans: list[tuple[int, int, str]]) -> str:
-    places = "\n".join(f"  {paragraphs(spans, a, b)}, source {lines(a, b)}" for a, b in found)
+    places = "\n".join(f"  {paragraphs(spans, a, b)}, source {line_span(a, b)}" for a, b in found)
     return (f"found in document '{document_id}' (sources/{source_file}), {len(found)} time(s):\n{places}\n"
             f"the quote as the build checks it (whitespace normalised), to put in the quote column:\n  {quote}")
 
@@ -60,7 +56,7 @@ def report_not_found(document_id: str, quote: str, nearest) -> str:
         out.append("no word of it is in that document: is the document id right?")
     for rank, match in enumerate(nearest, start=1):
         where = f"paragraph {match.passage_id}, " if match.passage_id else ""
-        out.append(f"{rank}. {where}source {lines(match.line_start, match.line_end)}, {round(match.similarity * 100)}% alike")
+        out.append(f"{rank}. {where}source {line_span(match.line_start, match.line_end)}, {round(match.similarity * 100)}% alike")
         out.append(f"   source: {match.source}")
         out.append(f"   quote:  {quote}")
         out.append(f"           {markers(quote, match.source)}")
@@ -85,7 +81,7 @@ def find_quote(root: Path, document_id: str, value: str) -> tuple[int, str]:
                 f"as the passages show it, with {EMAIL_MARK} or {PHONE_MARK} in its place\n")
         quote = redact(quote)
     normalised = NormalisedText(text)
-    spans = [(int(p["line_start"]), int(p["line_end"]), p["id"]) for p in passages_of(document_id, text)]
+    spans = passage_spans(document_id, text)
     found = normalised.find_all(quote)
     if found:
         return 0, note + report_found(document_id, source_file, quote, found, spans)

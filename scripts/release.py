@@ -30,6 +30,11 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_entry(path: str, data: bytes) -> dict:
+    """How a release record names one of its files: path, SHA-256 and size."""
+    return {"path": path, "sha256": sha256_of(data), "bytes": len(data)}
+
+
 def release_date(datasets: Path) -> str:
     """The date of the last commit that changed the data, so the same data gets the same version;
     today's date outside a git checkout."""
@@ -132,11 +137,10 @@ def release_record(version: dict, semver: str, previous: dict | None, files: dic
         "previous": previous["version"] if previous else None,
         "directory": f"releases/{version['version']}",
         "database": {"path": "drugbeleid.db", "sha256": version["sha256"], "bytes": version["bytes"]},
-        "datapackage": {"path": "datapackage.json", "sha256": sha256_of(package_bytes), "bytes": len(package_bytes)},
-        "zip": {"path": "drugbeleid.zip", "sha256": sha256_of(zipped), "bytes": len(zipped)},
-        "changes": {"path": "changes.json", "sha256": sha256_of(changes_bytes), "bytes": len(changes_bytes),
-                    "level": changes.level_of(found), "summary": found["summary"]},
-        "tables": {name[5:-4]: {"path": name, "sha256": sha256_of(data), "bytes": len(data), "rows": csv_rows(data)}
+        "datapackage": file_entry("datapackage.json", package_bytes),
+        "zip": file_entry("drugbeleid.zip", zipped),
+        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"]},
+        "tables": {name[5:-4]: {**file_entry(name, data), "rows": csv_rows(data)}
                    for name, data in files.items() if name.startswith("data/")},
     }
 

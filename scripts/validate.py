@@ -65,22 +65,22 @@ LANGUAGES = ("nl", "en")
 
 def twin_fields(package: Package) -> dict[str, list[tuple[str, str, str]]]:
     """{table: [(original column, twin column, twin language)]}: every field with `twin_of` in its schema."""
-    return {
-        resource.name: [(f.to_descriptor()["twin_of"], f.name, f.to_descriptor().get("language", ""))
-                        for f in resource.schema.fields if f.to_descriptor().get("twin_of")]
-        for resource in package.resources
-    }
+    found = {}
+    for resource in package.resources:
+        fields = [f.to_descriptor() for f in resource.schema.fields]
+        found[resource.name] = [(f["twin_of"], f["name"], f.get("language", "")) for f in fields if f.get("twin_of")]
+    return found
 
 
 def check_twins(package: Package, tables: dict[str, list[dict]], root_name: str) -> list[Problem]:
     """Every text we wrote ourselves is published in Dutch and English: a column with `twin_of` in its
     schema is the other language's version of that column, and a row that fills one of the two must
     fill the other. A twin that names no column, or no language, is refused as an undescribed column is."""
-    problems = []
+    problems, twins = [], twin_fields(package)
     for resource in package.resources:
         file = f"{root_name}/{resource.path}"
         names = resource.schema.field_names
-        for original, twin, language in twin_fields(package)[resource.name]:
+        for original, twin, language in twins[resource.name]:
             if original not in names:
                 problems.append(Problem(f"{root_name}/schemas/{resource.name}.json",
                                         f"twin_of names no column of the table: '{original}'", field=twin))

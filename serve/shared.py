@@ -94,13 +94,33 @@ def ui_strings(datasette, lang: str) -> dict:
     return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
+# --- what a plugin makes once per release and base URL -------------------------------------------
+
+def remember(cache, key, value, limit: int):
+    """Keep `value` under `key` in an OrderedDict of at most `limit` entries, the oldest dropped
+    first: keys hold the Host header, which the client chooses, so such a cache must stay bounded."""
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
+# --- full-text search (plugins/search.py, and the pages and API description that show it) ---------
+
+# Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
+SEARCH_DEFAULTS = {"max_results": 50, "max_query_length": 200, "max_terms": 10, "min_term_length": 3, "snippet_chars": 240}
+
+
+def search_settings(datasette) -> dict:
+    return {**SEARCH_DEFAULTS, **(plugin_config(datasette).get("search") or {})}
+
+
+def search_strings(datasette, lang: str) -> dict:
+    """The search and document pages' strings of a language (plugins.drugbeleid.search.ui)."""
+    return (search_settings(datasette).get("ui") or {}).get(lang, {})
+
+
 # --- where releases are published ---------------------------------------------------------------
-
-def build_root(datasette) -> Path:
-    """The build directory that holds every release (build/ for `make serve`): the served release
-    is build/releases/<version>/."""
-    return release_dir(datasette).parent.parent
-
 
 def releases_dir(datasette) -> Path:
     return release_dir(datasette).parent

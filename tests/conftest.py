@@ -57,6 +57,43 @@ def datasette(built) -> Datasette:
                      template_dir=str(ROOT / "templates"), settings=SETTINGS)
 
 
+# A synthetic sixth source, as the next parliamentary answer would come: a written question with its
+# answer and a figure for a new year. Each test ends it with the paragraph it needs.
+NEW_ID = "vraag-123-2024"
+QUOTE_2023 = "In 2023 waren er 40 dossiers bij het Justitiehuis Gent."
+
+
+def new_source_text(last_paragraph: str) -> str:
+    return (
+        " Drugopvolgingskamers  -  Stand van zaken 2024\n"
+        "\n"
+        "ANTWOORD\n"
+        "op vraag nr. 123 van 5 maart 2024\n"
+        "van JAN JANSSENS\n"
+        "\n"
+        "In 2023 waren er 40 dossiers bij het\n"
+        "Justitiehuis Gent.\n"
+        "\n"
+    ) + last_paragraph
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """The project as a fresh clone has it (no build/), in a temporary folder, using this checkout's .venv."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    return copy
+
+
+def run_make(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`make -s ARGS` in project as a maintainer types it there: without the MAKE* variables of the
+    `make test` that runs the tests, which would make it a sub-make of this checkout's make."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(["make", "-s", *args], cwd=project, capture_output=True, text=True, timeout=600, env=env)
+
+
 @pytest.fixture
 def datasets_copy(tmp_path) -> Path:
     """A scratch copy of datasets/ (named datasets, so messages read as they do in the repo)."""

@@ -27,19 +27,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SEEDS = [20261201, 1, 2, 3, 4]
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_headers_conformance", "response_schema_conformance"]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(port: int, workers: int) -> subprocess.Popen:

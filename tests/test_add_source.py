@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,25 +17,11 @@ from datasette.app import Datasette
 from scripts import add_source
 from scripts.text import EMAIL_MARK, PHONE_MARK
 
-from .conftest import DATASETS, ROOT, read_csv
+from .conftest import DATASETS, NEW_ID, QUOTE_2023, ROOT, new_source_text, read_csv, run_make
 
-NEW_ID = "vraag-123-2024"
-# A synthetic sixth source: a written question with an answer, a figure for a new year, and
-# personal data in a paragraph the passages must redact.
-NEW_TEXT = (
-    " Drugopvolgingskamers  -  Stand van zaken 2024\n"
-    "\n"
-    "ANTWOORD\n"
-    "op vraag nr. 123 van 5 maart 2024\n"
-    "van JAN JANSSENS\n"
-    "\n"
-    "In 2023 waren er 40 dossiers bij het\n"
-    "Justitiehuis Gent.\n"
-    "\n"
-    "Vragen: jan.peeters@example.org of\n"
-    "0478 12 34 56.\n"
-)
-QUOTE_2023 = "In 2023 waren er 40 dossiers bij het Justitiehuis Gent."
+# personal data in the last paragraph, which the passages must redact
+NEW_TEXT = new_source_text("Vragen: jan.peeters@example.org of\n"
+                           "0478 12 34 56.\n")
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -183,34 +167,19 @@ def test_personal_data_is_located_and_redacted_in_the_passages(datasets_copy, ne
 
 # --- the whole way, as a maintainer goes it ----------------------------------------------------------
 
-@pytest.fixture
-def project_copy(tmp_path) -> Path:
-    """The project as a fresh clone has it, in a temporary folder, using this checkout's .venv."""
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules"))
-    (copy / ".venv").symlink_to(ROOT / ".venv")
-    return copy
-
-
-def make(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    return subprocess.run(["make", "-s", *args], cwd=project, capture_output=True, text=True, timeout=600, env=env)
-
-
 async def test_a_maintainer_adds_a_source_and_a_figure_for_a_new_year(project_copy, new_source):
-    added = make(project_copy, "add-source", f"FILE={new_source}", f"ID={NEW_ID}")
+    added = run_make(project_copy, "add-source", f"FILE={new_source}", f"ID={NEW_ID}")
     assert added.returncode == 0, added.stderr
     assert f"added document '{NEW_ID}' (written_question)" in added.stdout
 
-    found = make(project_copy, "quote", f"ID={NEW_ID}", "TEXT=In 2023 waren er 40 dossiers bij het  Justitiehuis Gent.")
+    found = run_make(project_copy, "quote", f"ID={NEW_ID}", "TEXT=In 2023 waren er 40 dossiers bij het  Justitiehuis Gent.")
     assert found.returncode == 0, found.stderr
     assert f"paragraph {NEW_ID}-003, source lines 7-8" in found.stdout
     assert found.stdout.rstrip().endswith(f"  {QUOTE_2023}")
 
     with open(project_copy / "datasets" / "caseload.csv", "a", encoding="utf-8", newline="") as f:
         f.write(f"gent,2023,40,true,,{NEW_ID},{QUOTE_2023},\n")  # the last cell: note_nl, empty as note
-    built = make(project_copy, "build")
+    built = run_make(project_copy, "build")
     assert built.returncode == 0, built.stderr
     assert "published build/drugbeleid.db" in built.stdout
 
@@ -231,11 +200,11 @@ def test_make_add_source_refuses_through_make_too(project_copy, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     before = snapshot(project_copy / "datasets")
-    result = make(project_copy, "add-source", f"FILE={empty}", f"ID={NEW_ID}")
+    result = run_make(project_copy, "add-source", f"FILE={empty}", f"ID={NEW_ID}")
     assert result.returncode != 0
     assert f"not added; nothing was changed:\n  - {empty}: is empty (0 bytes); nothing to add" in result.stderr
     assert snapshot(project_copy / "datasets") == before
-    usage = make(project_copy, "add-source", f"FILE={empty}")
+    usage = run_make(project_copy, "add-source", f"FILE={empty}")
     assert usage.returncode != 0 and "usage: make add-source FILE=path ID=document-id" in usage.stderr
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from .browser.harness import PHONE, ROOT, Visitor, chromium, live_site, normalise, sql, visitor  # noqa: F401
+from .conftest import PACKAGE
 
 SITE = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 UI = SITE["plugins"]["drugbeleid"].get("ui", {})
@@ -610,12 +612,13 @@ def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
 # Dutch first, English too: each page shows the texts of its own language and not their twins
 # ---------------------------------------------------------------------------------------------
 
-PACKAGE = __import__("json").loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
+def schema_of(table: str) -> dict:
+    return json.loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
 
 
 def twins_of(table: str) -> list[tuple[str, str, str]]:
     """(original, twin, twin language) of a table, from its schema (`twin_of`)."""
-    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    schema = schema_of(table)
     return [(f["twin_of"], f["name"], f["language"]) for f in schema["fields"] if f.get("twin_of")]
 
 
@@ -625,7 +628,7 @@ TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] if twins_of(r["name"])]
 def sample_rows(table: str) -> list[tuple[str, dict]]:
     """The first and the last row of a table (in its primary-key order), with their texts, as the
     path of its row page and {column: text}."""
-    schema = __import__("json").loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+    schema = schema_of(table)
     keys = schema["primaryKey"] if isinstance(schema["primaryKey"], list) else [schema["primaryKey"]]
     columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
     order = ", ".join(f"[{k}]" for k in keys)

@@ -5,6 +5,7 @@ the previously published database byte for byte unchanged.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -37,6 +38,15 @@ def edit(root, table: str, row: int, field: str, value: str) -> None:
         writer = csv.DictWriter(f, rows[0].keys(), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+@contextlib.contextmanager
+def schema_field(root, table: str, column: str):
+    """One column's field in its table's schema, to change inside the `with`; written back after it."""
+    path = root / "schemas" / f"{table}.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    yield next(f for f in schema["fields"] if f["name"] == column)
+    path.write_text(json.dumps(schema), encoding="utf-8")
 
 
 @pytest.fixture
@@ -124,10 +134,8 @@ def test_changed_source_text(datasets_copy, published):
 
 
 def test_missing_description_is_refused(datasets_copy, published):
-    path = datasets_copy / "schemas" / "staffing.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    del schema["fields"][2]["description_nl"]
-    path.write_text(json.dumps(schema), encoding="utf-8")
+    with schema_field(datasets_copy, "staffing", "fte") as field:
+        del field["description_nl"]
     assert failing_build(datasets_copy, published) == [
         "datasets/schemas/staffing.json, field 'fte': column has no description_nl",
     ]
@@ -172,10 +180,8 @@ def test_authored_text_without_its_twin(datasets_copy, published):
 
 
 def test_twin_of_an_unknown_column(datasets_copy, published):
-    path = datasets_copy / "schemas" / "staffing.json"
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    next(f for f in schema["fields"] if f["name"] == "note_nl")["twin_of"] = "notes"
-    path.write_text(json.dumps(schema), encoding="utf-8")
+    with schema_field(datasets_copy, "staffing", "note_nl") as field:
+        field["twin_of"] = "notes"
     assert failing_build(datasets_copy, published) == [
         "datasets/schemas/staffing.json, field 'note_nl': twin_of names no column of the table: 'notes'",
     ]

@@ -8,38 +8,22 @@ import csv
 import hashlib
 import io
 import json
-import os
-import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
 
 import feedparser
-import pytest
 
-from .conftest import ROOT, make_serve
+from .conftest import NEW_ID, QUOTE_2023, ROOT, make_serve, new_source_text, run_make
 
-NEW_ID = "vraag-123-2024"
-NEW_TEXT = (
-    " Drugopvolgingskamers  -  Stand van zaken 2024\n"
-    "\n"
-    "ANTWOORD\n"
-    "op vraag nr. 123 van 5 maart 2024\n"
-    "van JAN JANSSENS\n"
-    "\n"
-    "In 2023 waren er 40 dossiers bij het\n"
-    "Justitiehuis Gent.\n"
-    "\n"
-    "Een traject bij de drugbehandelingskamer duurde\n"
-    "gemiddeld 9 maanden.\n"
-)
+NEW_TEXT = new_source_text("Een traject bij de drugbehandelingskamer duurde\n"
+                           "gemiddeld 9 maanden.\n")
 RECORDS = sorted((json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "releases").glob("*/release.json")),
                  key=lambda r: r["number"], reverse=True)
 
 
 def make(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    result = subprocess.run(["make", "-s", *args], cwd=project, capture_output=True, text=True, timeout=600, env=env)
+    result = run_make(project, *args)
     assert result.returncode == 0, f"make {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -76,27 +60,17 @@ def get_json(url: str):
     return json.loads(get(url))
 
 
-@pytest.fixture
-def project(tmp_path) -> Path:
-    """The project as a clone has it (no build/), in a temporary folder, with this checkout's .venv."""
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules"))
-    (copy / ".venv").symlink_to(ROOT / ".venv")
-    return copy
-
-
-def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_as_major(project, tmp_path):
+def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_as_major(project_copy, tmp_path):
     previous = RECORDS[0]
     # 1. the source
     received = tmp_path / "antwoord-123.txt"
     received.write_bytes(NEW_TEXT.encode("utf-8"))
-    make(project, "add-source", f"FILE={received}", f"ID={NEW_ID}")
+    make(project_copy, "add-source", f"FILE={received}", f"ID={NEW_ID}")
     # 2. the quotes, as the build will check them
-    caseload_quote = quote(project, "In 2023 waren er 40 dossiers bij het Justitiehuis Gent.")
-    duration_quote = quote(project, "Een traject bij de drugbehandelingskamer duurde gemiddeld 9 maanden.")
+    caseload_quote = quote(project_copy, QUOTE_2023)
+    duration_quote = quote(project_copy, "Een traject bij de drugbehandelingskamer duurde gemiddeld 9 maanden.")
     # 3. the rows
-    datasets = project / "datasets"
+    datasets = project_copy / "datasets"
     append_row(datasets / "caseload.csv", {"justice_house_id": "gent", "year": "2023", "dossiers": "40",
                                            "period_complete": "true", "document_id": NEW_ID, "quote": caseload_quote})
     append_row(datasets / "statistics.csv", {
@@ -105,16 +79,16 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
         "unit": "months", "value_text": "9 maanden", "qualifier": "exact", "document_id": NEW_ID,
         "quote": duration_quote})
     # 4. build, 5. release
-    make(project, "build")
-    released = make(project, "release")
-    record = json.loads((project / "build" / "current" / "release.json").read_text(encoding="utf-8"))
+    make(project_copy, "build")
+    released = make(project_copy, "release")
+    record = json.loads((project_copy / "build" / "current" / "release.json").read_text(encoding="utf-8"))
     assert record["previous"] == previous["version"] and record["version"] in released.stdout
     major, minor, patch = map(int, previous["semver"].split("."))
     assert record["semver"] == f"{major}.{minor + 1}.0", "new rows are a minor release"
-    assert f"## {record['version']} ({record['semver']})" in (project / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert (project / "releases" / record["version"] / "release.json").is_file()
+    assert f"## {record['version']} ({record['semver']})" in (project_copy / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert (project_copy / "releases" / record["version"] / "release.json").is_file()
 
-    with make_serve(root=project) as base:
+    with make_serve(root=project_copy) as base:
         # the new rows are served
         rows = get_json(f"{base}/drugbeleid/caseload.json?_shape=array&year=2023")
         assert [(r["justice_house_id"], r["dossiers"], r["document_id"]) for r in rows] == [("gent", 40, NEW_ID)]
@@ -156,10 +130,10 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
     assert header[-1] == renamed
     (datasets / "glossary.csv").write_text(",".join(header[:-1] + [f"{renamed}_renamed"]) + "\n" + glossary[1],
                                            encoding="utf-8")
-    make(project, "build")
-    make(project, "release")
-    after = json.loads((project / "build" / "current" / "release.json").read_text(encoding="utf-8"))
+    make(project_copy, "build")
+    make(project_copy, "release")
+    after = json.loads((project_copy / "build" / "current" / "release.json").read_text(encoding="utf-8"))
     assert after["previous"] == record["version"]
     assert after["semver"] == f"{major + 1}.0.0", "a renamed column is a major release"
-    glossary_changes = json.loads((project / "releases" / after["version"] / "changes.json").read_text())["tables"]["glossary"]
+    glossary_changes = json.loads((project_copy / "releases" / after["version"] / "changes.json").read_text())["tables"]["glossary"]
     assert glossary_changes["columns_removed"] == [renamed] and glossary_changes["columns_added"] == [f"{renamed}_renamed"]
