@@ -13,14 +13,16 @@ Datasette's own and unchanged.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from datasette import hookimpl
+from datasette.filters import Filters, InFilter
 from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup, escape
 
 from serve.shared import (DATABASE, column_label, column_languages, hidden_columns, labels, language_of,
-                          plugin_config, published_package, value_label, with_language)
+                          plugin_config, published_package, ui_strings, value_label, with_language)
 
 
 def row_path(table: str, key_values: list) -> str:
@@ -121,6 +123,8 @@ def extra_template_vars(view_name, database, table, request, datasette):
             "hidden_columns": hidden_columns(datasette, table, lang) if database == DATABASE and table else set(),
             "table_title": table_title(datasette, table, lang) if database == DATABASE and table else None,
             "table_title_of": lambda t: table_title(datasette, t, lang),
+            "described_filters": lambda words, sort, sort_desc, supports_search=False: described_filters(
+                request, lang, ui_strings(datasette, lang), words, sort, sort_desc, supports_search) if request is not None else None,
         }
         if view_name == "row" and database == DATABASE and table and request is not None:
             found["record"] = await record_card(datasette, request, table)
@@ -132,17 +136,46 @@ def extra_template_vars(view_name, database, table, request, datasette):
 # --- Datasette's own words, in the page's language ---------------------------------------------------
 
 BILINGUAL_DESCRIPTION = re.compile(r"([^<>\"]*?) — EN: ([^<>\"]*)")
+# Datasette's counted phrases (its templates write "row" + "s"), in Dutch
 ROWS = [(re.compile(r"\b1 row\b"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
         (re.compile(r"\bMany rows\b"), "Veel rijen"),
-        (re.compile(r"Custom SQL query returning (more than )?"), lambda m: "Eigen SQL-query: " + ("meer dan " if m.group(1) else ""))]
+        (re.compile(r"Custom SQL query returning (more than )?"), lambda m: "Eigen SQL-query: " + ("meer dan " if m.group(1) else "")),
+        (re.compile(r"\bCustom SQL query\b"), "Eigen SQL-query"),
+        (re.compile(r"\b1 extra where clause\b"), "1 extra voorwaarde (_where)"),
+        (re.compile(r"(\d[\d,.]*) extra where clauses\b"), r"\1 extra voorwaarden (_where)"),
+        (re.compile(r"\.\.\. and (<a [^>]*>)1 hidden table\b"), r"… en \g<1>1 verborgen tabel"),
+        (re.compile(r"\.\.\. and (<a [^>]*>)(\d[\d,.]*) hidden tables\b"), r"… en \g<1>\2 verborgen tabellen")]
+# The select of a filter's comparison (templates/table.html of Datasette): its options' labels, by key
+FILTER_OPS = re.compile(r'<select\b[^>]*\bname="_filter_op(?:_\d+)?"[^>]*>.*?</select>', re.S)
+FILTER_OPTION = re.compile(r'(<option value="([a-z]+)(?:__1)?"(?: selected)?>)([^<]*)(</option>)')
 
 
-def in_language(html: str, lang: str, ui: dict) -> Markup:
+def filter_labels(html: str, ui: dict) -> str:
+    """Each choice of Datasette's filter selects with its label in the page's language
+    (ui.filter_operators, by the filter's key): the value, and so the URL, stays Datasette's."""
+    english = {f.key: f.display for f in Filters._filters}
+    labels = ui.get("filter_operators") or {}
+
+    def option(match):
+        opening, key, text, closing = match.groups()
+        if key in labels and key in english and text == str(escape(english[key])):
+            return f"{opening}{escape(labels[key])}{closing}"
+        return match.group(0)
+
+    return FILTER_OPS.sub(lambda m: FILTER_OPTION.sub(option, m.group(0)), html)
+
+
+def in_language(html: str, lang: str, ui: dict, described: dict | None = None) -> Markup:
     """Datasette's body (or footer) in the page's language: a column description written in both
     languages ('nl — EN: en', scripts/metadata.py) keeps the page's half, and on a Dutch page
-    Datasette's English words become Dutch (metadata.yml, ui.nl.datasette_phrases)."""
-    html = BILINGUAL_DESCRIPTION.sub(lambda m: m.group(1) if lang == "nl" else m.group(2), str(html))
+    Datasette's English words become Dutch (metadata.yml, ui.nl: datasette_phrases, the filter
+    choices filter_operators, and the table page's description of its filters, `described`)."""
+    html = str(html)
+    if described and described.get("en") and described.get("page") and described["page"] != described["en"]:
+        html = html.replace(str(escape(described["en"])), str(escape(described["page"])))
+    html = BILINGUAL_DESCRIPTION.sub(lambda m: m.group(1) if lang == "nl" else m.group(2), html)
     if lang == "nl":
+        html = filter_labels(html, ui)
         for english, dutch in ui.get("datasette_phrases") or []:
             html = html.replace(english, dutch)
         for pattern, replacement in ROWS:
@@ -150,6 +183,91 @@ def in_language(html: str, lang: str, ui: dict) -> Markup:
     return Markup(html)
 
 
+def queries_in_language(html: str, queries, lang: str) -> Markup:
+    """The list of canned queries on Datasette's database page in the page's language: on an English
+    page each query's title and description (the link and its tooltip) are its title_en and
+    description_en (metadata.yml), where it has them."""
+    html = str(html)
+    if lang == "en":
+        for query in queries or []:
+            for key, opening, closing in (("description", 'title="', '"'), ("title", '">', "</a>")):
+                if query.get(key) and query.get(f"{key}_en"):
+                    html = html.replace(f"{opening}{escape(query[key])}{closing}", f"{opening}{escape(query[key + '_en'])}{closing}")
+    return Markup(html)
+
+
+def filter_pairs(request) -> list[tuple[str, str]]:
+    """The filters of a table page's URL, as Datasette reads them (views/table.py)."""
+    return sorted((key, value) for key in request.args if not (key.startswith("_") and "__" not in key)
+                  for value in request.args.getlist(key))
+
+
+def described_filters(request, lang: str, ui: dict, datasette_words: str, sort: str | None, sort_desc: str | None,
+                      supports_search: bool = False) -> dict:
+    """What a table page's heading says about its filters, search and sort: {"en": as Datasette
+    writes it (`datasette_words`, its human_description_en), "page": the same in the page's
+    language}. Dutch pages get ui.nl.filter_descriptions. The English is rebuilt here from the URL
+    as Datasette builds it (datasette/filters.py, views/table.py) and compared with Datasette's own:
+    a description this does not rebuild exactly (a plugin's filter, say) stays Datasette's."""
+    words = ui.get("filter_descriptions") or {}
+    unchanged = {"en": datasette_words, "page": datasette_words}
+    if lang == "en" or not words or not datasette_words:
+        return unchanged
+    searched = []  # (English, Dutch) of each bit, in Datasette's order within each group
+    search_args = {k: request.args[k] for k in request.args if k.startswith("_search") and k != "_searchmode"}
+    if supports_search and search_args:
+        if "_search" in search_args:
+            searched.append((f'search matches "{search_args["_search"]}"', words.get("_search", "").format(v=search_args["_search"])))
+        else:
+            for key, text in search_args.items():
+                column = key.split("_search_", 1)[1]
+                searched.append((f'search column "{column}" matches "{text}"',
+                                 words.get("_search_column", "").format(c=column, v=text)))
+    through = []
+    for given in request.args.getlist("_through"):
+        try:
+            t = json.loads(given)
+            formula = f'{t["table"]}.{t["column"]} = "{t["value"]}"'
+        except (ValueError, KeyError, TypeError):
+            return unchanged
+        through.append((formula, formula))
+    filtered = []
+    for column, lookup, value in Filters(filter_pairs(request)).selections():
+        found = Filters._filters_by_key.get(lookup)
+        if found is None:
+            continue
+        template = words.get(lookup, "")
+        if template and isinstance(found, InFilter):
+            dutch = template.format(c=column, v=json.dumps(found.split_value(value)))
+        else:
+            if lookup in ("exact", "not") and value.isdigit():  # as Datasette: a number is not quoted
+                template = template.replace('"{v}"', "{v}")
+            dutch = template.format(c=column, v=value)
+        filtered.append((found.human_clause(column, value), dutch))
+
+    def sentence(bits, where, and_):
+        if not bits:
+            return ""
+        joined = ", ".join(bits[:-1])
+        return f"{where} " + (f"{joined} {and_} {bits[-1]}" if joined else bits[-1])
+
+    sorts = [("", "")]  # the page's sort is in the description only when it was asked for or configured
+    if sort or sort_desc:
+        sorts.insert(0, (f"sorted by {sort or sort_desc}{' descending' if sort_desc else ''}",
+                         words.get("_sorted_by_desc" if sort_desc else "_sorted_by", "").format(c=sort_desc or sort)))
+    for sorted_en, sorted_page in sorts:
+        for extras in (searched + through, through + searched):  # the order of Datasette's filter hooks
+            bits = extras + filtered
+            english = " ".join(b for b in [sentence([e for e, _ in bits], "where", "and"), sorted_en] if b)
+            if english == datasette_words:
+                if not all(d for _, d in bits) or (sorted_en and not sorted_page):
+                    return unchanged
+                page = sentence([d for _, d in bits], words.get("_where", "where"), words.get("_and", "and"))
+                return {"en": english, "page": ", ".join(b for b in [page, sorted_page] if b)}
+    return unchanged
+
+
 @hookimpl
 def prepare_jinja2_environment(env):
     env.filters["in_language"] = in_language
+    env.filters["queries_in_language"] = queries_in_language

@@ -335,7 +335,9 @@ async def describe_queries(datasette, db, spec: dict) -> None:
         spec["components"]["schemas"][f"query.{name}.row_array"] = {"type": "array", "minItems": len(columns), "maxItems": len(columns)}
         parameters = [parameter(p, f"Value of :{p} in the query.", {"type": "string"}) for p in named]
         summary = query.get("title", name)
-        description = (query.get("description") or "") + f"\n\nSQL:\n\n```sql\n{query['sql']}\n```"
+        # in both languages, as the tables' descriptions: Dutch, then English (description_en)
+        description = "\n\nEN: ".join(filter(None, [query.get("description"), query.get("description_en")]))
+        description += f"\n\nSQL:\n\n```sql\n{query['sql']}\n```"
         body = envelope(["rows", "columns"], ok={"const": True}, query_name={"const": name}, truncated={"type": "boolean"})
         spec["paths"][f"/{DATABASE}/{name}.json"] = {"get": {
             "operationId": f"query_{name}_json", "tags": ["queries"], "summary": f"{summary} (JSON)", "description": description,

@@ -43,28 +43,37 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
     root = inputs.root.name
     files = {name: inputs.file_of(name) for name in inputs.tables}
     locations, quote_problems = provenance.locate_quotes(inputs.package, inputs.tables, inputs.sources, root)
+    # (name, what it checks in English, the same in Dutch, the check): data_quality has both (detail, detail_nl)
     checks = [
         ("source_checksums", "source files match documents.sha256 and documents.sha256 column",
+         "de bronbestanden komen overeen met documents.sha256 en met de kolom sha256 van documents",
          lambda: provenance.check_sources(inputs.root, inputs.tables.get("documents", []))),
         ("descriptions", "every table and column described in Dutch and English",
+         "elke tabel en elke kolom beschreven in het Nederlands en het Engels",
          lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path)),
         ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
+         "gegevenstypes, beperkingen, primaire en vreemde sleutels van elke tabel",
          lambda: validate.validate_tables(inputs.package, root)),
         ("translations", "every authored text in Dutch and English: a row that fills a column fills its twin (twin_of in the schemas)",
+         "elke eigen tekst in het Nederlands en het Engels: een rij die een kolom invult, vult ook haar tweeling in (twin_of in de schema's)",
          lambda: validate.check_twins(inputs.package, inputs.tables, root)),
         ("provenance", "every quote and verbatim column found in its document (whitespace-normalised)",
+         "elk citaat en elke letterlijke kolom teruggevonden in het brondocument (witruimte genormaliseerd)",
          lambda: quote_problems),
         ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
+         "passages.csv is de indeling van de bronteksten in alinea's",
          lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
         ("personal_data", "no e-mail address or phone number in any cell",
+         "in geen enkele cel een e-mailadres of telefoonnummer",
          lambda: privacy.check_personal_data(inputs.tables, files)),
     ]
     quality, problems = [], []
-    for name, what, check in checks:
+    for name, what, what_nl, check in checks:
         found = check()
         problems += found
         quality.append({"check": name, "status": "fail" if found else "pass",
-                        "detail": f"{what}: {len(found)} problem(s)" if found else what})
+                        "detail": f"{what}: {len(found)} problem(s)" if found else what,
+                        "detail_nl": f"{what_nl}: {len(found)} {'probleem' if len(found) == 1 else 'problemen'}" if found else what_nl})
     totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
     problems += found
     quality += totals
@@ -76,8 +85,12 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA foreign_keys = ON")
     counts = {r.name: load.load_table(db, r) for r in inputs.package.resources}
-    counts_rows = [{"check": f"row_count:{name}", "status": "pass", "detail": f"{n} rows"} for name, n in counts.items()]
+    counts_rows = [{"check": f"row_count:{name}", "status": "pass", "detail": f"{n} rows",
+                    "detail_nl": f"{n} {'rij' if n == 1 else 'rijen'}"} for name, n in counts.items()]
     schemas = {d["name"]: schema for d, schema in metadata.generated_tables(inputs.package)}
+    problems = validate.check_written_twins("data_quality", schemas["data_quality"], quality + counts_rows)
+    if problems:
+        raise BuildFailed(problems)
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
     load.index(db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {}))
@@ -138,6 +151,10 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
         database = staging / "drugbeleid.db"
         counts = load_database(database, inputs, quality, locations, site)
         scored = mqa.build_rows(database, site, inputs.package, release.release_date(datasets), max_returned_rows())
+        schema = dict((d["name"], s) for d, s in metadata.generated_tables(inputs.package))["data_quality"]
+        problems = validate.check_written_twins("data_quality", schema, scored)
+        if problems:
+            raise BuildFailed(problems)
         sqlite_utils.Database(database)["data_quality"].insert_all(scored)
         quality = quality + scored
         problems = database_problems(database)

@@ -33,6 +33,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, RDF, SH, SKOS
 
 from .catalog import AUTHORITY, IANA
+from .text import dutch_number
 
 ROOT = Path(__file__).resolve().parent.parent
 EU_SHAPES = [ROOT / "tests" / "shapes" / "3.0.1" / "split" / name
@@ -76,6 +77,37 @@ INDICATORS = [
 DIMENSIONS = {"findability": 100, "accessibility": 100, "interoperability": 110, "reusability": 75, "contextuality": 20}
 assert sum(i[3] for i in INDICATORS) == MAX == sum(DIMENSIONS.values())
 
+# The same in Dutch, for data_quality.detail_nl. The ratings keep the methodology's own names.
+DIMENSIONS_NL = {"findability": "vindbaarheid", "accessibility": "toegankelijkheid",
+                 "interoperability": "interoperabiliteit", "reusability": "herbruikbaarheid",
+                 "contextuality": "context"}
+INDICATORS_NL = {
+    "keyword": "dcat:keyword aanwezig",
+    "theme": "dcat:theme aanwezig",
+    "spatial": "dct:spatial aanwezig",
+    "temporal": "dct:temporal aanwezig",
+    "access_url_reachable": "dcat:accessURL antwoordt (2xx/3xx)",
+    "download_url": "dcat:downloadURL aanwezig",
+    "download_url_reachable": "dcat:downloadURL antwoordt (2xx/3xx)",
+    "format": "dct:format aanwezig",
+    "media_type": "dcat:mediaType aanwezig",
+    "format_vocabulary": "formaat en mediatype uit gecontroleerde vocabularia (EU-bestandstypes, IANA)",
+    "non_proprietary": "formaat niet-propriëtair",
+    "machine_readable": "formaat machineleesbaar",
+    "dcat_ap_compliance": "conform DCAT-AP 3.0.1 (SHACL, geen overtreding)",
+    "licence": "dct:license aanwezig",
+    "licence_vocabulary": "licentie uit het EU-vocabularium voor licenties",
+    "access_rights": "dct:accessRights aanwezig",
+    "access_rights_vocabulary": "toegangsrechten uit het EU-vocabularium voor toegangsrechten",
+    "contact_point": "dcat:contactPoint aanwezig",
+    "publisher": "dct:publisher aanwezig",
+    "rights": "dct:rights aanwezig",
+    "byte_size": "dcat:byteSize aanwezig",
+    "issued": "dct:issued aanwezig (dataset en distributies)",
+    "modified": "dct:modified aanwezig (dataset en distributies)",
+}
+assert set(INDICATORS_NL) == {i[0] for i in INDICATORS} and set(DIMENSIONS_NL) == set(DIMENSIONS)
+
 Reachable = Callable[[str], bool]
 
 
@@ -107,8 +139,8 @@ def _in_scheme(graph: Graph, term, scheme: str) -> bool:
     return isinstance(term, URIRef) and (term, SKOS.inScheme, URIRef(AUTHORITY + scheme)) in graph
 
 
-def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dict[str, tuple[bool, str]]:
-    """indicator -> (met, why not) for one distribution."""
+def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dict[str, tuple[bool, str, str]]:
+    """indicator -> (met, why not, the same in Dutch) for one distribution."""
     fmt = graph.value(distribution, DCT.format)
     media = graph.value(distribution, DCAT.mediaType)
     code = str(fmt).rsplit("/", 1)[-1] if fmt is not None else None
@@ -116,51 +148,64 @@ def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dic
     access = graph.value(distribution, DCAT.accessURL)
     download = graph.value(distribution, DCAT.downloadURL)
     return {
-        "access_url_reachable": (access is not None and reachable(str(access)), f"access URL {access} does not answer"),
-        "download_url": (download is not None, "no download URL"),
+        "access_url_reachable": (access is not None and reachable(str(access)), f"access URL {access} does not answer",
+                                 f"toegangs-URL {access} antwoordt niet"),
+        "download_url": (download is not None, "no download URL", "geen download-URL"),
         "download_url_reachable": (download is not None and reachable(str(download)),
-                                   "no download URL" if download is None else f"download URL {download} does not answer"),
-        "format": (fmt is not None, "no dct:format"),
-        "media_type": (media is not None, "no dcat:mediaType"),
+                                   "no download URL" if download is None else f"download URL {download} does not answer",
+                                   "geen download-URL" if download is None else f"download-URL {download} antwoordt niet"),
+        "format": (fmt is not None, "no dct:format", "geen dct:format"),
+        "media_type": (media is not None, "no dcat:mediaType", "geen dcat:mediaType"),
         "format_vocabulary": (_in_scheme(graph, fmt, "file-type") and media is not None and str(media).startswith(IANA),
                               "format not from the EU file-type vocabulary" if not _in_scheme(graph, fmt, "file-type")
-                              else "media type not an IANA media type"),
+                              else "media type not an IANA media type",
+                              "formaat niet uit het EU-vocabularium voor bestandstypes" if not _in_scheme(graph, fmt, "file-type")
+                              else "mediatype is geen IANA-mediatype"),
         "non_proprietary": (code in NON_PROPRIETARY and _in_scheme(graph, fmt, "file-type"),
-                            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list"),
+                            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list",
+                            "geen formaat" if fmt is None else f"formaat {code} niet in de lijst van niet-propriëtaire formaten van data.europa.eu"),
         "machine_readable": (code in MACHINE_READABLE and _in_scheme(graph, fmt, "file-type"),
-                             "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list"),
-        "licence": (licence is not None, "no dct:license"),
+                             "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list",
+                             "geen formaat" if fmt is None else f"formaat {code} niet in de lijst van machineleesbare formaten van data.europa.eu"),
+        "licence": (licence is not None, "no dct:license", "geen dct:license"),
         "licence_vocabulary": (licence is not None and str(licence).startswith(AUTHORITY + "licence/"),
-                               f"licence {licence} not from the EU licence vocabulary"),
-        "rights": (graph.value(distribution, DCT.rights) is not None, "no dct:rights"),
-        "byte_size": (graph.value(distribution, DCAT.byteSize) is not None, "no dcat:byteSize"),
-        "issued": (graph.value(distribution, DCT.issued) is not None, "a distribution has no dct:issued"),
-        "modified": (graph.value(distribution, DCT.modified) is not None, "a distribution has no dct:modified"),
+                               f"licence {licence} not from the EU licence vocabulary",
+                               f"licentie {licence} niet uit het EU-vocabularium voor licenties"),
+        "rights": (graph.value(distribution, DCT.rights) is not None, "no dct:rights", "geen dct:rights"),
+        "byte_size": (graph.value(distribution, DCAT.byteSize) is not None, "no dcat:byteSize", "geen dcat:byteSize"),
+        "issued": (graph.value(distribution, DCT.issued) is not None, "a distribution has no dct:issued",
+                   "een distributie heeft geen dct:issued"),
+        "modified": (graph.value(distribution, DCT.modified) is not None, "a distribution has no dct:modified",
+                     "een distributie heeft geen dct:modified"),
     }
 
 
-def dataset_checks(graph: Graph, dataset, violations: dict) -> dict[str, tuple[bool, str]]:
+def dataset_checks(graph: Graph, dataset, violations: dict) -> dict[str, tuple[bool, str, str]]:
+    """indicator -> (met, why not, the same in Dutch) for one dataset."""
     access = graph.value(dataset, DCT.accessRights)
     distributions = list(graph.objects(dataset, DCAT.distribution))
     faults = [path for node in [dataset] + distributions for path in violations.get(node, [])]
+    paths = ", ".join(sorted(set(faults)))
     return {
-        "keyword": (graph.value(dataset, DCAT.keyword) is not None, "no dcat:keyword"),
-        "theme": (graph.value(dataset, DCAT.theme) is not None, "no dcat:theme"),
-        "spatial": (graph.value(dataset, DCT.spatial) is not None, "no dct:spatial"),
-        "temporal": (graph.value(dataset, DCT.temporal) is not None, "no dct:temporal"),
-        "dcat_ap_compliance": (not faults, f"SHACL violations on {', '.join(sorted(set(faults)))}"),
-        "access_rights": (access is not None, "no dct:accessRights"),
-        "access_rights_vocabulary": (_in_scheme(graph, access, "access-right"), "access rights not from the EU vocabulary"),
-        "contact_point": (graph.value(dataset, DCAT.contactPoint) is not None, "no dcat:contactPoint"),
-        "publisher": (graph.value(dataset, DCT.publisher) is not None, "no dct:publisher"),
-        "issued": (graph.value(dataset, DCT.issued) is not None, "no dct:issued"),
-        "modified": (graph.value(dataset, DCT.modified) is not None, "no dct:modified"),
+        "keyword": (graph.value(dataset, DCAT.keyword) is not None, "no dcat:keyword", "geen dcat:keyword"),
+        "theme": (graph.value(dataset, DCAT.theme) is not None, "no dcat:theme", "geen dcat:theme"),
+        "spatial": (graph.value(dataset, DCT.spatial) is not None, "no dct:spatial", "geen dct:spatial"),
+        "temporal": (graph.value(dataset, DCT.temporal) is not None, "no dct:temporal", "geen dct:temporal"),
+        "dcat_ap_compliance": (not faults, f"SHACL violations on {paths}", f"SHACL-overtredingen op {paths}"),
+        "access_rights": (access is not None, "no dct:accessRights", "geen dct:accessRights"),
+        "access_rights_vocabulary": (_in_scheme(graph, access, "access-right"), "access rights not from the EU vocabulary",
+                                     "toegangsrechten niet uit het EU-vocabularium"),
+        "contact_point": (graph.value(dataset, DCAT.contactPoint) is not None, "no dcat:contactPoint", "geen dcat:contactPoint"),
+        "publisher": (graph.value(dataset, DCT.publisher) is not None, "no dct:publisher", "geen dct:publisher"),
+        "issued": (graph.value(dataset, DCT.issued) is not None, "no dct:issued", "geen dct:issued"),
+        "modified": (graph.value(dataset, DCT.modified) is not None, "no dct:modified", "geen dct:modified"),
     }
 
 
-def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None = None) -> dict:
+def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None = None, checked_nl: str | None = None) -> dict:
     """The MQA of the catalogue graph: `score`, `max`, `rating`, per dimension, one entry per
-    indicator (with the datasets that miss it and why), and per dataset."""
+    indicator (with the datasets that miss it and why, `why` and in Dutch `why_nl`), and per dataset.
+    `checked` says how the accessibility was checked (`checked_nl`: the same in Dutch)."""
     violations = violations_by_focus(graph, shapes)
     cache: dict[str, bool] = {}
 
@@ -174,26 +219,27 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
     missed: dict[str, list[dict]] = {i[0]: [] for i in INDICATORS}
     for dataset in datasets:
         checks = dataset_checks(graph, dataset, violations)
-        met = {key: ok for key, (ok, _) in checks.items()}
-        why = {key: reason for key, (ok, reason) in checks.items() if not ok}
+        met = {key: ok for key, (ok, *_) in checks.items()}
+        why = {key: (reason, reason_nl) for key, (ok, reason, reason_nl) in checks.items() if not ok}
         distributions = sorted(graph.objects(dataset, DCAT.distribution), key=str)
         for distribution in distributions:
-            for key, (ok, reason) in distribution_checks(graph, distribution, answered).items():
+            for key, (ok, reason, reason_nl) in distribution_checks(graph, distribution, answered).items():
                 if not ok:
                     met[key] = False
-                    why.setdefault(key, f"{distribution}: {reason}")
+                    why.setdefault(key, (f"{distribution}: {reason}", f"{distribution}: {reason_nl}"))
                 else:
                     met.setdefault(key, True)
         if not distributions:
             for key, *_ in INDICATORS:
                 met.setdefault(key, False)
-                why.setdefault(key, "no distribution")
+                why.setdefault(key, ("no distribution", "geen distributie"))
         points = 0
         for key, dimension, _, value, _ in INDICATORS:
             if met.get(key):
                 points += value
             else:
-                missed[key].append({"dataset": str(dataset), "points": value, "why": why.get(key, "not met")})
+                reason, reason_nl = why.get(key, ("not met", "niet voldaan"))
+                missed[key].append({"dataset": str(dataset), "points": value, "why": reason, "why_nl": reason_nl})
         per_dataset.append({"dataset": str(dataset), "identifier": str(graph.value(dataset, DCT.identifier)),
                             "score": points, "rating": rating(points)})
     count = len(datasets) or 1
@@ -207,25 +253,36 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
     dimensions = {name: {"score": round(sum(i["score"] for i in indicators if i["dimension"] == name), 2), "max": top}
                   for name, top in DIMENSIONS.items()}
     return {"score": math.floor(exact), "exact_score": round(exact, 2), "max": MAX, "rating": rating(math.floor(exact)),
-            "checked": checked, "dimensions": dimensions, "indicators": indicators, "datasets": per_dataset}
+            "checked": checked, "checked_nl": checked_nl or checked, "dimensions": dimensions, "indicators": indicators, "datasets": per_dataset}
 
 
 def quality_rows(result: dict, base: str = "") -> list[dict]:
-    """data_quality rows: the score, each dimension, and every point missed (one row per indicator);
-    URLs under `base` written as paths."""
+    """data_quality rows: the score, each dimension, and every point missed (one row per indicator),
+    each in English (detail) and Dutch (detail_nl); URLs under `base` written as paths."""
+    def path(text: str) -> str:
+        return text.replace(base, "/") if base else text
+
+    count, exact = len(result["datasets"]), result["exact_score"]
     rows = [{"check": "mqa:score", "status": "pass" if result["score"] >= EXCELLENT else "warning",
-             "detail": f"MQA score {result['score']}/{result['max']} ({result['rating']}; mean of {len(result['datasets'])} datasets, "
-                       f"{result['exact_score']}); {result['checked']}"}]
+             "detail": f"MQA score {result['score']}/{result['max']} ({result['rating']}; mean of {count} datasets, "
+                       f"{exact}); {result['checked']}",
+             "detail_nl": f"MQA-score {result['score']}/{result['max']} (beoordeling ‘{result['rating']}’; gemiddelde van "
+                          f"{count} datasets: {dutch_number(exact)}); {result.get('checked_nl') or result['checked']}"}]
     for name, dimension in result["dimensions"].items():
+        scored = f"{dimension['score']:g}"
         rows.append({"check": f"mqa:{name}", "status": "pass" if dimension["score"] == dimension["max"] else "warning",
-                     "detail": f"{name}: {dimension['score']:g}/{dimension['max']}"})
+                     "detail": f"{name}: {scored}/{dimension['max']}",
+                     "detail_nl": f"{DIMENSIONS_NL[name]}: {dutch_number(scored)}/{dimension['max']}"})
     for indicator in result["indicators"]:
         if indicator["missed"]:
-            lost = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({m['why'].replace(base, '/') if base else m['why']})"
-                             for m in indicator["missed"])
+            missed = indicator["missed"]
+            lost = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({path(m['why'])})" for m in missed)
+            lost_nl = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({path(m.get('why_nl') or m['why'])})" for m in missed)
             rows.append({"check": f"mqa:missed:{indicator['id']}", "status": "warning",
                          "detail": f"{indicator['indicator']}: {indicator['points']} points missed by "
-                                   f"{len(indicator['missed'])} of {indicator['datasets']} datasets: {lost}"})
+                                   f"{len(missed)} of {indicator['datasets']} datasets: {lost}",
+                         "detail_nl": f"{INDICATORS_NL[indicator['id']]}: {indicator['points']} punten gemist door "
+                                      f"{len(missed)} van {indicator['datasets']} datasets: {lost_nl}"})
     return rows
 
 
@@ -330,5 +387,8 @@ def build_rows(database: Path, site: dict, package, date: str, max_rows: int) ->
                                   release, base, spans, sizes)
     result = score(graph, published.__contains__,
                    "scored at build; an access or download URL counts when it names what this release publishes "
-                   "(checked over HTTP by make mqa and tests/test_mqa.py, and in process by /-/mqa.json)")
+                   "(checked over HTTP by make mqa and tests/test_mqa.py, and in process by /-/mqa.json)",
+                   checked_nl="berekend bij de build; een toegangs- of download-URL telt mee wanneer hij iets noemt dat "
+                              "deze versie publiceert (over HTTP gecontroleerd door make mqa en tests/test_mqa.py, en "
+                              "binnen het proces door /-/mqa.json)")
     return quality_rows(result, base)

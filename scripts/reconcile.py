@@ -8,9 +8,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from .problems import Problem
+from .text import dutch_number
 
 # printed_totals.table_name -> (column that matches printed_totals.period, column summed)
 SUMMED = {"caseload": ("year", "dossiers"), "staffing": ("reference_date", "fte")}
+# printed_totals.unit in the Dutch detail (detail_nl), as the sources write it
+UNIT_NL = {"fte": "VTE"}
 
 
 def _number(text: str) -> Decimal | None:
@@ -36,11 +39,17 @@ def reconcile(tables: dict[str, list[dict]], file: str) -> tuple[list[dict], lis
             continue  # type errors are reported by schema validation
         computed = sum(values)
         unit = total.get("unit", "")
+        unit_nl = UNIT_NL.get(unit, unit)
         detail = (f"{total['table_name']} {total['period']}: printed total {printed} {unit}, "
                   f"sum of {len(rows)} rows {computed} {unit}")
+        detail_nl = (f"{total['table_name']} {total['period']}: gedrukt totaal {dutch_number(printed)} {unit_nl}, "
+                     f"som van {len(rows)} {'rij' if len(rows) == 1 else 'rijen'} {dutch_number(computed)} {unit_nl}")
         if computed == printed:
-            quality.append({"check": f"reconciliation:{total['id']}", "status": "pass", "detail": detail + ": equal"})
+            quality.append({"check": f"reconciliation:{total['id']}", "status": "pass", "detail": detail + ": equal",
+                            "detail_nl": detail_nl + ": gelijk"})
         else:
             quality.append({"check": f"reconciliation:{total['id']}", "status": "warning",
-                            "detail": detail + f": differ by {computed - printed}; both are published, the printed total as it stands"})
+                            "detail": detail + f": differ by {computed - printed}; both are published, the printed total as it stands",
+                            "detail_nl": detail_nl + f": verschil {dutch_number(computed - printed)}; beide worden gepubliceerd, "
+                                                     "het gedrukte totaal zoals het er staat"})
     return quality, problems

@@ -26,6 +26,12 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def dutch_number(number) -> str:
+    """A number in a Dutch text (data_quality.detail_nl): a decimal comma (2,56), as the Dutch
+    descriptions and pages write numbers; no thousands separator."""
+    return str(number).replace(".", ",")
+
+
 def _is_phone(candidate: str) -> bool:
     digits = re.sub(r"\D", "", candidate)
     if candidate.startswith("+32"):

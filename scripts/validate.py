@@ -95,3 +95,20 @@ def check_twins(package: Package, tables: dict[str, list[dict]], root_name: str)
                 elif has_twin and not has_original:
                     problems.append(Problem(file, f"'{twin}' is filled but the column it translates, '{original}', is empty", row=number, field=original))
     return problems
+
+
+def check_written_twins(name: str, schema, rows: list[dict]) -> list[Problem]:
+    """A table the build writes itself (data_quality) follows the same rule as the source tables:
+    a row that fills a column fills its twin (`twin_of` in its schema), and the reverse."""
+    problems = []
+    for field in schema.fields:
+        original = field.to_descriptor().get("twin_of")
+        if not original:
+            continue
+        for number, row in enumerate(rows, start=1):
+            has_original, has_twin = bool((row.get(original) or "").strip()), bool((row.get(field.name) or "").strip())
+            if has_original != has_twin:
+                filled, empty = (original, field.name) if has_original else (field.name, original)
+                problems.append(Problem(f"{name} (written by the build)",
+                                        f"'{filled}' is filled but its twin '{empty}' is empty", row=number, field=empty))
+    return problems

@@ -576,6 +576,9 @@ AXE_PAGES = {
     "database": "/drugbeleid",
     "table": "/drugbeleid/caseload",
     "table-facets": "/drugbeleid/events?_facet=kind&_facet=date_precision",
+    # filters of several kinds, a search, an extra where clause, a date facet, a next page
+    "table-filters": "/drugbeleid/events?kind__in=law,decision&title_nl__notblank=1&_where=date+is+not+null"
+                     "&_facet_date=date&_search=wet&_size=2",
     "row": "/drugbeleid/statistics/recidivism-dbk-group",
     "row-caseload": "/drugbeleid/caseload/antwerpen,2022",
     "row-passage": "/drugbeleid/passages/vraag-69-2022-016",
@@ -622,14 +625,16 @@ def twins_of(table: str) -> list[tuple[str, str, str]]:
     return [(f["twin_of"], f["name"], f["language"]) for f in schema["fields"] if f.get("twin_of")]
 
 
-TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] if twins_of(r["name"])]
+# the source tables and the tables the build writes (data_quality: detail_nl)
+TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] + PACKAGE["generatedResources"] if twins_of(r["name"])]
 
 
 def sample_rows(table: str) -> list[tuple[str, dict]]:
     """The first and the last row of a table (in its primary-key order), with their texts, as the
     path of its row page and {column: text}."""
     schema = schema_of(table)
-    keys = schema["primaryKey"] if isinstance(schema["primaryKey"], list) else [schema["primaryKey"]]
+    keys = schema.get("primaryKey") or ["rowid"]  # a table without one (data_quality): its rowid
+    keys = keys if isinstance(keys, list) else [keys]
     columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
     order = ", ".join(f"[{k}]" for k in keys)
     rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] order by {order}")
@@ -688,3 +693,145 @@ def test_column_menus_by_keyboard(visitor: Visitor):
     page.keyboard.press("Escape")
     assert not menu.is_visible()
     assert page.evaluate("document.activeElement.getAttribute('role')") == "button"
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasette's own words in the page's language: table, row, database, SQL and canned-query pages
+# ---------------------------------------------------------------------------------------------
+
+from .datasette_words import operators, phrases, shown  # noqa: E402
+
+# Pages that show as much of Datasette's chrome as this site can: filters of several kinds, search,
+# a sort, an extra where clause, a date facet, a hidden column, a next page; a row; the database
+# page; the SQL editor with a parameter, with its SQL hidden and with no result; canned queries.
+CHROME_PAGES = {
+    "table-filters": "/drugbeleid/events?kind__in=law,decision&title_nl__notblank=1&_where=date+is+not+null"
+                     "&_facet_date=date&_sort_desc=date&_nocol=end_date&_size=2",
+    "table-search": "/drugbeleid/passages?_search=recidive&document_id__contains=69&ordinal__gt=1",
+    "table-facets": "/drugbeleid/caseload?justice_house_id=gent",
+    "data-quality": "/drugbeleid/data_quality?status=warning",
+    "row": "/drugbeleid/caseload/gent,2021",
+    "row-statistic": "/drugbeleid/statistics/recidivism-dbk-group",
+    "database": "/drugbeleid",
+    "sql-parameter": "/drugbeleid?sql=select+*+from+caseload+where+year+%3D+%3Ayear&year=2021",
+    "sql-hidden": "/drugbeleid?sql=select+*+from+caseload+where+year+%3D+%3Ayear&year=1900&_hide_sql=1",
+    "canned-query": "/drugbeleid/caseload_by_year",
+    "canned-query-hidden": "/drugbeleid/caseload_by_year?_hide_sql=1",
+}
+
+# What a person reads of Datasette's chrome: the visible text, the window title, the names and
+# tooltips, the buttons and every choice of the selects. Data is left out (table cells, the record
+# card's values, SQL, code), and so are the column names (in the filter and sort selects, the
+# heading's description of the filters), which are the same in both languages.
+CHROME_TEXT_JS = """() => {
+  const data = 'td, dd, pre, code, textarea, .CodeMirror, script, style';
+  const sql = document.querySelector('form.sql [name=sql], #sql-query');  // the SQL editor's page title is its SQL
+  const query = sql ? (sql.value || sql.textContent) : '';
+  const texts = [query ? document.title.split(/\\s+/).join(' ').replace(query.split(/\\s+/).join(' '), '') : document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(data) || parent.closest('option')) continue;
+    if (!parent.checkVisibility() && !parent.closest('body > .dropdown-menu')) continue;
+    if (node.textContent.trim()) texts.push(node.textContent.trim());
+  }
+  for (const e of document.querySelectorAll('[title], [aria-label], [placeholder], [alt], input[type=submit], input[type=button]')) {
+    if (e.matches('a.not-underlined')) continue;  // its tooltip is the SQL
+    for (const a of ['title', 'aria-label', 'placeholder', 'alt']) if (e.getAttribute(a)) texts.push(e.getAttribute(a));
+    if (e.matches('input[type=submit], input[type=button]')) texts.push(e.value);
+  }
+  for (const o of document.querySelectorAll('select:not([name^="_filter_column"]) option')) texts.push(o.textContent.trim());
+  return texts;
+}"""
+
+
+def column_names() -> list[str]:
+    """Every table and column name of the database, longest first (cut out of the chrome's text)."""
+    tables = [t for (t,) in sql("select name from sqlite_master where type = 'table'")]
+    names = set(tables) | {c for t in tables for (c,) in sql(f"select name from pragma_table_info('{t}')")}
+    return sorted(names, key=len, reverse=True)
+
+
+def english_chrome(texts: list[str]) -> list[str]:
+    names = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in column_names()) + r")(?![\w])")
+    found = []
+    for text in texts:
+        text = names.sub("·", normalise(text))
+        found += [f"{phrase!r} in {text[:100]!r}" for phrase in phrases() if shown(phrase, text)]
+    return found
+
+
+def open_column_menu(visitor: Visitor, column: str) -> None:
+    """Open a column's menu as a person does with the keyboard (table.js writes its type line then)."""
+    icon = visitor.page.locator(f"th[data-column='{column}'] svg.dropdown-menu-icon")
+    icon.focus()
+    visitor.page.keyboard.press("Enter")
+    assert visitor.page.locator("body > .dropdown-menu").is_visible()
+
+
+@pytest.mark.parametrize("kind", CHROME_PAGES)
+def test_dutch_pages_show_none_of_datasettes_english(visitor: Visitor, kind: str):
+    """Every English phrase of Datasette's own templates, column menu and filters (read from the
+    installed Datasette, tests/datasette_words.py) is Dutch on a Dutch page."""
+    path = CHROME_PAGES[kind]
+    visitor.open(path, f"chrome-{kind}-nl", full_page=True)
+    page = visitor.page
+    assert page.get_attribute("html", "lang") == "nl"
+    if page.locator("th svg.dropdown-menu-icon").count():
+        open_column_menu(visitor, page.locator("th[data-column-type='text'] svg.dropdown-menu-icon").first
+                         .evaluate("icon => icon.closest('th').dataset.column"))
+        visitor.snap(f"chrome-{kind}-nl-menu")
+        assert page.locator("body > .dropdown-menu .dropdown-column-type").inner_text().startswith(
+            UI["nl"]["column_menu_items"]["type"] + ": ")
+    found = english_chrome(page.evaluate(CHROME_TEXT_JS))
+    assert not found, f"{path} (nl) shows Datasette's English:\n" + "\n".join(found)
+
+
+FILTER_OPTIONS_JS = """() => [...document.querySelectorAll('select[name^="_filter_op"] option')]
+  .map(o => [o.value.replace(/__1$/, ''), o.textContent.trim()])"""
+
+
+def test_filter_choices_in_each_language_with_datasettes_values(visitor: Visitor):
+    """The filter's comparisons are Dutch on a Dutch page and Datasette's English on an English one;
+    their values, and so the URLs they make, are Datasette's in both, and a Dutch filter works."""
+    page = visitor.page
+    english_labels = operators()
+    dutch_labels = UI["nl"]["filter_operators"]
+    for lang in ("nl", "en"):
+        visitor.open("/drugbeleid/events" + ("?_lang=en" if lang == "en" else ""), f"filter-choices-{lang}")
+        options = page.evaluate(FILTER_OPTIONS_JS)
+        assert {key for key, _ in options} >= set(english_labels), "a filter of Datasette is missing"
+        for key, text in options:
+            if key in english_labels:
+                expected = dutch_labels[key] if lang == "nl" else english_labels[key]
+                assert text == expected, f"{lang}: the choice {key} reads {text!r}, not {expected!r}"
+    # a person filters the Dutch page: "Titel bevat Gent", Apply
+    visitor.open("/drugbeleid/events", "filter-nl")
+    page.select_option("select[name='_filter_column']", "title_nl")
+    page.select_option("select[name='_filter_op']", "contains")
+    assert page.locator("select[name='_filter_op'] option:checked").inner_text() == dutch_labels["contains"]
+    page.fill("input[name='_filter_value']", "Gent")
+    with visitor.navigates("filter-nl-applied"):
+        page.locator("form.filters input[type=submit]").click()
+    assert "title_nl__contains=Gent" in page.url
+    shown_titles = page.locator("td.col-title_nl").all_inner_texts()
+    expected = sql("select count(*) from events where title_nl like '%Gent%'")[0][0]
+    assert len(shown_titles) == expected > 0 and all("Gent" in t for t in shown_titles)
+    heading = normalise(page.locator("main h2").first.inner_text())
+    assert heading == f'{expected} rijen waarvoor geldt: title_nl bevat "Gent", gesorteerd op date', heading
+
+
+def test_data_quality_in_the_page_language(visitor: Visitor):
+    """The build's report reads in the page's language: detail_nl on Dutch pages, detail on English ones."""
+    page = visitor.page
+    rows = sql("select detail, detail_nl from data_quality order by rowid")
+    assert rows and all(nl and nl != en for en, nl in rows)
+    for lang, shown_column, hidden_column in (("nl", "detail_nl", "detail"), ("en", "detail", "detail_nl")):
+        visitor.open("/drugbeleid/data_quality?_size=max" + ("&_lang=en" if lang == "en" else ""), f"data-quality-{lang}")
+        cells = [normalise(t) for t in page.locator(f"td.col-{shown_column}").all_inner_texts()]
+        index = 0 if shown_column == "detail" else 1
+        assert cells == [normalise(r[index]) for r in rows]
+        assert page.locator(f"td.col-{hidden_column}").count() == 0
+        main = normalise(page.locator("main").inner_text())
+        other = [r[1 - index] for r in rows if normalise(r[1 - index]) not in main]
+        assert len(other) == len(rows), f"{lang}: the other language's detail is shown"

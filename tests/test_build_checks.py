@@ -191,3 +191,34 @@ def test_translation_check_recorded_in_data_quality(built):
     rows = {r["check"]: r for r in sqlite_utils.Database(built)["data_quality"].rows}
     assert rows["translations"]["status"] == "pass"
     assert "Dutch and English" in rows["translations"]["detail"]
+
+
+def test_data_quality_is_written_in_both_languages(built):
+    """The build's own report has a Dutch twin of every detail (detail_nl, at the end of the table),
+    written by each of its writers: the checks, the reconciliation, the row counts and the MQA."""
+    db = sqlite_utils.Database(built)
+    assert list(db["data_quality"].columns_dict) == ["check", "status", "detail", "detail_nl"]
+    rows = {r["check"]: r for r in db["data_quality"].rows}
+    assert all(r["detail_nl"] and r["detail_nl"] != r["detail"] for r in rows.values()), [
+        c for c, r in rows.items() if not r["detail_nl"] or r["detail_nl"] == r["detail"]]
+    for check in ("translations", "reconciliation:caseload-2018", "row_count:caseload", "mqa:score", "mqa:interoperability"):
+        assert check in rows
+    assert rows["translations"]["detail_nl"].startswith("elke eigen tekst in het Nederlands en het Engels")
+    assert rows["reconciliation:staffing-2022-10-14"]["detail_nl"] == (
+        "staffing 2022-10-14: gedrukt totaal 2,56 VTE, som van 5 rijen 2,57 VTE: verschil 0,01; "
+        "beide worden gepubliceerd, het gedrukte totaal zoals het er staat")
+    assert rows["row_count:caseload"]["detail_nl"] == "20 rijen"
+    assert rows["mqa:score"]["detail_nl"].startswith("MQA-score ")
+    assert any(c.startswith("mqa:missed:") and "punten gemist door" in r["detail_nl"] for c, r in rows.items())
+
+
+def test_a_data_quality_row_without_its_twin_is_refused():
+    from frictionless import Schema
+
+    from scripts.validate import check_written_twins
+
+    schema = Schema(str(ROOT / "datasets" / "schemas" / "data_quality.json"))
+    rows = [{"check": "a", "status": "pass", "detail": "checked", "detail_nl": "gecontroleerd"},
+            {"check": "b", "status": "pass", "detail": "checked", "detail_nl": ""}]
+    assert [str(p) for p in check_written_twins("data_quality", schema, rows)] == [
+        "data_quality (written by the build): row 2, field 'detail_nl': 'detail' is filled but its twin 'detail_nl' is empty"]

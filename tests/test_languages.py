@@ -106,3 +106,48 @@ async def test_one_line_is_regel_not_regels(datasette):
     assert "(regel 56 in het document)" in text and "regels 56 " not in text
     english = (await datasette.client.get("/drugbeleid/caseload/antwerpen,2022?_lang=en")).text
     assert "(line 56 in the document)" in english
+
+
+# --- Datasette's own words (tests/datasette_words.py reads them from the installed Datasette) ------
+
+from datasette.filters import Filters  # noqa: E402
+from markupsafe import escape  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+from .datasette_words import operators, phrases, shown  # noqa: E402
+
+DUTCH = __import__("yaml").safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["plugins"]["drugbeleid"]["ui"]["nl"]
+
+
+async def test_every_filter_of_datasette_has_its_dutch_choice_without_javascript(datasette):
+    assert set(operators()) <= set(DUTCH["filter_operators"]), set(operators()) - set(DUTCH["filter_operators"])
+
+    def choices(html):
+        return [(o.attrs["value"].removesuffix("__1"), o.text()) for select in parse(html).find_all("select")
+                if select.attrs.get("name", "").startswith("_filter_op") for o in select.find_all("option")]
+
+    dutch = choices((await datasette.client.get("/drugbeleid/events")).text)  # as sent: no JavaScript
+    english = choices((await datasette.client.get("/drugbeleid/events?_lang=en")).text)
+    assert [k for k, _ in dutch] == [k for k, _ in english] == [f.key for f in Filters._filters]  # the empty filter row
+    for (key, in_dutch), (_, in_english) in zip(dutch, english):
+        assert in_english == Filters._filters_by_key[key].display
+        assert in_dutch == DUTCH["filter_operators"].get(key, in_english), key
+
+
+@pytest.mark.parametrize("key", [f.key for f in Filters._filters])
+async def test_a_table_page_describes_each_filter_in_dutch(datasette, key):
+    """The heading of a filtered table ("3 rijen waarvoor geldt: …") for every filter of Datasette."""
+    found = Filters._filters_by_key[key]
+    # the array filters read the column as JSON: a number is JSON, a title is not
+    table, column = ("caseload", "year") if key.startswith("array") else ("events", "title_nl")
+    value = "1" if found.no_argument else ("2021" if key in ("gt", "gte", "lt", "lte", "date") or table == "caseload" else "Gent")
+    path = f"/drugbeleid/{table}?{column}__{key}={value}&_sort_desc={column}"
+    response = await datasette.client.get(path)
+    assert response.status_code == 200
+    heading = " ".join(parse(response.text).find("h2").text().split())
+    assert "rijen waarvoor geldt: " in heading and column in heading, heading
+    assert heading.endswith(f"gesorteerd op {column}, aflopend"), heading
+    described = heading.replace(column, "·")
+    assert not [p for p in phrases() if shown(p, described)], heading
+    english = (await datasette.client.get(path + "&_lang=en")).text
+    assert str(escape(found.human_clause(column, value))) in english
