@@ -119,7 +119,7 @@ async def describe(datasette) -> dict:
             await describe_table(datasette, db, table, spec)
     await describe_queries(datasette, db, spec)
     describe_database(datasette, db, spec)
-    describe_downloads(db, release, spec)
+    describe_downloads(release, [r["version"] for r in shared.recorded_releases(datasette)], spec)
     describe_search(datasette, release, spec)
     for methods in spec["paths"].values():  # every response carries an ETag (plugins/http_headers.py)
         for operation in methods.values():
@@ -378,8 +378,9 @@ def describe_database(datasette, db, spec: dict) -> None:
     spec["tags"].append({"name": "database", "description": "The whole database and ad-hoc SQL."})
 
 
-def describe_downloads(db, release: dict, spec: dict) -> None:
-    """The project's own endpoints, served by the other plugins in this folder."""
+def describe_downloads(release: dict, versions: list[str], spec: dict) -> None:
+    """The project's own endpoints, served by the other plugins in this folder; `versions`: the
+    recorded releases, newest first, the examples of every {version} parameter."""
     tables = sorted(release.get("tables", {})) or None
     binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
     json_object = {"schema": {"type": "object"}}
@@ -400,7 +401,6 @@ def describe_downloads(db, release: dict, spec: dict) -> None:
     paths["/catalog.jsonld"] = get("catalog_jsonld", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (JSON-LD)", {"application/ld+json": json_object, "application/json": json_object})
     paths[f"/{DATABASE}.db"] = get("database_file", "The SQLite database file (its SHA-256 is in /datapackage.json and the catalogue)",
                                    {"application/octet-stream": binary})
-    versions = [r["version"] for r in shared.recorded_releases_in(Path(db.path).resolve().parent.parent)] if db.path else []
     version_parameter = [{"name": "version", "in": "path", "required": True,
                           "description": "A release's content version, as listed by /releases.json.",
                           "schema": {"type": "string", "pattern": shared.VERSION.pattern, **({"examples": versions} if versions else {})}}]

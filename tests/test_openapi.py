@@ -69,6 +69,19 @@ async def test_spec_covers_every_endpoint(datasette, built):
     assert spec["info"]["license"] == {"name": metadata["license"], "url": metadata["license_url"]}
 
 
+async def test_every_version_parameter_offers_the_recorded_releases_and_each_answers(datasette):
+    spec = await spec_of(datasette)
+    recorded = [r["version"] for r in (await datasette.client.get("/releases.json")).json()]
+    assert len(recorded) >= 4
+    described = {path: parameters(spec, path)["version"]["schema"] for path in spec["paths"] if "{version}" in path}
+    assert len(described) >= 5
+    for path, schema in described.items():
+        assert schema["examples"] == recorded, path
+        assert all(re.fullmatch(schema["pattern"], version) for version in recorded), path
+    for version in recorded:
+        assert (await datasette.client.get(f"/releases/{version}/datapackage.json")).status_code == 200, version
+
+
 def parameters(spec: dict, path: str) -> dict:
     shared = spec["components"]["parameters"]
     listed = spec["paths"][path]["get"]["parameters"]
