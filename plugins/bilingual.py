@@ -267,7 +267,20 @@ def described_filters(request, lang: str, ui: dict, datasette_words: str, sort: 
     return unchanged
 
 
+def error_in_language(error, lang: str, ui: dict) -> Markup:
+    """An error message (Datasette's, or one of this site's plugins') in the page's language: a
+    message that begins with one listed in ui.error_messages has that beginning in the page's
+    language (what follows, a name or a value from the URL, stays); on a Dutch page any other is
+    marked as English. A plain-text message is escaped, as Datasette's own error page does."""
+    message = escape(error)
+    for english, translated in ui.get("error_messages") or []:
+        if message.startswith(english):
+            return Markup(translated) + message[len(english):]
+    return message if lang == "en" else Markup('<span lang="en">{}</span>').format(message)
+
+
 @hookimpl
 def prepare_jinja2_environment(env):
     env.filters["in_language"] = in_language
     env.filters["queries_in_language"] = queries_in_language
+    env.filters["error_in_language"] = error_in_language

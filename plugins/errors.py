@@ -14,6 +14,7 @@ from datasette import hookimpl
 from datasette.handle_exception import handle_exception as default_handle_exception
 from datasette.utils.asgi import Base400, Response
 from datasette.views.base import DatasetteError
+from markupsafe import Markup
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Datasette's own pages under /-/ (log out, messages, permission debugging) post forms.
@@ -142,15 +143,28 @@ def is_client_error(exception) -> bool:
     return isinstance(exception, (Base400, DatasetteError)) and 400 <= exception.status < 500
 
 
+def error_page(datasette, request, status: int, message, title):
+    """The HTML error page, rendered with the request (Datasette's own rendering has none), so that
+    it is in the page's language like every other page (templates/error.html)."""
+    async def inner():
+        context = {"ok": False, "error": message, "status": status, "title": title}
+        html = await datasette.render_template([f"{status}.html", "error.html"], context, request=request)
+        return Response.html(html, status=status)
+
+    return inner
+
+
 @hookimpl
 def handle_exception(datasette, request, exception):
     fixed = client_error(request, exception)
-    csv = request.path.endswith(".csv")
-    if fixed is None and not (csv and is_client_error(exception)):
-        return None  # Datasette's own answer: its 4xx, or a real server fault as a 500
+    if fixed is None and not is_client_error(exception):
+        return None  # a real server fault: Datasette's own 500
     status, message = fixed or (exception.status, getattr(exception, "message", None) or exception.args[0])
+    if fixed is None and getattr(exception, "message_is_html", False):
+        message = Markup(message)
     title = getattr(exception, "title", None)
-    if csv:  # CSV clients are programs: a JSON error, not Datasette's HTML error page
-        return Response.json({"ok": False, "error": message, "status": status, "title": title}, status=status)
-    # Datasette's own rendering (JSON for .json, its HTML error page otherwise), with the right status.
-    return default_handle_exception(datasette, request, DatasetteError(message, status=status, title=title))
+    if request.path.endswith(".csv"):  # CSV clients are programs: a JSON error, not an HTML page
+        return Response.json({"ok": False, "error": str(message), "status": status, "title": title}, status=status)
+    if request.path.split("?")[0].endswith(".json"):  # Datasette's own JSON error, with the right status
+        return default_handle_exception(datasette, request, DatasetteError(message, status=status, title=title))
+    return error_page(datasette, request, status, message, title)

@@ -26,8 +26,8 @@ async def proxy_error(datasette, request):
     headers = {"Cache-Control": "no-store"}
     if request.url_vars.get("format") == "json":
         return Response.json({"ok": False, "error": message, "status": status, "title": title}, status=status, headers=headers)
-    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": status, "title": title},
-                                           request=request)
+    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": status, "title": title,
+                                                          "in_page_language": True}, request=request)
     return Response.html(html, status=status, headers=headers)
 
 

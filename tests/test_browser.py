@@ -586,12 +586,14 @@ AXE_PAGES = {
     "canned-query": "/drugbeleid/caseload_by_year",
     "releases": "/releases",
     "release": "/releases/{version}/",
+    "error": "/drugbeleid/nope",
 }
+EXPECTED_STATUS = {"error": 404}
 
 
-def axe_violations(visitor: Visitor, path: str, label: str) -> tuple[str, list[dict]]:
+def axe_violations(visitor: Visitor, path: str, label: str, status: int | None = None) -> tuple[str, list[dict]]:
     ready = wait_for_charts if label.startswith("charts") else None
-    visitor.open(path, label, ready=ready, full_page=True)
+    visitor.open(path, label, ready=ready, full_page=True, status=status)
     found = visitor.page.evaluate(AXE_RUN_JS, AXE_TAGS)
     return found["version"], found["violations"]
 
@@ -605,7 +607,7 @@ def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
     path = AXE_PAGES[kind].format(version=newest_release)
     if lang == "en":
         path += ("&" if "?" in path else "?") + "_lang=en"
-    version, violations = axe_violations(visitor, path, f"axe-{kind}-{lang}")
+    version, violations = axe_violations(visitor, path, f"axe-{kind}-{lang}", EXPECTED_STATUS.get(kind))
     assert version == "4.14.1"
     assert not violations, f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations)

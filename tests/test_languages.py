@@ -151,3 +151,50 @@ async def test_a_table_page_describes_each_filter_in_dutch(datasette, key):
     assert not [p for p in phrases() if shown(p, described)], heading
     english = (await datasette.client.get(path + "&_lang=en")).text
     assert str(escape(found.human_clause(column, value))) in english
+
+
+# Error pages: a wrong link on a Dutch page gets a Dutch page, with its way back in the same language.
+ERROR_PAGES = [  # (path, status, Dutch message, English message, the same error in JSON or None)
+    ("/nope", 404, "Databank niet gevonden", "Database not found", "/nope.json"),
+    ("/drugbeleid/nope", 404, "Tabel niet gevonden", "Table not found", "/drugbeleid/nope.json"),
+    ("/drugbeleid/caseload/nowhere,2000", 404, "Rij niet gevonden", "Record not found", "/drugbeleid/caseload/nowhere,2000.json"),
+    ("/documents/nope", 404, "Document niet gevonden: nope", "Document not found: nope", None),
+    ("/drugbeleid/caseload?_sort=nope", 400, "De tabel kan niet gesorteerd worden op nope", "Cannot sort table by nope",
+     "/drugbeleid/caseload.json?_sort=nope"),
+]
+
+
+@pytest.mark.parametrize("path, status, dutch, english, json_path", ERROR_PAGES)
+async def test_an_error_page_is_in_the_page_language(datasette, path, status, dutch, english, json_path):
+    for lang, heading, message, home in (("nl", f"Fout {status}", dutch, "Naar de startpagina"),
+                                         ("en", f"Error {status}", english, "Go to the home page")):
+        url = path if lang == "nl" else path + ("&" if "?" in path else "?") + "_lang=en"
+        response = await datasette.client.get(url)
+        assert response.status_code == status, url
+        page = parse(response.text)
+        assert page.find("html").attrs["lang"] == lang, url
+        assert page.find("h1").text() == heading, url
+        assert page.find(cls="error-message").text() == message, url
+        back = [a for a in page.find_all("a") if a.text() == home]
+        assert back and back[0].attrs["href"] == ("/" if lang == "nl" else "/?_lang=en"), url
+    if json_path:  # the API's message stays as it was
+        json_error = await datasette.client.get(json_path)
+        assert json_error.status_code == status and json_error.json()["error"] == english, json_path
+
+
+async def test_an_error_message_without_dutch_is_marked_english_and_escaped(datasette):
+    response = await datasette.client.get("/drugbeleid/caseload?year__gt=99999999999999999999&x=<b>")
+    assert response.status_code == 400
+    message = parse(response.text).find(cls="error-message")
+    marked = message.find(lang="en")
+    assert marked is not None and marked.text().startswith("Invalid parameter year__gt")
+    escaped = await datasette.client.get("/drugbeleid/caseload?_sort=%3Cb%3Eloud%3C/b%3E")
+    assert escaped.status_code == 400
+    assert "<b>loud</b>" not in escaped.text and "op &lt;b&gt;loud&lt;/b&gt;" in escaped.text
+
+
+@pytest.mark.parametrize("lang, label", [("nl", "Grafieken"), ("en", "Charts")])
+async def test_the_menu_links_of_other_plugins_are_in_the_page_language(datasette, lang, label):
+    response = await datasette.client.get("/drugbeleid" + ("?_lang=en" if lang == "en" else ""))
+    menu = parse(response.text).find(cls="nav-menu-inner")
+    assert [a.text() for a in menu.find_all("a")] == [label]

@@ -51,13 +51,17 @@ class Visitor:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def open(self, path: str, label: str, width: int | None = None, ready=None, full_page: bool = False):
-        """Type `path` into the address bar; `ready(page)` waits for what the page draws later."""
+    def open(self, path: str, label: str, width: int | None = None, ready=None, full_page: bool = False,
+             status: int | None = None):
+        """Type `path` into the address bar; `ready(page)` waits for what the page draws later.
+        The page must answer 2xx, or `status` when it is meant to be an error page."""
         if width is not None:
             height = PHONE["height"] if width < 600 else DESKTOP["height"]
             self.page.set_viewport_size({"width": width, "height": height})
+        if status is not None:
+            self.expect_console_error(rf"status of {status}")
         response = self.page.goto(self.url(path), wait_until="load")
-        if not (response and response.ok):
+        if not (response and (response.status == status if status else response.ok)):
             self.snap(label)
             raise AssertionError(f"{path}: HTTP {response and response.status}")
         if ready is not None:
