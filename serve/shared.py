@@ -86,7 +86,16 @@ def with_language(path: str, lang: str) -> str:
 
 
 def plugin_config(datasette) -> dict:
-    return datasette.plugin_config(DATABASE) or {}
+    """This project's plugin configuration (metadata.yml plugins.drugbeleid), read once per Datasette
+    instance: Datasette resolves secrets through the whole configuration on every call (about 1 ms
+    each), and pages ask for labels and strings hundreds of times."""
+    config = _plugin_configs.get(datasette)
+    if config is None:
+        config = _plugin_configs[datasette] = datasette.plugin_config(DATABASE) or {}
+    return config
+
+
+_plugin_configs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def ui_strings(datasette, lang: str) -> dict:
