@@ -135,7 +135,9 @@ def extra_template_vars(view_name, database, table, request, datasette):
 
 # --- Datasette's own words, in the page's language ---------------------------------------------------
 
-BILINGUAL_DESCRIPTION = re.compile(r"([^<>\"]*?) — EN: ([^<>\"]*)")
+# Tried only where a text run starts (after <, > or ", or at the start): a match can begin nowhere
+# else, and trying every position of a long run made this the slowest step of a table page.
+BILINGUAL_DESCRIPTION = re.compile(r"(?:(?<=[<>\"])|^)([^<>\"]*?) — EN: ([^<>\"]*)")
 # Datasette's counted phrases (its templates write "row" + "s"), in Dutch
 ROWS = [(re.compile(r"\b1 row\b"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
         (re.compile(r"\bMany rows\b"), "Veel rijen"),
@@ -173,7 +175,8 @@ def in_language(html: str, lang: str, ui: dict, described: dict | None = None) -
     html = str(html)
     if described and described.get("en") and described.get("page") and described["page"] != described["en"]:
         html = html.replace(str(escape(described["en"])), str(escape(described["page"])))
-    html = BILINGUAL_DESCRIPTION.sub(lambda m: m.group(1) if lang == "nl" else m.group(2), html)
+    if " — EN: " in html:
+        html = BILINGUAL_DESCRIPTION.sub(lambda m: m.group(1) if lang == "nl" else m.group(2), html)
     if lang == "nl":
         html = filter_labels(html, ui)
         for english, dutch in ui.get("datasette_phrases") or []:
