@@ -159,7 +159,7 @@ def handle_exception(datasette, request, exception):
     fixed = client_error(request, exception)
     if fixed is None and not is_client_error(exception):
         return None  # a real server fault: Datasette's own 500
-    status, message = fixed or (exception.status, getattr(exception, "message", None) or exception.args[0])
+    status, message = fixed or (exception.status, getattr(exception, "message", None) or str(exception))
     if fixed is None and getattr(exception, "message_is_html", False):
         message = Markup(message)
     title = getattr(exception, "title", None)
