@@ -112,6 +112,17 @@ async def record_card(datasette, request, table: str) -> dict:
             "related": await related_rows(datasette, table, row, lang)}
 
 
+INHERITED = ("source", "source_url", "license", "license_url", "about", "about_url")
+
+
+def inherited_metadata(datasette, database: str, table: str) -> dict:
+    """A table's metadata with the source and licence it inherits from the site, filled in as
+    Datasette's table page fills them in. That page does it in place, so a row page showed them
+    only once its table's page had been served."""
+    metadata = dict(datasette.table_metadata(database, table))
+    return {**metadata, **{key: metadata.get(key) or datasette.metadata(key) for key in INHERITED}}
+
+
 @hookimpl
 def extra_template_vars(view_name, database, table, request, datasette):
     lang = language_of(request)
@@ -128,6 +139,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
         }
         if view_name == "row" and database == DATABASE and table and request is not None:
             found["record"] = await record_card(datasette, request, table)
+            found["row_metadata"] = inherited_metadata(datasette, database, table)
         return found
 
     return inner

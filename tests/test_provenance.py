@@ -32,3 +32,16 @@ async def test_passage_of_a_quote(datasette):
     passage = (await datasette.client.get(f"/drugbeleid/passages/{row['passage_id']}.json?_shape=objects")).json()["rows"][0]
     assert "Justitiehuis Brugge 0.50 VTE" in passage["text"]
     assert row["line_start"] == 113
+
+
+async def test_a_row_page_states_licence_and_source_even_as_the_first_page_served(datasette):
+    """Datasette's table page fills a table's licence and source in from the site's, in place; a row
+    page served before any table page must show them as well (a fresh server for each test)."""
+    for path, words in (("/drugbeleid/caseload/antwerpen,2022", ("Licentie van de data:", "Bron van de data:")),
+                        ("/drugbeleid/statistics/recidivism-dbk-group?_lang=en", ("Data license:", "Data source:"))):
+        response = await datasette.client.get(path)
+        assert response.status_code == 200
+        for word in words:
+            assert word in response.text, (path, word)
+        assert '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in response.text, path
+        assert 'href="https://www.vlaamsparlement.be/"' in response.text, path
