@@ -116,6 +116,44 @@ def unusable_parameters(request) -> list[str]:
     return problems
 
 
+# A value SQLite's date() does not give back as the date it is: a year or a month alone ('2013',
+# '2013-05'), a number (read as a Julian day: date(2013) is '-4707-05-29'), any other text.
+NOT_A_DATE = "select [{column}] from [{table}] where [{column}] is not null and date([{column}]) is not substr([{column}], 1, 10) limit 1"
+
+
+async def misread_dates(datasette, request, database: str, table: str) -> list[str]:
+    """One message per `_facet_date` column holding values that are not full dates: Datasette's date
+    facet groups by date(column), so it would show dates the data does not have ('-4707-05-29' for
+    the year 2013) and drop the months. (CSV has no facets.)"""
+    problems = []
+    for column in request.args.getlist("_facet_date"):
+        if column.lstrip().startswith("{"):
+            continue  # the JSON form: facet_problem's
+        try:
+            found = await datasette.get_database(database).execute(NOT_A_DATE.format(table=table.replace("]", ""), column=column.replace("]", "")))
+        except Exception:  # an unknown column: Datasette answers it
+            continue
+        for row in found.rows[:1]:
+            problems.append(f"_facet_date={column}: {table}.{column} holds values that are not full dates, such as "
+                            f"{row[0]!r}; a date facet would read them as other dates. Facet by the value instead: _facet={column}")
+    return problems
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """Not a filter: the one table-request hook that runs before Datasette's queries, so a facet
+    parameter that would give wrong values is refused (400, naming it) in every format that has facets."""
+    if "_facet_date" not in request.args or request.path.endswith(".csv"):
+        return None
+
+    async def inner():
+        if problems := await misread_dates(datasette, request, database, table):
+            raise DatasetteError("Invalid parameter " + "; ".join(problems), status=400)
+        return None
+
+    return inner
+
+
 def client_error(request, exception) -> tuple[int, str] | None:
     """(status, message) when the request, not the server, is at fault; None otherwise."""
     url_vars = request.url_vars or {}

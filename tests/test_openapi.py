@@ -233,6 +233,11 @@ async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, ur
     ("/drugbeleid/caseload.json?_facet_array=%7B%7D", "_facet_array"),
     ("/drugbeleid/caseload?_facet_array=%7B%7D&_lang=en", "_facet_array"),
     ("/drugbeleid/caseload?_facet=%7B%7D", "_facet"),
+    # a date facet on values that are not full dates would show dates the data does not have
+    ("/drugbeleid/events.json?_facet_date=date", "_facet_date=date"),
+    ("/drugbeleid/events?_facet_date=date", "_facet_date=date"),
+    ("/drugbeleid/events?_facet_date=end_date&_lang=en", "_facet_date=end_date"),
+    ("/drugbeleid/caseload.json?_facet_date=year", "_facet_date=year"),
 ])
 async def test_an_unusable_parameter_is_named_in_every_format(datasette, url, parameter):
     response = await datasette.client.get(url)
@@ -249,6 +254,20 @@ async def test_csv_ignores_facets_and_a_negative_huge_value_is_text(datasette):
     assert response.status_code == 200 and response.text.startswith("justice_house_id,")
     response = await datasette.client.get("/drugbeleid/caseload.json?dossiers__lte=-99999999999999999999999")
     assert response.status_code == 200
+
+
+async def test_a_date_facet_shows_only_dates_the_data_has(datasette, built):
+    import sqlite3
+    gazette = sqlite3.connect(built).execute(
+        "select gazette_date, count(*) from legal_references where gazette_date is not null group by 1 order by 1").fetchall()
+    response = await datasette.client.get("/drugbeleid/legal_references.json?_facet_date=gazette_date")
+    assert response.status_code == 200
+    facet = response.json()["facet_results"]["gazette_date"]["results"]
+    assert sorted((r["value"], r["count"]) for r in facet) == gazette
+    years_and_months = await datasette.client.get("/drugbeleid/events.json?_facet_date=date")
+    assert years_and_months.status_code == 400 and "-4707" not in years_and_months.text
+    assert "such as '" in years_and_months.json()["error"]
+    assert (await datasette.client.get("/drugbeleid/events.csv?_facet_date=date")).status_code == 200  # CSV has no facets
 
 
 async def test_a_good_facet_in_json_form_still_works(datasette):
