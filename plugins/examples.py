@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import language_of
+from serve.shared import language_of, plugin_config
 
 DATABASE = "drugbeleid"
 
@@ -36,7 +36,7 @@ def example(name: str, query: dict, lang: str) -> dict:
 async def examples_page(datasette, request):
     lang = language_of(request)
     queries = await datasette.get_canned_queries(DATABASE, request.actor)
-    names = (datasette.plugin_config("drugbeleid") or {}).get("examples", [])
+    names = plugin_config(datasette).get("examples", [])
     examples = [example(name, queries[name], lang) for name in names]
     return Response.html(await datasette.render_template("examples.html", {"examples": examples}, request=request))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import language_of
+from serve.shared import language_of, plugin_config
 
 DATABASE = "drugbeleid"
 
@@ -53,7 +53,7 @@ def register_routes():
 async def home_page(datasette, request):
     lang = language_of(request)
     db = datasette.get_database(DATABASE)
-    config = datasette.plugin_config("drugbeleid") or {}
+    config = plugin_config(datasette)
     figures = [await key_figure(db, figure, lang) for figure in config.get("key_figures", [])]
     documents = [dict(r) for r in (await db.execute(
         "select id, title, kind, date, question_number from documents order by date is null, date, id")).rows]

@@ -114,7 +114,7 @@ def storable_response(start) -> bool:
 
 
 def settings(datasette) -> tuple[int, int]:
-    config = (datasette.plugin_config("drugbeleid") or {}).get("response_cache") or {}
+    config = shared.plugin_config(datasette).get("response_cache") or {}
     return int(config.get("max_bytes", MAX_BYTES)), int(config.get("max_entry_bytes", MAX_ENTRY_BYTES))
 
 

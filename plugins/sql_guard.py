@@ -30,6 +30,8 @@ from urllib.parse import unquote_to_bytes
 
 from datasette import hookimpl
 
+from serve.shared import plugin_config
+
 LIMITS = {  # sqlite3 limit name -> default; the largest cell in the data is about 4 KB
     "SQLITE_LIMIT_LENGTH": 1_000_000,
     "SQLITE_LIMIT_SQL_LENGTH": 10_000,
@@ -196,7 +198,7 @@ def budgeted_rows(budget: int):
 def prepare_connection(conn, database, datasette):
     if database == "_internal":
         return
-    config = (datasette.plugin_config("drugbeleid") or {}).get("sql_guard", {})
+    config = plugin_config(datasette).get("sql_guard", {})
     for name, default in LIMITS.items():
         conn.setlimit(getattr(sqlite3, name), int(config.get("limits", {}).get(name, default)))
     for name in PRINTF_FUNCTIONS:
@@ -213,7 +215,7 @@ def visitor_sql(scope) -> bool:
 
 @hookimpl
 def asgi_wrapper(datasette):
-    config = (datasette.plugin_config("drugbeleid") or {}).get("sql_guard", {})
+    config = plugin_config(datasette).get("sql_guard", {})
     concurrency = int(config.get("adhoc_concurrency", ADHOC_CONCURRENCY))
     queue_seconds = float(config.get("adhoc_queue_seconds", ADHOC_QUEUE_SECONDS))
 
