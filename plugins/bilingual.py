@@ -112,15 +112,13 @@ async def record_card(datasette, request, table: str) -> dict:
             "related": await related_rows(datasette, table, row, lang)}
 
 
-INHERITED = ("source", "source_url", "license", "license_url", "about", "about_url")
-
-
 def inherited_metadata(datasette, database: str, table: str) -> dict:
-    """A table's metadata with the source and licence it inherits from the site, filled in as
-    Datasette's table page fills them in. That page does it in place, so a row page showed them
-    only once its table's page had been served."""
+    """A table's metadata with the source and licence it inherits from the site, filled in by
+    Datasette's own update_with_inherited_metadata, on a copy: its table page does it in place, so
+    a row page showed them only once its table's page had been served."""
     metadata = dict(datasette.table_metadata(database, table))
-    return {**metadata, **{key: metadata.get(key) or datasette.metadata(key) for key in INHERITED}}
+    datasette.update_with_inherited_metadata(metadata)
+    return metadata
 
 
 @hookimpl
@@ -162,17 +160,18 @@ ROWS = [(re.compile(r"\b1 row\b"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"),
 # The select of a filter's comparison (templates/table.html of Datasette): its options' labels, by key
 FILTER_OPS = re.compile(r'<select\b[^>]*\bname="_filter_op(?:_\d+)?"[^>]*>.*?</select>', re.S)
 FILTER_OPTION = re.compile(r'(<option value="([a-z]+)(?:__1)?"(?: selected)?>)([^<]*)(</option>)')
+# Datasette's English label of each filter, escaped as its template writes it, by key
+FILTER_DISPLAY = {f.key: str(escape(f.display)) for f in Filters._filters}
 
 
 def filter_labels(html: str, ui: dict) -> str:
     """Each choice of Datasette's filter selects with its label in the page's language
     (ui.filter_operators, by the filter's key): the value, and so the URL, stays Datasette's."""
-    english = {f.key: f.display for f in Filters._filters}
     labels = ui.get("filter_operators") or {}
 
     def option(match):
         opening, key, text, closing = match.groups()
-        if key in labels and key in english and text == str(escape(english[key])):
+        if key in labels and text == FILTER_DISPLAY.get(key):
             return f"{opening}{escape(labels[key])}{closing}"
         return match.group(0)
 
