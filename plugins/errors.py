@@ -203,6 +203,6 @@ def handle_exception(datasette, request, exception):
     title = getattr(exception, "title", None)
     if request.path.endswith(".csv"):  # CSV clients are programs: a JSON error, not an HTML page
         return Response.json({"ok": False, "error": str(message), "status": status, "title": title}, status=status)
-    if request.path.split("?")[0].endswith(".json"):  # Datasette's own JSON error, with the right status
+    if request.path.endswith(".json"):  # Datasette's own JSON error, with the right status
         return default_handle_exception(datasette, request, DatasetteError(message, status=status, title=title))
     return error_page(datasette, request, status, message, title)
