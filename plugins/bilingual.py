@@ -148,12 +148,20 @@ def extra_template_vars(view_name, database, table, request, datasette):
 # Tried only where a text run starts (after <, > or ", or at the start): a match can begin nowhere
 # else, and trying every position of a long run made this the slowest step of a table page.
 BILINGUAL_DESCRIPTION = re.compile(r"(?:(?<=[<>\"])|^)([^<>\"]*?) — EN: ([^<>\"]*)")
+
+
+def whole_words(phrase: str) -> re.Pattern:
+    """`phrase` as whole words (\\b<phrase>\\b), written to begin with the phrase itself: the regex
+    engine then looks for its text, instead of trying a word boundary at every position of the page."""
+    return re.compile(re.escape(phrase) + r"(?<!\w" + re.escape(phrase) + r")\b")
+
+
 # Datasette's counted phrases (its templates write "row" + "s"), in Dutch
-ROWS = [(re.compile(r"\b1 row\b"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
-        (re.compile(r"\bMany rows\b"), "Veel rijen"),
+ROWS = [(whole_words("1 row"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
+        (whole_words("Many rows"), "Veel rijen"),
         (re.compile(r"Custom SQL query returning (more than )?"), lambda m: "Eigen SQL-query: " + ("meer dan " if m.group(1) else "")),
-        (re.compile(r"\bCustom SQL query\b"), "Eigen SQL-query"),
-        (re.compile(r"\b1 extra where clause\b"), "1 extra voorwaarde (_where)"),
+        (whole_words("Custom SQL query"), "Eigen SQL-query"),
+        (whole_words("1 extra where clause"), "1 extra voorwaarde (_where)"),
         (re.compile(r"(\d[\d,.]*) extra where clauses\b"), r"\1 extra voorwaarden (_where)"),
         (re.compile(r"\.\.\. and (<a [^>]*>)1 hidden table\b"), r"… en \g<1>1 verborgen tabel"),
         (re.compile(r"\.\.\. and (<a [^>]*>)(\d[\d,.]*) hidden tables\b"), r"… en \g<1>\2 verborgen tabellen")]
