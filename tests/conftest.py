@@ -50,11 +50,21 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
+def built_metadata(database: Path) -> dict:
+    """The Datasette metadata the build wrote beside `database` (metadata.json)."""
+    return json.loads((database.parent / "metadata.json").read_text(encoding="utf-8"))
+
+
+def in_process(database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None) -> Datasette:
+    """The site in process: `database` with the metadata built beside it (or `metadata`), this
+    project's plugins and templates, and the served settings (or `settings`; None: Datasette's own)."""
+    return Datasette(immutables=[str(database)], metadata=metadata if metadata is not None else built_metadata(database),
+                     plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"), settings=settings)
+
+
 @pytest.fixture
 def datasette(built) -> Datasette:
-    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"), settings=SETTINGS)
+    return in_process(built)
 
 
 # A synthetic sixth source, as the next parliamentary answer would come: a written question with its

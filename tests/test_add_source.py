@@ -7,17 +7,15 @@ and read the new rows through Datasette."""
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from datasette.app import Datasette
 
 from scripts import add_source
 from scripts.text import EMAIL_MARK, PHONE_MARK
 
-from .conftest import DATASETS, NEW_ID, QUOTE_2023, ROOT, new_source_text, read_csv, run_make
+from .conftest import DATASETS, NEW_ID, QUOTE_2023, in_process, new_source_text, read_csv, run_make
 
 # personal data in the last paragraph, which the passages must redact
 NEW_TEXT = new_source_text("Vragen: jan.peeters@example.org of\n"
@@ -184,9 +182,7 @@ async def test_a_maintainer_adds_a_source_and_a_figure_for_a_new_year(project_co
     assert "published build/drugbeleid.db" in built.stdout
 
     db = project_copy / "build" / "drugbeleid.db"
-    metadata = json.loads((db.parent / "metadata.json").read_text(encoding="utf-8"))
-    datasette = Datasette(immutables=[str(db)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                          template_dir=str(ROOT / "templates"))
+    datasette = in_process(db, settings=None)
     rows = (await datasette.client.get("/drugbeleid/caseload.json?_shape=array&year=2023")).json()
     assert [(r["justice_house_id"], r["dossiers"], r["document_id"]) for r in rows] == [("gent", 40, NEW_ID)]
     located = (await datasette.client.get(

@@ -16,7 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, SH, XSD
 from scripts import catalog
 from scripts.build import build
 
-from .conftest import PACKAGE, ROOT, SETTINGS, TABLES
+from .conftest import PACKAGE, ROOT, TABLES, in_process
 
 SHAPES = Path(__file__).parent / "shapes"
 SPLIT = SHAPES / "3.0.1" / "split"
@@ -45,9 +45,7 @@ def flemish_shapes() -> Graph:
 
 
 def serve(database: Path) -> Datasette:
-    metadata = json.loads((database.parent / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(database)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"), settings=SETTINGS)
+    return in_process(database)
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import time
 import urllib.parse
 
 import pytest
-from datasette.app import Datasette
 
-from .conftest import ROOT, SETTINGS
+from .conftest import SETTINGS, in_process
 
 TIME_LIMIT_S = 2.0
 # Failures at run time (SQLite reports them after the query has started). A query stopped at the
@@ -38,10 +36,7 @@ def sql(query: str) -> str:
 @pytest.fixture
 def one_thread(built):
     """The site with one SQL thread, so the failed query and the long one share a connection."""
-    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
-    settings = {**SETTINGS, "num_sql_threads": 1, "sql_time_limit_ms": int(TIME_LIMIT_S * 1000)}
-    return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"), settings=settings)
+    return in_process(built, {**SETTINGS, "num_sql_threads": 1, "sql_time_limit_ms": int(TIME_LIMIT_S * 1000)})
 
 
 @pytest.mark.parametrize("failure", FAILURES)

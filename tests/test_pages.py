@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import sqlite3
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from datasette.app import Datasette
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, built_metadata, in_process
 from tests.pages import headings, headings_in_order, parse
 
 
@@ -309,11 +307,10 @@ async def test_the_time_limit_is_explained_and_the_sql_kept_for_editing(datasett
 
 
 async def test_too_many_queries_at_once_is_a_page_saying_wait_and_retry(built):
-    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
+    metadata = built_metadata(built)
     guard = metadata["plugins"]["drugbeleid"]["sql_guard"]
     guard.update({"adhoc_concurrency": 0, "adhoc_queue_seconds": 0.05})  # every visitor query waits, then 429
-    busy = Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"))
+    busy = in_process(built, settings=None, metadata=metadata)
     response = await busy.client.get("/drugbeleid?sql=select+1&_lang=en")
     assert response.status_code == 429
     assert response.headers["content-type"].startswith("text/html") and "retry-after" in response.headers

@@ -5,7 +5,6 @@ to make responses Datasette never gives (a public 500, a Set-Cookie, a body of a
 """
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 import urllib.request
@@ -17,7 +16,7 @@ from datasette.plugins import pm
 
 from serve import shared
 
-from .conftest import ROOT, make_serve
+from .conftest import built_metadata, in_process, make_serve
 
 
 def cache_module():
@@ -26,11 +25,10 @@ def cache_module():
 
 def site(built, **cache_config) -> Datasette:
     """The site as the tests' `datasette` fixture builds it, with the cache configured."""
-    metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
+    metadata = built_metadata(built)
     config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {}).setdefault("response_cache", {})
     config.update(cache_config)
-    return Datasette(immutables=[str(built)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                     template_dir=str(ROOT / "templates"))
+    return in_process(built, settings=None, metadata=metadata)
 
 
 def without_x_cache(headers) -> list:
@@ -59,7 +57,7 @@ def sql(query: str) -> str:
     "/-/dashboards",
 ])
 async def test_a_repeated_get_is_a_hit_with_the_same_status_headers_and_body(built, path):
-    ds = site(built)
+    ds = in_process(built)
     first, second = await get(ds, path), await get(ds, path)
     assert first.status_code == 200, first.text[:300]
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
@@ -84,7 +82,7 @@ def timing_removed(body: bytes) -> bytes:
 
 
 async def test_static_assets_and_dashboards_are_publicly_cacheable_with_an_etag(built):
-    ds = site(built)
+    ds = in_process(built)
     for path in ["/-/static/app.css", "/-/dashboards"]:
         response = await get(ds, path)
         assert response.headers["cache-control"] == "public, max-age=86400", path
@@ -93,7 +91,7 @@ async def test_static_assets_and_dashboards_are_publicly_cacheable_with_an_etag(
 
 
 async def test_another_query_string_is_another_entry(built):
-    ds = site(built)
+    ds = in_process(built)
     await get(ds, "/drugbeleid/caseload.json")
     other = await get(ds, "/drugbeleid/caseload.json?_size=5")
     assert other.headers["x-cache"] == "miss" and len(other.json()["rows"]) == 5
@@ -101,7 +99,7 @@ async def test_another_query_string_is_another_entry(built):
 
 async def test_another_host_is_another_entry(built):
     """The data package carries absolute URLs made from the Host header."""
-    ds = site(built)
+    ds = in_process(built)
     await get(ds, "/datapackage.json")
     other = await get(ds, "/datapackage.json", host="data.example.org")
     assert other.headers["x-cache"] == "miss"
@@ -109,7 +107,7 @@ async def test_another_host_is_another_entry(built):
 
 
 async def test_a_new_data_version_is_a_miss(built, monkeypatch):
-    ds = site(built)
+    ds = in_process(built)
     await get(ds, "/drugbeleid/caseload.json")
     assert (await get(ds, "/drugbeleid/caseload.json")).headers["x-cache"] == "hit"
     monkeypatch.setattr(shared, "content_version", lambda datasette, path: "2099-01-01-000000000000")
@@ -123,7 +121,7 @@ async def test_a_new_data_version_is_a_miss(built, monkeypatch):
     (sql("select printf('%.*c', 2147483647, 'x')"), 400),
 ])
 async def test_errors_are_never_cached(built, path, status):
-    ds = site(built)
+    ds = in_process(built)
     first, second = await get(ds, path), await get(ds, path)
     assert (first.status_code, second.status_code) == (status, status)
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "miss")
@@ -131,7 +129,7 @@ async def test_errors_are_never_cached(built, path, status):
 
 @pytest.mark.parametrize("header", ["Cookie", "Authorization"])
 async def test_a_request_with_a_cookie_or_credentials_is_neither_served_from_nor_stored_in_the_cache(built, header):
-    ds = site(built)
+    ds = in_process(built)
     path = "/drugbeleid/staffing.json"
     private = {header: "ds_actor=someone" if header == "Cookie" else "Bearer abc"}
     assert (await get(ds, path, **private)).headers["x-cache"] == "miss"
@@ -141,13 +139,13 @@ async def test_a_request_with_a_cookie_or_credentials_is_neither_served_from_nor
 
 
 async def test_introspection_pages_are_not_cached(built):
-    ds = site(built)
+    ds = in_process(built)
     for path in ["/-/versions.json", "/-/settings.json"]:
         assert [(await get(ds, path)).headers["x-cache"] for _ in range(2)] == ["miss", "miss"], path
 
 
 async def test_streamed_csv_is_not_cached(built):
-    ds = site(built)
+    ds = in_process(built)
     path = "/drugbeleid/passages.csv?_stream=1"
     first, second = await get(ds, path), await get(ds, path)
     assert first.status_code == 200 and first.text.startswith("id,")
@@ -156,14 +154,14 @@ async def test_streamed_csv_is_not_cached(built):
 
 
 async def test_sql_asking_for_random_values_or_the_time_is_not_cached_other_sql_is(built):
-    ds = site(built)
+    ds = in_process(built)
     for query in ["select random()", "select abs(random()) % 6", "select datetime('now')", "select current_timestamp"]:
         assert [(await get(ds, sql(query))).headers["x-cache"] for _ in range(2)] == ["miss", "miss"], query
     assert [(await get(ds, sql("select 6 * 7"))).headers["x-cache"] for _ in range(2)] == ["miss", "hit"]
 
 
 async def test_head_is_answered_from_the_get_entry_without_a_body(built):
-    ds = site(built)
+    ds = in_process(built)
     path = "/drugbeleid/justice_houses.json"
     head_first = await get(ds, path, method="HEAD")
     assert head_first.headers["x-cache"] == "miss" and head_first.content == b""
@@ -189,7 +187,7 @@ async def test_if_none_match_on_a_cached_entry_is_answered_304_as_without_the_ca
 
 
 async def test_no_cache_request_goes_to_datasette(built):
-    ds = site(built)
+    ds = in_process(built)
     path = "/drugbeleid/staffing.json"
     await get(ds, path)
     assert (await get(ds, path, **{"Cache-Control": "no-cache"})).headers["x-cache"] == "miss"

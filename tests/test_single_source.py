@@ -5,11 +5,10 @@ import asyncio
 import html
 import json
 
-from datasette.app import Datasette
 
 from scripts.build import build
 
-from .conftest import ROOT
+from .conftest import ROOT, in_process
 
 CHANGED_NL = "Gewijzigde beschrijving van de dossiers, één keer geschreven."
 CHANGED_EN = "Changed description of the dossiers, written once."
@@ -29,9 +28,7 @@ async def test_a_changed_description_reaches_every_output(datasets_copy, tmp_pat
 
     out = tmp_path / "build" / "drugbeleid.db"
     await asyncio.to_thread(build, datasets_copy, out, ROOT / "metadata.yml")  # build runs its own event loop
-    metadata = json.loads((out.parent / "metadata.json").read_text(encoding="utf-8"))
-    datasette = Datasette(immutables=[str(out)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
-                          template_dir=str(ROOT / "templates") if (ROOT / "templates").is_dir() else None)
+    datasette = in_process(out, settings=None)
 
     page = html.unescape((await datasette.client.get("/drugbeleid/caseload")).text)
     assert CHANGED_NL in page and CHANGED_EN in page and CHANGED_TABLE_EN in page
