@@ -47,7 +47,6 @@ def recorded_versions(datasette) -> list[str]:
 async def page_paths(datasette) -> list[str]:
     """Every page of the site that has a Dutch and an English version, as a path."""
     db = datasette.get_database(DATABASE)
-    config = shared.plugin_config(datasette)
     paths = ["/", "/documents", "/examples", "/search", "/api", f"/{DATABASE}"]
     paths += [f"/documents/{row['id']}" for row in (await db.execute("select id from documents order by id")).rows]
     dashboards = (datasette.plugin_config("datasette-dashboards") or {})
