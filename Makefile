@@ -6,6 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8001
 DB     := build/drugbeleid.db
 AXE    := tests/axe/node_modules/axe-core/axe.min.js
+VNU    := tests/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 # WORKERS: worker processes, each a whole site with its own response cache.
 # CACHE=off: no response cache, every request runs Datasette (benchmarks of cache misses).
@@ -62,13 +63,19 @@ serve-prod: build
 	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) \
 	  --workers $(PROD_WORKERS) $(foreach name,$(SERVER_NAMES),--server-name $(name))
 
-test: build $(AXE)
+test: build $(AXE) $(VNU)
 	$(BIN)/python -m pytest -q tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
 # locked version, checked against its integrity hash); the tests inject it from this file.
 $(AXE): tests/axe/package.json tests/axe/package-lock.json
 	cd tests/axe && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# The Nu Html Checker for tests/test_html_valid.py, pinned in tests/vnu/package-lock.json the same
+# way (its install script would download a Java runtime: skipped); run with the system's Java.
+$(VNU): tests/vnu/package.json tests/vnu/package-lock.json
+	cd tests/vnu && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 # 60 s at concurrency 64 over the public mix with hostile queries (figures in BENCHMARKS.md).
