@@ -7,7 +7,7 @@ find and describe every page.
 - /sitemap.xml lists the pages people read, each in Dutch and in English (`?_lang=en`) with
   hreflang alternates (and x-default, the Dutch page): the home page, the database page, every
   table, every row of the content tables, the documents, the charts, the example questions and
-  stable feeds (canned queries), the search and API pages, and the releases (the /releases/
+  stable feeds (canned queries), the API page, and the releases (the /releases/
   listing, each recorded release's page and its data package). Not the rows of the tables in
   ROWS_NOT_PAGES. Everything else is derived from what is served (tables, keys, metadata.yml), so
   a new table or row is listed without touching this file. Its URLs start with the public base URL
@@ -55,7 +55,7 @@ def recorded_versions(datasette) -> list[str]:
 async def page_paths(datasette) -> list[str]:
     """Every page of the site that has a Dutch and an English version, as a path."""
     db = datasette.get_database(DATABASE)
-    paths = ["/", "/documents", "/examples", "/search", "/api", f"/{DATABASE}"]
+    paths = ["/", "/documents", "/examples", "/api", f"/{DATABASE}"]  # not /search: a form, and results per query
     paths += [f"/documents/{row['id']}" for row in (await db.execute("select id from documents order by id")).rows]
     dashboards = (datasette.plugin_config("datasette-dashboards") or {})
     for slug, dashboard in dashboards.items():
