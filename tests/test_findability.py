@@ -7,6 +7,8 @@ import html
 import json
 import re
 import secrets
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ import pytest
 
 from serve import shared
 
-from .conftest import TABLES, built_metadata, in_process
+from .conftest import ROOT, SUBPROCESS_ENV, TABLES, built_metadata, in_process
 
 SCRIPT = '<script type="application/ld+json">'
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
@@ -278,3 +280,19 @@ async def test_a_table_pages_description_is_its_tables_in_the_pages_language(dat
         page = (await datasette.client.get(shared.with_language("/drugbeleid/caseload", lang))).text
         description = meta_description(page)
         assert description and " ".join(resource[key].split()).startswith(description.removesuffix(" …")), (lang, description)
+
+
+async def test_the_app_factory_takes_the_public_base_url_from_the_environment(built):
+    from serve.app import create_datasette
+
+    datasette = create_datasette(built, public_base_url="https://data.example.org")
+    robots = (await datasette.client.get("/robots.txt", headers={"host": random_hosts(1)[0]})).text
+    assert "Sitemap: https://data.example.org/sitemap.xml" in robots.splitlines()
+
+
+def test_a_worker_with_a_wrong_public_base_url_stops_with_a_message_naming_it(built):
+    run = subprocess.run([sys.executable, "-c", "from serve.app import create_app; create_app()"], cwd=ROOT,
+                         env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built), "PUBLIC_BASE_URL": "data.example.org"},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "Error: PUBLIC_BASE_URL: 'data.example.org' is not a base URL" in run.stderr and "Traceback" not in run.stderr
