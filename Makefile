@@ -6,11 +6,17 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8001
 DB     := build/drugbeleid.db
 AXE    := tests/axe/node_modules/axe-core/axe.min.js
+VNU    := tests/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 # WORKERS: worker processes, each a whole site with its own response cache.
 # CACHE=off: no response cache, every request runs Datasette (benchmarks of cache misses).
 WORKERS ?= 1
 CACHE   ?= on
+# The site's public base URL: every absolute URL it writes (catalogue, sitemap, hreflang, data
+# package) starts with it (docs/deploy.md, "Public base URL"). SERVER_NAMES: the other Host headers
+# make serve-prod answers (host or host:port, space-separated; nginx answers any other with 421).
+PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
+SERVER_NAMES    ?=
 # The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
@@ -46,7 +52,7 @@ release: build
 # --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
 serve: build
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
-	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/python -m serve.workers --interface asgi \
+	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
 	  --workers-kill-timeout 5 --log-level warning
 
@@ -54,15 +60,22 @@ serve: build
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
 serve-prod: build
-	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) \
+	  --workers $(PROD_WORKERS) $(foreach name,$(SERVER_NAMES),--server-name $(name))
 
-test: build $(AXE)
+test: build $(AXE) $(VNU)
 	$(BIN)/python -m pytest -q tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
 # locked version, checked against its integrity hash); the tests inject it from this file.
 $(AXE): tests/axe/package.json tests/axe/package-lock.json
 	cd tests/axe && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+# The Nu Html Checker for tests/test_html_valid.py, pinned in tests/vnu/package-lock.json the same
+# way (its install script would download a Java runtime: skipped); run with the system's Java.
+$(VNU): tests/vnu/package.json tests/vnu/package-lock.json
+	cd tests/vnu && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 # 60 s at concurrency 64 over the public mix with hostile queries (figures in BENCHMARKS.md).

@@ -14,10 +14,10 @@ from pathlib import Path
 from datasette import Response, hookimpl
 
 from scripts import catalog
-from serve.shared import remember
+from serve.shared import computed_once, public_base_url, remember
 
 MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
-RENDERED_LIMIT = 16   # base URLs x formats kept
+RENDERED_LIMIT = 8    # releases x formats kept
 PUBLISHED_LIMIT = 4   # releases kept (a rebuild while serving, or several test builds)
 _published: OrderedDict[tuple, tuple[dict, dict, dict, dict]] = OrderedDict()
 _rendered: OrderedDict[tuple, str] = OrderedDict()
@@ -59,26 +59,27 @@ async def published(datasette) -> tuple[dict, dict, dict, dict, dict]:
     return remember(_published, key, (site, release, package, spans, sizes), PUBLISHED_LIMIT)
 
 
-def base_url(datasette, request) -> str:
-    return datasette.absolute_url(request, datasette.urls.path("/"))
-
-
-async def served_graph(datasette, request):
-    """The catalogue graph for the base URL of this request."""
+async def served_graph(datasette):
+    """The catalogue graph, with the public base URL."""
     site, release, package, spans, sizes = await published(datasette)
-    return catalog.catalog_graph(site, package, release, base_url(datasette, request), spans, sizes)
+    return catalog.catalog_graph(site, package, release, public_base_url(datasette), spans, sizes)
+
+
+async def rendered(datasette, fmt: str) -> str:
+    """The catalogue in `fmt` ("ttl" or "jsonld"), rendered once per release and public base URL."""
+    site, release, package, spans, sizes = await published(datasette)
+    base = public_base_url(datasette)
+
+    async def render():
+        graph = catalog.catalog_graph(site, package, release, base, spans, sizes)
+        return catalog.to_turtle(graph) if fmt == "ttl" else catalog.to_jsonld(graph)
+
+    key = (datasette.get_database(catalog.DATABASE).path, release["version"], base, fmt)
+    return await computed_once(_rendered, key, render, RENDERED_LIMIT)
 
 
 async def render(datasette, request, fmt: str) -> Response:
-    site, release, package, spans, sizes = await published(datasette)
-    base = base_url(datasette, request)
-    key = (datasette.get_database(catalog.DATABASE).path, release["version"], base, fmt)
-    if key in _rendered:
-        _rendered.move_to_end(key)
-    else:
-        graph = catalog.catalog_graph(site, package, release, base, spans, sizes)
-        remember(_rendered, key, catalog.to_turtle(graph) if fmt == "ttl" else catalog.to_jsonld(graph), RENDERED_LIMIT)
-    return Response(_rendered[key], content_type=MEDIA_TYPES[fmt])
+    return Response(await rendered(datasette, fmt), content_type=MEDIA_TYPES[fmt])
 
 
 async def catalog_ttl(datasette, request):
@@ -104,7 +105,7 @@ def extra_template_vars(template, view_name, database, table, datasette, request
     if template == "home.html":
         async def schema_org_catalog():
             site, release, package, spans, _ = await published(datasette)
-            data = catalog.schema_org_catalog(site, package, release, base_url(datasette, request), spans)
+            data = catalog.schema_org_catalog(site, package, release, public_base_url(datasette, request), spans)
             return {"schema_org_json_ld": catalog.script_json(data)}
 
         return schema_org_catalog
@@ -113,7 +114,7 @@ def extra_template_vars(template, view_name, database, table, datasette, request
 
     async def schema_org():
         site, release, package, spans, _ = await published(datasette)
-        dataset = catalog.schema_org_dataset(site, package, release, base_url(datasette, request), spans, table)
+        dataset = catalog.schema_org_dataset(site, package, release, public_base_url(datasette, request), spans, table)
         return {"schema_org_json_ld": catalog.script_json(dataset) if dataset else None}
 
     return schema_org

@@ -48,7 +48,7 @@ async def datapackage(datasette, request, version, directory, prefix):
                         headers=headers)
     descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
-        resource["path"] = datasette.absolute_url(request, f"{prefix}/{resource['path']}")
+        resource["path"] = shared.absolute_url(datasette, f"{prefix}/{resource['path']}", request)
     release = shared.current_release(datasette)
     descriptor.setdefault("semver", release.get("semver"))
     return Response.json(descriptor, headers=headers)
@@ -92,8 +92,8 @@ async def changes_json(datasette, request, version, directory, prefix):
 async def release_json(datasette, request):
     release = {k: v for k, v in shared.current_release(datasette).items() if k not in ("root", "directory")}
     release["released"] = any(r["version"] == release["version"] for r in shared.recorded_releases(datasette))
-    release["changes"] = {**release.get("changes", {}), "url": datasette.absolute_url(
-        request, f"/releases/{release['version']}/changes.json")}
+    release["changes"] = {**release.get("changes", {}), "url": shared.absolute_url(
+        datasette, f"/releases/{release['version']}/changes.json", request)}
     return Response.json(release)
 
 

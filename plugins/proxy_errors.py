@@ -1,7 +1,8 @@
 """The proxy's error pages, rendered by the site: /-/proxy-error/<status>[.json]?_lang=en.
 
-nginx (deploy/nginx.conf) answers some requests itself: a visitor's SQL beyond the per-client rate
-limit (429), and any page while no worker answers (503). Those answers must look like the site's
+nginx (deploy/nginx.conf) answers some requests itself: a Host header that is not one of the site's
+names (421), a visitor's SQL beyond the per-client rate limit (429), and any page while no worker
+answers (503). Those answers must look like the site's
 own errors: Datasette's error page in the site's template and the page's language, or the site's
 JSON error object on JSON (and CSV) URLs. `make serve-prod` (serve/prod.py) fetches these pages from
 a worker when it starts and nginx serves them as files, so they are there even when every worker
@@ -14,7 +15,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from serve.shared import language_of, ui_strings
 
-MESSAGES = {429: "proxy_rate_limited", 503: "proxy_unavailable"}
+MESSAGES = {421: "proxy_misdirected", 429: "proxy_rate_limited", 503: "proxy_unavailable"}
 
 
 async def proxy_error(datasette, request):

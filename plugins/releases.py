@@ -18,7 +18,7 @@ from serve.shared import language_of
 
 def links(datasette, request, version: str) -> dict:
     def url(path: str) -> str:
-        return datasette.absolute_url(request, f"/releases/{version}/{path}")
+        return shared.absolute_url(datasette, f"/releases/{version}/{path}", request)
     return {"page": url(""), "datapackage": url("datapackage.json"), "zip": url("drugbeleid.zip"),
             "database": url("drugbeleid.db"), "changes": url("changes.json")}
 
@@ -101,10 +101,10 @@ async def releases_atom(datasette, request):
     ui = shared.ui_strings(datasette, lang)
     site = datasette.metadata() or {}
     feed = FeedGenerator()
-    feed.id(datasette.absolute_url(request, "/releases/"))
+    feed.id(shared.absolute_url(datasette, "/releases/", request))
     feed.title(f"{ui['site_title']}: {ui['releases_title']}")
-    feed.link(href=datasette.absolute_url(request, "/releases.atom"), rel="self")
-    feed.link(href=datasette.absolute_url(request, shared.with_language("/releases/", lang)), rel="alternate")
+    feed.link(href=shared.absolute_url(datasette, "/releases.atom", request), rel="self")
+    feed.link(href=shared.absolute_url(datasette, shared.with_language("/releases/", lang), request), rel="alternate")
     feed.language(lang)
     feed.rights(site.get("license", ""))
     publisher = shared.plugin_config(datasette).get("publisher", {})
@@ -113,7 +113,7 @@ async def releases_atom(datasette, request):
     for record in reversed(records):  # feedgen lists the entry added last first
         urls = links(datasette, request, record["version"])
         entry = feed.add_entry()
-        entry.id(datasette.absolute_url(request, f"/releases/{record['version']}/"))
+        entry.id(shared.absolute_url(datasette, f"/releases/{record['version']}/", request))
         entry.title(f"{record['semver']} ({record['version']})")
         entry.updated(f"{record['date']}T00:00:00Z")
         entry.published(f"{record['date']}T00:00:00Z")
@@ -134,7 +134,7 @@ def release_parameters(datasette):
         if key == "date":
             return f"{shared.current_release(datasette)['date']}T00:00:00Z"
         if key == "base":
-            return datasette.absolute_url(request, "/")
+            return shared.absolute_url(datasette, "/", request)
         if key == "publisher":
             return shared.plugin_config(datasette).get("publisher", {}).get("name", "")
         raise KeyError(key)

@@ -243,15 +243,15 @@ async def search_json(datasette, request):
         return Response.json({"ok": False, "error": str(bad), "status": 400, "title": None}, status=400)
     def result(r):
         return {"table": r["table_name"], "table_title": r["table_title"], "column": r["column_name"], "row_key": r["row_key"],
-                "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"])),
+                "row_url": shared.absolute_url(datasette, r["row_path"], request),
                 "document_id": r["document_id"], "document_title": r["document_title"], "passage_id": r["passage_id"],
-                "document_url": datasette.absolute_url(request, datasette.urls.path(r["document_path"])),
+                "document_url": shared.absolute_url(datasette, r["document_path"], request),
                 "text": r["text"], "snippet_html": str(r["snippet"]), "score": r["score"]}
     found["results"] = [result(r) for r in found["results"]]
     found["places"] = [{"passage_id": p["passage_id"], "document_id": p["document_id"], "text": p["text"],
                         "snippet_html": str(p["snippet"]),
                         "rows": [{"table": r["table_name"], "column": r["column_name"], "row_key": r["row_key"],
-                                  "row_url": datasette.absolute_url(request, datasette.urls.path(r["row_path"]))}
+                                  "row_url": shared.absolute_url(datasette, r["row_path"], request)}
                                  for r in p["rows"]]}
                        for p in found["places"]]
     return Response.json({"ok": True, **found, "max_results": search_settings(datasette)["max_results"]})

@@ -542,23 +542,23 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "@type": "Dataset",
         "@id": str(urls.page(table, "dataset")),
         "url": str(urls.page(table)),
-        "name": title.get(language) or title.get("en"),
-        "alternateName": [t for lang, t in title.items() if lang != language],
-        "description": both_languages(description, language),
+        "name": tagged(title, language),
+        "description": tagged(description, language),
         "identifier": f"{DATABASE}/{table}",
         "version": release.get("semver") or release["version"],
         "dateModified": release["date"],
-        "inLanguage": language,
+        "inLanguage": [lang for lang in (language, "en") if lang in description],
         "isAccessibleForFree": True,
         "license": site.get("license_url"),
         "keywords": schema_org_keywords(config),
         "publisher": publisher,
         "creator": publisher,
-        "includedInDataCatalog": {"@type": "DataCatalog", "name": site.get("title"), "url": urls.base},
+        "includedInDataCatalog": {"@type": "DataCatalog", "url": urls.base,
+                                  "name": tagged({language: site.get("title"), "en": site_title_en(site)}, language)},
         "distribution": downloads,
         "variableMeasured": [
             {"@type": "PropertyValue", "name": field["name"],
-             "description": field.get("description", ""),
+             "description": tagged(descriptions(field, language), language),
              **({"unitText": field["unit"]} if field.get("unit") else {})}
             for field in resource.get("schema", {}).get("fields", [])
         ],
@@ -576,9 +576,10 @@ def schema_org_publisher(config: dict, urls: Urls) -> dict:
     return {"@type": "Organization", "name": config.get("publisher", {}).get("name"), "url": urls.base}
 
 
-def schema_org_keywords(config: dict) -> list[str]:
-    """The keywords of plugins.drugbeleid.keywords, every language (the same as the catalogue's)."""
-    return list(dict.fromkeys(word for words in (config.get("keywords") or {}).values() for word in words))
+def schema_org_keywords(config: dict) -> list[dict]:
+    """The keywords of plugins.drugbeleid.keywords (the same as the catalogue's), each tagged with its language."""
+    return [{"@language": lang, "@value": word}
+            for lang, words in (config.get("keywords") or {}).items() for word in dict.fromkeys(words)]
 
 
 def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
@@ -596,10 +597,9 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         "@type": "DataCatalog",
         "@id": str(urls.home("catalog")),
         "url": urls.base,
-        "name": site.get("title"),
-        "alternateName": [t for t in [site_title_en(site)] if t],
-        "description": both_languages(site_descriptions, language),
-        "inLanguage": language,
+        "name": tagged({language: site.get("title"), "en": site_title_en(site)}, language),
+        "description": tagged(site_descriptions, language),
+        "inLanguage": [lang for lang in (language, "en") if lang in site_descriptions],
         "license": site.get("license_url"),
         "isAccessibleForFree": True,
         "keywords": schema_org_keywords(config),
@@ -616,16 +616,17 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         title = titles(resource, language)
         catalogue["dataset"].append({
             "@type": "Dataset", "@id": str(urls.page(resource["name"], "dataset")), "url": str(urls.page(resource["name"])),
-            "name": title.get(language) or title.get("en"),
-            "description": both_languages(descriptions(resource, language), language),
+            "name": tagged(title, language),
+            "description": tagged(descriptions(resource, language), language),
             "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
         })
     return catalogue
 
 
-def both_languages(texts: dict[str, str], language: str) -> str:
-    """One schema.org text for a text in two languages: the site's language first, then " — EN: " and the English."""
-    return " — EN: ".join(texts[lang] for lang in (language, "en") if lang in texts)
+def tagged(texts: dict[str, str | None], language: str) -> list[dict]:
+    """A schema.org text written in two languages as JSON-LD value objects, one per language, each
+    tagged with its language (the site's first): never two languages in one string."""
+    return [{"@language": lang, "@value": texts[lang]} for lang in (language, "en") if texts.get(lang)]
 
 
 def script_json(data: dict) -> str:

@@ -9,6 +9,8 @@ Environment (all optional):
 - DRUGBELEID_DB: the database (default build/drugbeleid.db); inspect.json and metadata.json are
   read beside it, as the build writes them.
 - RESPONSE_CACHE=off: no response cache (benchmarks of cache misses); the metadata then says so.
+- PUBLIC_BASE_URL: the site's public base URL (https://data.example.org/), the start of every
+  absolute URL it writes (serve.shared.public_base_url; `make serve` sets http://HOST:PORT/).
 """
 from __future__ import annotations
 
@@ -50,6 +52,8 @@ pint.UnitRegistry = cached_unit_registry
 
 from datasette.app import Datasette  # noqa: E402  (after the pint default above)
 
+from serve import shared  # noqa: E402  (needs the project root on sys.path)
+
 # Datasette's settings, written once: hardened for public SQL (reasons in README, "Public SQL").
 SETTINGS = ROOT / "serve" / "settings.json"
 
@@ -58,9 +62,12 @@ def load_settings() -> dict:
     return json.loads(SETTINGS.read_text(encoding="utf-8"))
 
 
-def create_datasette(database: Path, cache: bool = True) -> Datasette:
+def create_datasette(database: Path, cache: bool = True, public_base_url: str | None = None) -> Datasette:
     build_dir = database.parent
     metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
+    if public_base_url:
+        metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = \
+            shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
     if not cache:
         plugin_config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})
         plugin_config["response_cache"] = {**plugin_config.get("response_cache", {}), "max_bytes": 0}
@@ -86,7 +93,12 @@ def create_app():
     run here, before the worker accepts a request, as `datasette serve` runs them: a refused
     database stops the worker with the message instead of serving."""
     database = Path(os.environ.get("DRUGBELEID_DB", ROOT / "build" / "drugbeleid.db")).resolve()
-    datasette = create_datasette(database, cache=os.environ.get("RESPONSE_CACHE", "on") != "off")
+    try:
+        datasette = create_datasette(database, cache=os.environ.get("RESPONSE_CACHE", "on") != "off",
+                                     public_base_url=os.environ.get("PUBLIC_BASE_URL"))
+    except ValueError as wrong:
+        print(f"Error: {wrong}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     try:
         asyncio.run(datasette.invoke_startup())
     except click.ClickException as refused:  # as `datasette serve` shows it: the message, no traceback

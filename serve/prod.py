@@ -25,6 +25,10 @@
 - **Error pages.** The proxy's own 429 (visitor SQL beyond the rate limit) and 503 (no worker
   answers) are rendered by the site (plugins/proxy_errors.py) at start, in Dutch and English, HTML
   and JSON, and served by nginx as files.
+- **Host names.** nginx answers only the configured host names (`--server-name`, repeatable, or
+  SERVER_NAMES in `make serve-prod`; always 127.0.0.1:PORT, localhost:PORT and the host of
+  PUBLIC_BASE_URL): any other Host header gets 421 Misdirected Request, the site's own 421 page
+  with the headers the site sends on it (security headers, X-Data-Version; re-read at each release).
 """
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from serve.shared import published_pointer
 
@@ -50,8 +55,36 @@ PYTHON = sys.executable
 POLL_SECONDS = 0.1
 START_SECONDS = 60           # a worker that does not answer within this is a failed start
 STOP_SECONDS = 10
-ERROR_STATUSES = (429, 503)
+ERROR_STATUSES = (421, 429, 503)
 LANGUAGES = ("nl", "en")
+# host, or host:port; an IPv6 address in brackets
+HOST_NAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+# The site's headers that are not about one response's body or connection: copied onto the 421
+# nginx answers itself, so that it carries what every response of the site carries.
+NOT_COPIED = {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection",
+              "keep-alive", "date", "server", "etag", "last-modified", "vary", "cache-control", "retry-after",
+              "x-cache"}
+
+
+def server_names(host: str, port: int, extra: list[str], public_base_url: str | None) -> list[str]:
+    """The Host headers nginx answers: loopback on the port, the public base URL's, and `extra`;
+    a ValueError names one that is not a host name."""
+    names = [f"127.0.0.1:{port}", f"localhost:{port}"]
+    if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+        names.append(f"{host}:{port}")
+    if public_base_url:
+        names.append(urlsplit(public_base_url).netloc)
+    for name in [*names, *extra]:
+        if not HOST_NAME.match(name):
+            raise ValueError(f"server name {name!r} is not a host name or host:port")
+    return list(dict.fromkeys(name.lower() for name in [*names, *extra]))
+
+
+def nginx_string(value: str) -> str:
+    """`value` as a double-quoted nginx string (no variables: a "$" is refused, never interpreted)."""
+    if "$" in value:
+        raise RuntimeError(f"a header value with '$' cannot be copied into nginx's configuration: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def log(message: str) -> None:
@@ -202,6 +235,9 @@ class Supervisor:
         self.nginx_binary = args.nginx
         self.nginx_workers = args.nginx_workers
         self.cache_max_size = args.cache_max_size
+        # the workers' public base URL (serve/app.py): this server's own address unless one is given
+        os.environ.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}/")
+        self.server_names = server_names(args.host, args.port, args.server_name or [], os.environ["PUBLIC_BASE_URL"])
         self.database = self.build / "drugbeleid.db"
         self.pointer = published_pointer(self.build)
         self.workers: list[Worker] = []
@@ -270,6 +306,10 @@ class Supervisor:
             "RELEASE_KEY": self.release_key,
             "UPSTREAM_SERVERS": servers,
             "LISTEN": f"{self.host}:{self.port}",
+            # server_name takes host names (nginx matches the Host header without its port); the
+            # map of known hosts compares the whole Host header, port included
+            "SERVER_NAMES": " ".join(dict.fromkeys(re.sub(r":[0-9]+$", "", name) for name in self.server_names)),
+            "KNOWN_HOSTS": "\n".join(f'        "{name}"  0;' for name in self.server_names),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for name, value in values.items():
@@ -280,18 +320,30 @@ class Supervisor:
         (self.run_dir / "nginx.conf.next").write_text(text, encoding="utf-8")
         os.replace(self.run_dir / "nginx.conf.next", config)
 
-    def fetch_error_pages(self) -> None:
-        """The site renders the proxy's error pages once; nginx serves them even with no worker up."""
+    def fetch_error_pages(self) -> bool:
+        """The site renders the proxy's error pages once; nginx serves them even with no worker up.
+        The headers of the site's 421 page go into errors/headers.conf (for the 421 nginx answers
+        itself); True when they changed (a new release: its X-Data-Version)."""
         pages = self.run_dir / "errors"
         pages.mkdir(exist_ok=True)
         address = self.upstreams()[0]
+        headers = None
         for status in ERROR_STATUSES:
             for lang in LANGUAGES:
                 for fmt, suffix in (("html", ""), ("json", ".json")):
-                    code, _, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
+                    code, received, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
                     if code != status:
                         raise RuntimeError(f"the site answered {code} for its {status} page ({lang}, {fmt})")
                     (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
+                    if status == 421 and headers is None:
+                        headers = received
+        lines = [f"add_header {name} {nginx_string(value)} always;" for name, value in headers.items()
+                 if name.lower() not in NOT_COPIED]
+        conf = pages / "headers.conf"
+        text = "\n".join(lines) + "\n"
+        changed = not conf.exists() or conf.read_text(encoding="utf-8") != text
+        conf.write_text(text, encoding="utf-8")
+        return changed
 
     def nginx_command(self, *extra: str) -> list[str]:
         return [self.nginx_binary, "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e", "stderr", *extra]
@@ -357,6 +409,8 @@ class Supervisor:
         self.reload_nginx()
         reloaded = time.monotonic()
         self.version = self.wait_ready(self.upstreams(), self.workers)
+        if self.fetch_error_pages():  # the new release's headers on the 421 nginx answers itself
+            self.reload_nginx()
         log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
             f"new workers answering {time.monotonic() - began:.2f} s)")
@@ -433,8 +487,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--nginx-workers", type=int, default=2)
     parser.add_argument("--cache-max-size", default="256m")
+    parser.add_argument("--server-name", action="append",
+                        help="a Host header to answer (host or host:port), besides 127.0.0.1:PORT, localhost:PORT "
+                             "and the host of PUBLIC_BASE_URL; others get 421")
     args = parser.parse_args(argv)
-    supervisor = Supervisor(args)
+    try:
+        supervisor = Supervisor(args)
+    except ValueError as wrong:
+        log(f"error: {wrong}")
+        return 2
     signal.signal(signal.SIGTERM, supervisor.on_stop)
     signal.signal(signal.SIGINT, supervisor.on_stop)
     signal.signal(signal.SIGHUP, supervisor.on_restart)

@@ -9,12 +9,13 @@ reads about "the current release" is found beside the database file Datasette op
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import weakref
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "drugbeleid"
@@ -103,11 +104,78 @@ def ui_strings(datasette, lang: str) -> dict:
     return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
-# --- what a plugin makes once per release and base URL -------------------------------------------
+# --- the public base URL: every absolute URL the site writes starts with it ----------------------
+
+# The setting (metadata.yml plugins.drugbeleid.public_base_url; the app factory serve/app.py puts the
+# environment variable PUBLIC_BASE_URL there, and `make serve`/`make serve-prod` set that variable to
+# http://HOST:PORT/ unless it is given). docs/deploy.md, "Public base URL".
+PUBLIC_BASE_URL_SETTING = "public_base_url"
+# Without a setting (Datasette built in process, as the tests do): what is computed once and served
+# to everyone (the catalogue, its MQA score, the sitemap) is written for this fixed origin, the one
+# Datasette's own client sends; only a page's own links (hreflang, JSON-LD) follow the request.
+LOCAL_BASE_URL = "http://localhost/"
+
+
+def checked_base_url(value: str, where: str = PUBLIC_BASE_URL_SETTING) -> str:
+    """`value` as a base URL ending in "/", or a ValueError naming `where` and what is wrong."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"{where}: {value!r} is not a base URL such as https://data.example.org/ "
+                         "(http or https, a host, no query string or fragment)")
+    return value.strip() if value.strip().endswith("/") else value.strip() + "/"
+
+
+def configured_base_url(datasette) -> str | None:
+    """The configured public base URL, checked, or None when none is configured."""
+    if datasette not in _base_urls:
+        value = plugin_config(datasette).get(PUBLIC_BASE_URL_SETTING)
+        _base_urls[datasette] = checked_base_url(value) if value else None
+    return _base_urls[datasette]
+
+
+_base_urls: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def public_base_url(datasette, request=None) -> str:
+    """The site's public base URL, ending in "/": the configured one when there is one (always, under
+    `make serve` and `make serve-prod`). Without a setting, the request's own origin for a page's
+    own links, and LOCAL_BASE_URL without a request: what is cached and served to every visitor is
+    computed without a request, so no visitor's Host header ever reaches it."""
+    configured = configured_base_url(datasette)
+    if configured:
+        return configured
+    if request is None:
+        return LOCAL_BASE_URL
+    return datasette.absolute_url(request, datasette.urls.path("/"))
+
+
+def absolute_url(datasette, path: str, request=None) -> str:
+    """`path` (from the site's root, with or without its leading "/") under the public base URL."""
+    return public_base_url(datasette, request) + path.lstrip("/")
+
+
+# --- what a plugin makes once per release --------------------------------------------------------
+
+async def computed_once(cache, key, compute, limit: int):
+    """The value of `compute()` (a coroutine function) under `key`, computed by one request while any
+    others asking for the same key at the same time wait for it (a burst of cold requests costs one
+    computation, not one each); kept in an OrderedDict of at most `limit` entries."""
+    if key in cache:
+        return cache[key]
+    lock = _computing.setdefault(key, asyncio.Lock())
+    async with lock:
+        if key not in cache:
+            remember(cache, key, await compute(), limit)
+    _computing.pop(key, None)
+    return cache[key]
+
+
+_computing: dict = {}
+
 
 def remember(cache, key, value, limit: int):
     """Keep `value` under `key` in an OrderedDict of at most `limit` entries, the oldest dropped
-    first: keys hold the Host header, which the client chooses, so such a cache must stay bounded."""
+    first (releases come and go while a process serves, in tests many of them)."""
     cache[key] = value
     while len(cache) > limit:
         cache.popitem(last=False)

@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +27,7 @@ import pytest
 
 from bench.bench import parse_wrk
 from scripts.build import build
-from serve.prod import get, served_version
+from serve.prod import get, served_version, server_names
 
 from .conftest import DATASETS, ROOT, free_port
 
@@ -425,6 +426,9 @@ def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp
         status, headers, body = fetch(prod.base + versioned)
         assert status == 200 and headers["x-cache-status"] == "HIT" and body == kept
         assert "now serving data version " + new in prod.log.read_text()
+        # the 421 nginx answers itself carries the new release's version too (after its own reload)
+        wait_until(lambda: fetch(prod.base + "/", {"Host": "elsewhere.example"})[1].get("x-data-version") == new,
+                   "the 421 to carry the new release's version", seconds=10)
         print(f"release switch: old answers to requests sent up to {max(stale, default=0):.2f} s after publication; "
               f"first new answer to a request sent {first_new - published:.2f} s after it")
 
@@ -451,3 +455,39 @@ def test_make_serve_prod_stops_every_process_it_started(tmp_path, stop_signal):
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
+
+
+# --- host names -------------------------------------------------------------------------------------
+
+SITE_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "x-data-version")
+
+
+def test_only_the_configured_host_names_are_answered(prod):
+    """127.0.0.1:PORT and localhost:PORT (the default names) get the site; any other Host header, a
+    known name on another port included, gets 421 from the site's own page, with its headers."""
+    _, site_headers, _ = fetch(prod.base + "/drugbeleid.json")
+    for name in (f"127.0.0.1:{prod.port}", f"localhost:{prod.port}", f"LOCALHOST:{prod.port}"):
+        status, _, body = fetch(prod.base + "/drugbeleid.json", {"Host": name})
+        assert status == 200 and json.loads(body)["database"] == "drugbeleid", name
+    hosts = [f"{secrets.token_hex(6)}.example", f"{secrets.token_hex(6)}.example:{prod.port}", f"localhost:{prod.port + 1}",
+             "127.0.0.1", "data.example.org"]
+    for host in hosts:
+        status, headers, body = fetch(prod.base + "/drugbeleid/caseload.json?_lang=en", {"Host": host})
+        assert status == 421, host
+        error = json.loads(body)
+        assert error["ok"] is False and error["status"] == 421 and error["title"] == "Unknown host name", host
+        assert {name: headers.get(name) for name in SITE_HEADERS} == {name: site_headers[name] for name in SITE_HEADERS}, host
+        assert headers["cache-control"] == "no-store"
+        status, headers, body = fetch(prod.base + "/", {"Host": host})
+        assert status == 421 and headers["content-type"].startswith("text/html") and "Onbekende hostnaam" in body.decode()
+        if "example" in host:
+            assert host.split(":")[0].encode() not in body  # a visitor's Host is never written back
+
+
+def test_server_names_are_configured_and_checked():
+    assert server_names("127.0.0.1", 8001, [], None) == ["127.0.0.1:8001", "localhost:8001"]
+    assert server_names("127.0.0.1", 8001, ["data.example.org", "Example.org:8443"], "https://data.example.org/") == [
+        "127.0.0.1:8001", "localhost:8001", "data.example.org", "example.org:8443"]
+    for wrong in ("data example.org", "a;b", "x.org:port", '"x"', ""):
+        with pytest.raises(ValueError, match="is not a host name"):
+            server_names("127.0.0.1", 8001, [wrong], None)
