@@ -161,7 +161,8 @@ def release_record(version: dict, semver: str, previous: dict | None, files: dic
         "database": {"path": "drugbeleid.db", "sha256": version["sha256"], "bytes": version["bytes"]},
         "datapackage": file_entry("datapackage.json", package_bytes),
         "zip": file_entry("drugbeleid.zip", zipped),
-        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"]},
+        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"],
+                    **({"derived_summary": found["derived_summary"]} if "derived_summary" in found else {})},
         "tables": {name[5:-4]: {**file_entry(name, data), "rows": csv_rows(data)}
                    for name, data in files.items() if name.startswith("data/")},
     }
@@ -181,7 +182,8 @@ def release_files(database: Path, package: Package, site: dict, history: list[di
         return {**files, **{name: (released / name).read_bytes() for name in kept}}
     previous, previous_files = previous_release(history, build_releases)
     descriptor = package_descriptor(package, csvs, version, site)
-    found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}))
+    derived = {d["name"] for d, _ in generated_tables(package)}
+    found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}), derived)
     descriptors_differ = previous_files is not None and strip_versions(previous_files[0]) != strip_versions(descriptor)
     descriptor["semver"] = changes.next_semver(previous["semver"] if previous else None, found, descriptors_differ)
     files["datapackage.json"] = json_bytes(descriptor)

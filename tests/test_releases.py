@@ -182,6 +182,40 @@ def test_changes_list_rows_by_primary_key_with_old_and_new_values():
                                           "columns_added": 0, "columns_removed": 0, "types_changed": 0}
 
 
+def derived_package(rows: list[str], checks: list[str]) -> tuple[dict, dict[str, bytes]]:
+    """A source table, a search index numbering its rows and a build report, as a release has them."""
+    source = package({"id": "string", "text": "string"})["resources"]
+    index = package({"id": "integer", "table_name": "string", "row_key": "string", "column_name": "string",
+                     "text": "string"}, name="search_index")["resources"]
+    report = package({"check": "string", "status": "string", "detail": "string"}, name="data_quality")["resources"]
+    report[0]["schema"].pop("primaryKey")
+    return ({"version": "v", "resources": report + source + index},
+            {"things": csv_of("id,text", *(f"{r},text of {r}" for r in rows)),
+             "search_index": csv_of("id,table_name,row_key,column_name,text",
+                                    *(f"{n},things,{r},text,text of {r}" for n, r in enumerate(rows, 1))),
+             "data_quality": csv_of("check,status,detail", *checks)})
+
+
+def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
+    before = derived_package(["b", "c"], ["row_count:things,pass,2 rows", "provenance,pass,quotes"])
+    after = derived_package(["a", "b", "c"], ["row_count:things,pass,3 rows", "provenance,pass,quotes"])
+    found = changes.changes(before, after, derived={"search_index", "data_quality"})
+    # a row added before the others renumbers search_index: one row added, none changed
+    index = found["derived_tables"]["search_index"]
+    assert index["rows_added"] == [{"key": {"table_name": "things", "row_key": "a", "column_name": "text"}}]
+    assert index["rows_removed"] == [] and index["rows_changed"] == []
+    # a check whose figures changed is that check changed, not a row removed and one added
+    report = found["derived_tables"]["data_quality"]
+    assert report["rows_changed"] == [{"key": {"check": "row_count:things"},
+                                       "changes": {"detail": {"old": "2 rows", "new": "3 rows"}}}]
+    assert report["rows_added"] == [] and report["rows_removed"] == []
+    # the source tables first and alone in `tables` and `summary`, which the CHANGELOG counts
+    assert list(found["tables"]) == list(found["summary"]) == ["things"]
+    assert list(found["derived_summary"]) == ["data_quality", "search_index"]
+    assert changes.counts_line(found["summary"]) == "Counts (from changes.json): things: 1 row added."
+    assert changes.level_of(found) == "minor"
+
+
 # --- recording and unpacking -----------------------------------------------------------------------
 
 @pytest.fixture
