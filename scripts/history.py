@@ -217,12 +217,14 @@ def next_step(project: Path, version: str) -> str:
                     f"  git add {' '.join(uncommitted)} && git commit -m \"Source: ...\"\n"
                     "  make release")
         return "next (docs/maintaining.md, step 6): make release"
-    pending = git_status(project, (f"releases/{version}", "CHANGELOG.md", STORED_DATE)) or []
+    directory = f"releases/{version}/"
+    pending = git_status(project, (directory, "CHANGELOG.md", STORED_DATE)) or []
+    pending = sorted({directory if path.startswith(directory) else path for path in pending})
     if pending:
         return ("next (docs/maintaining.md, step 7): say in CHANGELOG.md why the data changed, and commit the release:\n"
                 f"  git add {' '.join(pending)} && git commit -m \"Release {version}: ...\"\n"
                 "then (step 8): make test")
-    return f"this build is release {version}, recorded and committed; next (docs/maintaining.md, step 8): make test"
+    return f"this build is release {version}, recorded and committed: nothing to release; next (docs/maintaining.md, step 8): make test"
 
 
 def date_today(datasets: Path, site: Path, releases: Path, out: Path) -> str | None:
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         print(next_step(project, record["version"]))
         return 0
     add_changelog_entry(args.changelog, record)
+    # the build is the release just recorded: building again from releases/ as it now is gives the same files
+    build.write_stamp(out, build.inputs_fingerprint(args.datasets, args.site, args.releases))
     if dated:
         print(f"dated {dated}: {STORED_DATE} now holds the release's date, and the build was made again with it")
     print(f"recorded {args.releases / record['version']}/: {describe(record)}")
