@@ -29,12 +29,15 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases --if-changed
+
 build: $(VENV)/.installed
-	@$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases --if-changed
+	@$(BUILD_COMMAND)
 
 # Record the current build as a release in releases/, dated today in datasets/release_date.txt
 # (commit them, with the CHANGELOG.md entry); refused while what the build read is not committed.
-release: build
+release: $(VENV)/.installed
+	@$(BUILD_COMMAND) --no-next-step
 	@$(BIN)/python -m scripts.history --build build --releases releases --datasets datasets --site metadata.yml
 
 # granian, not `datasette serve`: uvicorn's multi-worker mode loses TCP_NODELAY (PERF-NOTES);

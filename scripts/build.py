@@ -227,12 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     parser.add_argument("--if-changed", action="store_true",
                         help="build only when an input differs from those of the served build (`make build`)")
+    parser.add_argument("--no-next-step", action="store_true", help="say nothing of the next step (`make release` says it)")
     args = parser.parse_args(argv)
     if args.if_changed and built_fingerprint(args.out) == inputs_fingerprint(args.datasets, args.site, args.releases):
         record = json.loads((args.out.parent / "current" / "release.json").read_text(encoding="utf-8"))
         print(f"up to date: {args.out} is data version {record['version']} ({record['semver']}), "
               "built from these very inputs")
-        print(history.next_step(args.releases.resolve().parent, record["version"]))
+        if not args.no_next_step:
+            print(history.next_step(args.releases.resolve().parent, record["version"]))
         return 0
     try:
         result = build(args.datasets, args.out, args.site, args.releases)
@@ -247,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         if row["status"] != "pass":
             print(f"{row['status'].upper()}: {row['check']}: {row['detail']}")
     print(f"published {args.out}, data version {result['release']['version']} ({result['release']['semver']})")
-    print(history.next_step(args.releases.resolve().parent, result["release"]["version"]))
+    if not args.no_next_step:
+        print(history.next_step(args.releases.resolve().parent, result["release"]["version"]))
     return 0
 
 

@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 from . import publish
-from .changes import COUNTS, counts_line
+from .changes import COUNTED, counts_line
 from .problems import BuildFailed, Problem
 from .release import DATE_FILE, json_bytes, read_release_date, sha256_of, today, write_release_date
 
@@ -176,7 +176,7 @@ def add_changelog_entry(changelog: Path, record: dict) -> None:
 def describe(record: dict) -> str:
     lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
     for table, summary in record["changes"]["summary"].items():
-        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in COUNTS if summary[k]]
+        counts = [f"{summary[k]} {one if summary[k] == 1 else many}" for k, one, many in COUNTED if summary[k]]
         if summary["status"] != "kept":
             counts.insert(0, f"table {summary['status']}")
         if counts:
