@@ -13,7 +13,7 @@ import feedparser
 import pytest
 
 from scripts import changes, history
-from scripts.build import build
+from scripts.build import build, built_fingerprint, inputs_fingerprint
 from scripts.problems import BuildFailed
 
 from .conftest import DATASETS, ROOT, read_csv
@@ -290,3 +290,21 @@ def test_a_changed_schema_description_is_a_new_version(project):
     schema_path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
     second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
     assert second["version"] != first["version"], "a release's package changed under the same version"
+
+
+def test_the_version_is_dated_from_the_repository_and_the_build_follows_content_not_file_times(project):
+    """The date in a version is the one stored in datasets/release_date.txt (no git history read);
+    whether a build is up to date is decided by the content of its inputs."""
+    out = project / "build" / "drugbeleid.db"
+    inputs = (project / "datasets", project / "metadata.yml", project / "releases")
+    first = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    stored = (project / "datasets" / "release_date.txt").read_text(encoding="utf-8").strip()
+    assert first["date"] == stored and first["version"].startswith(f"{stored}-")
+    assert built_fingerprint(out) == inputs_fingerprint(*inputs)
+    caseload = project / "datasets" / "caseload.csv"
+    caseload.touch()  # a newer file time, the same bytes: nothing to build
+    assert built_fingerprint(out) == inputs_fingerprint(*inputs)
+    (project / "datasets" / "release_date.txt").write_text("2031-02-03\n", encoding="utf-8")
+    assert built_fingerprint(out) != inputs_fingerprint(*inputs), "a new date must make a new build"
+    second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    assert second["version"] == f"2031-02-03-{first['version'].split('-', 3)[3]}"
