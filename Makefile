@@ -20,11 +20,11 @@ SERVER_NAMES    ?=
 # The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
-INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache__/*' 2>/dev/null) metadata.yml
 # The build publishes build/releases/<version>/ and switches build/current to it (scripts/publish.py);
-# build/drugbeleid.db and the other stable paths are links through build/current. The stamp tells
-# make when the published release is older than its inputs (a link's target keeps its old mtime).
-BUILT  := build/.built
+# build/drugbeleid.db and the other stable paths are links through build/current. It builds only when
+# the content of an input differs from the served build's (build/.built holds their fingerprint:
+# scripts/build.py input_paths), so a commit, a checkout or a touched file that changes no byte
+# builds nothing, and any changed byte (data, its stored date, releases/, metadata, pipeline) builds.
 
 .PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
 
@@ -35,15 +35,16 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-build: $(BUILT)
+BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases --if-changed
 
-$(BUILT): $(VENV)/.installed $(INPUTS)
-	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases
-	touch $@
+build: $(VENV)/.installed
+	@$(BUILD_COMMAND)
 
-# Record the current build as a release in releases/ (commit it, with a CHANGELOG.md entry).
-release: build
-	$(BIN)/python -m scripts.history --build build --releases releases
+# Record the current build as a release in releases/, dated today in datasets/release_date.txt
+# (commit them, with the CHANGELOG.md entry); refused while what the build read is not committed.
+release: $(VENV)/.installed
+	@$(BUILD_COMMAND) --no-next-step
+	@$(BIN)/python -m scripts.history --build build --releases releases --datasets datasets --site metadata.yml
 
 # granian, not `datasette serve`: uvicorn's multi-worker mode loses TCP_NODELAY (PERF-NOTES);
 # one server for 1 or N workers. serve/app.py builds the same Datasette (-i, inspect file, ...).

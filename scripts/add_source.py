@@ -296,8 +296,7 @@ def report(root: Path, file: Path, added: Plan) -> str:
         f"  2. find the words of each figure: make quote ID={row['id']} TEXT=\"...\"",
         f"  3. add rows with document_id {row['id']} and that quote to the tables ({name}/caseload.csv, statistics.csv, ...)",
         "  4. make build   (every problem is listed with its file, row and field; fix them and build again)",
-        "  5. make test",
-        "  6. make release",
+        "  5. commit, 6. make release, 7. commit the release, 8. make test: each step prints the next",
     ]
     return "\n".join(out)
 

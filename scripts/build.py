@@ -12,6 +12,7 @@ Every release recorded in releases/ is unpacked into build/releases/ first (scri
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -131,6 +132,7 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
     """Check everything, build the new release in a staging directory, then switch to it atomically.
     `releases`: the releases recorded in the repository (default: releases/ beside datasets/)."""
     releases = releases if releases is not None else datasets.resolve().parent / "releases"
+    (out.parent / STAMP).unlink(missing_ok=True)  # whatever happens next, the stamp no longer names what is served
     inputs = read_inputs(datasets)
     site = metadata.read_site(site_path)
     quality, locations, problems = run_checks(inputs, site, str(site_path))
@@ -172,7 +174,49 @@ def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = No
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     publish.switch(build_dir, current["version"], out.name)
+    write_stamp(out, inputs_fingerprint(datasets, site_path, releases))
     return {"counts": counts, "quality": quality, "release": current, "rewritten": rewritten}
+
+
+# --- whether the build is up to date: by content, not by file times -----------------------------
+
+STAMP = ".built"
+
+
+def input_paths(datasets: Path, site: Path, releases: Path) -> list[Path]:
+    """Everything that dates or versions the data: the data and its stored date, the recorded
+    releases (the previous one sets the changes and the semantic version), the site metadata, the
+    pipeline, and the served settings the build reads."""
+    scripts = Path(__file__).resolve().parent
+    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site]
+    files = []
+    for root in roots:
+        if root.is_file():
+            files.append(root)
+        elif root.is_dir():
+            files += [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+def inputs_fingerprint(datasets: Path, site: Path, releases: Path) -> str:
+    """SHA-256 over the path and content of every input: a commit, a checkout or a restored file
+    that changes no byte needs no build; any changed byte does, whatever the file times say."""
+    digest = hashlib.sha256()
+    for path in input_paths(datasets, site, releases):
+        digest.update(f"{path.as_posix()} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def built_fingerprint(out: Path) -> str | None:
+    """The fingerprint of the inputs the served build was made from (None: no complete build)."""
+    stamp = out.parent / STAMP
+    if not stamp.is_file() or not (out.parent / "current" / "release.json").is_file():
+        return None
+    return stamp.read_text(encoding="utf-8").strip() or None
+
+
+def write_stamp(out: Path, fingerprint: str) -> None:
+    (out.parent / STAMP).write_text(fingerprint + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("build") / f"{DATABASE}.db")
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
+    parser.add_argument("--if-changed", action="store_true",
+                        help="build only when an input differs from those of the served build (`make build`)")
+    parser.add_argument("--no-next-step", action="store_true", help="say nothing of the next step (`make release` says it)")
     args = parser.parse_args(argv)
+    if args.if_changed and built_fingerprint(args.out) == inputs_fingerprint(args.datasets, args.site, args.releases):
+        record = json.loads((args.out.parent / "current" / "release.json").read_text(encoding="utf-8"))
+        print(f"up to date: {args.out} is data version {record['version']} ({record['semver']}), "
+              "built from these very inputs")
+        if not args.no_next_step:
+            print(history.next_step(args.releases.resolve().parent, record["version"]))
+        return 0
     try:
         result = build(args.datasets, args.out, args.site, args.releases)
     except BuildFailed as failure:
@@ -195,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         if row["status"] != "pass":
             print(f"{row['status'].upper()}: {row['check']}: {row['detail']}")
     print(f"published {args.out}, data version {result['release']['version']} ({result['release']['semver']})")
+    if not args.no_next_step:
+        print(history.next_step(args.releases.resolve().parent, result["release"]["version"]))
     return 0
 
 

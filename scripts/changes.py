@@ -7,6 +7,12 @@ such rows can only be added or removed). The row comparison is csv-diff's `compa
 and new value of each changed column); the schema comparison (tables and columns added or
 removed, types changed) reads the two descriptors.
 
+The tables the build derives from the others (data_quality, quote_locations, search_index) are
+compared by what their rows are (CONTENT_KEYS), not by a running number: a new source then adds
+their rows and changes none. changes.json lists the source tables first (`tables`, `summary`) and
+the derived ones apart (`derived_tables`, `derived_summary`); CHANGELOG.md counts the source tables.
+Releases recorded before this layout keep their changes.json as it was.
+
 `next_semver(previous, changes)` derives MAJOR.MINOR.PATCH from the changes:
 - major: a table or column removed (a rename is a removal and an addition) or a type changed,
   a break of the public contract;
@@ -22,6 +28,12 @@ import semver
 from csv_diff import compare
 
 FIRST_SEMVER = "1.0.0"
+
+
+# Derived tables matched by what a row is about, and the columns that only number rows (search_index.id
+# is public, and the full-text index needs it, but every row after a new one is renumbered).
+CONTENT_KEYS = {"search_index": ["table_name", "row_key", "column_name"], "data_quality": ["check"]}
+RUNNING_NUMBERS = {"search_index": ["id"]}
 
 
 def read_rows(data: bytes) -> tuple[list[str], list[dict]]:
@@ -55,11 +67,20 @@ def field_types(resource: dict) -> dict[str, str]:
     return {f["name"]: f.get("type", "any") for f in resource.get("schema", {}).get("fields", [])}
 
 
-def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new_csv: bytes | None) -> dict:
-    """The changes of one table between two releases (either side None: table added or removed)."""
+def without(rows: list[dict], columns: list[str]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in columns} for row in rows] if columns else rows
+
+
+def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new_csv: bytes | None,
+                  by_content: bool = False) -> dict:
+    """The changes of one table between two releases (either side None: table added or removed);
+    `by_content`: a derived table, matched by CONTENT_KEYS and compared without its running numbers."""
     old_header, old_rows = read_rows(old_csv) if old_csv is not None else ([], [])
     new_header, new_rows = read_rows(new_csv) if new_csv is not None else ([], [])
-    key = primary_key(new or old)
+    name = (new or old)["name"]
+    key = CONTENT_KEYS.get(name) if by_content and name in CONTENT_KEYS else primary_key(new or old)
+    if by_content:
+        old_rows, new_rows = without(old_rows, RUNNING_NUMBERS.get(name, [])), without(new_rows, RUNNING_NUMBERS.get(name, []))
     old_types, new_types = field_types(old or {}), field_types(new or {})
     before, after = keyed(old_rows, key), keyed(new_rows, key)
     if before and after:
@@ -117,29 +138,37 @@ def resources_by_name(descriptor: dict | None) -> dict[str, dict]:
     return {r["name"]: r for r in (descriptor or {}).get("resources", [])}
 
 
-def changes(previous: tuple[dict, dict[str, bytes]] | None, current: tuple[dict, dict[str, bytes]]) -> dict:
-    """previous/current: (datapackage descriptor, {table: csv bytes}); previous None for a first release."""
+def changes(previous: tuple[dict, dict[str, bytes]] | None, current: tuple[dict, dict[str, bytes]],
+            derived: frozenset[str] | set[str] = frozenset()) -> dict:
+    """previous/current: (datapackage descriptor, {table: csv bytes}); previous None for a first release.
+    `derived`: the names of the tables the build makes from the others, compared by content and
+    listed apart after the source tables."""
     old_package, old_files = previous if previous is not None else (None, {})
     new_package, new_files = current
     old, new = resources_by_name(old_package), resources_by_name(new_package)
     names = list(new) + [name for name in old if name not in new]
     tables = {}
-    for name in names:
+    for name in [n for n in names if n not in derived] + [n for n in names if n in derived]:
         tables[name] = table_changes(old.get(name), old_files.get(name) if name in old else None,
-                                     new.get(name), new_files.get(name) if name in new else None)
-    return {
+                                     new.get(name), new_files.get(name) if name in new else None,
+                                     by_content=name in derived)
+    found = {
         "previous_version": (old_package or {}).get("version"),
         "version": new_package.get("version"),
         "tables_added": [n for n in new if n not in old] if previous is not None else list(new),
         "tables_removed": [n for n in old if n not in new],
-        "summary": {name: summary_of(table) for name, table in tables.items()},
-        "tables": tables,
+        "summary": {name: summary_of(table) for name, table in tables.items() if name not in derived},
+        "tables": {name: table for name, table in tables.items() if name not in derived},
     }
+    if derived:
+        found["derived_summary"] = {name: summary_of(table) for name, table in tables.items() if name in derived}
+        found["derived_tables"] = {name: table for name, table in tables.items() if name in derived}
+    return found
 
 
 def level_of(found: dict) -> str | None:
     """"major", "minor", "patch", or None when nothing changed."""
-    summaries = found["summary"].values()
+    summaries = [*found["summary"].values(), *found.get("derived_summary", {}).values()]
     if found["tables_removed"] or any(s["columns_removed"] or s["types_changed"] for s in summaries):
         return "major"
     if found["tables_added"] or any(s["rows_added"] or s["columns_added"] for s in summaries):

@@ -29,9 +29,9 @@ import zipfile
 from pathlib import Path
 
 from . import publish
-from .changes import COUNTS, counts_line
+from .changes import COUNTED, counts_line
 from .problems import BuildFailed, Problem
-from .release import json_bytes, sha256_of
+from .release import DATE_FILE, json_bytes, read_release_date, sha256_of, today, write_release_date
 
 RECORD = "release.json"
 ZIP = "drugbeleid.zip"
@@ -176,7 +176,7 @@ def add_changelog_entry(changelog: Path, record: dict) -> None:
 def describe(record: dict) -> str:
     lines = [f"release {record['version']} (version {record['semver']}, number {record['number']})"]
     for table, summary in record["changes"]["summary"].items():
-        counts = [f"{summary[k]} {k.replace('_', ' ')}" for k in COUNTS if summary[k]]
+        counts = [f"{summary[k]} {one if summary[k] == 1 else many}" for k, one, many in COUNTED if summary[k]]
         if summary["status"] != "kept":
             counts.insert(0, f"table {summary['status']}")
         if counts:
@@ -184,34 +184,88 @@ def describe(record: dict) -> str:
     return "\n".join(lines)
 
 
-BUILD_INPUTS = ("datasets", "metadata.yml", "scripts")
+# What the build reads that git keeps (scripts/build.py input_paths reads releases/ too, which
+# `make release` writes). The stored date is written by `make release` itself.
+BUILD_INPUTS = ("datasets", "metadata.yml", "scripts", "serve/settings.json")
+STORED_DATE = f"datasets/{DATE_FILE}"
+
+
+def git_status(project: Path, paths: tuple[str, ...]) -> list[str] | None:
+    """The paths under `paths` that differ from the last commit (None outside a git checkout)."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *paths],
+                                check=False, cwd=project, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line[3:] for line in result.stdout.splitlines()] if result.returncode == 0 else None
 
 
 def uncommitted_inputs(project: Path) -> list[str]:
-    """What the build read that git has not committed (nothing outside a git checkout). A release's
-    content version starts with the date of the last commit that changed datasets/, so a release
-    made before its data is committed would get another version in every clone."""
-    try:
-        result = subprocess.run(["git", "status", "--porcelain", "--", *BUILD_INPUTS], cwd=project,
-                                capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line[3:] for line in result.stdout.splitlines()] if result.returncode == 0 else []
+    """What the build read that git has not committed (nothing outside a git checkout): a release
+    made from it would not be what the commit builds in another clone."""
+    return [path for path in git_status(project, BUILD_INPUTS) or [] if path != STORED_DATE]
+
+
+def next_step(project: Path, version: str) -> str:
+    """What to run next, from where the maintainer stands in docs/maintaining.md (add, quote, rows,
+    build, commit, release, commit the release, test): said by `make build`, `make release` and the
+    recorded-release test."""
+    if version not in {record["version"] for record in recorded(project / "releases")}:
+        uncommitted = uncommitted_inputs(project)
+        if uncommitted:
+            return ("next (docs/maintaining.md, step 5): commit the data, then release it:\n"
+                    f"  git add {' '.join(uncommitted)} && git commit -m \"Source: ...\"\n"
+                    "  make release")
+        return "next (docs/maintaining.md, step 6): make release"
+    directory = f"releases/{version}/"
+    pending = git_status(project, (directory, "CHANGELOG.md", STORED_DATE)) or []
+    pending = sorted({directory if path.startswith(directory) else path for path in pending})
+    if pending:
+        return ("next (docs/maintaining.md, step 7): say in CHANGELOG.md why the data changed, and commit the release:\n"
+                f"  git add {' '.join(pending)} && git commit -m \"Release {version}: ...\"\n"
+                "then (step 8): make test")
+    return f"this build is release {version}, recorded and committed: nothing to release; next (docs/maintaining.md, step 8): make test"
+
+
+def date_today(datasets: Path, site: Path, releases: Path, out: Path) -> str | None:
+    """Date the release today: write the date into datasets/release_date.txt and build again (the
+    version starts with it). None when it already says today."""
+    from . import build  # build imports this module
+
+    date = today()
+    if read_release_date(datasets) == date:
+        return None
+    write_release_date(datasets, date)
+    build.build(datasets, out, site, releases)
+    return date
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import build
+
     parser = argparse.ArgumentParser(description="Record the current build as a release in the repository.")
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
+    parser.add_argument("--datasets", type=Path, default=Path("datasets"))
+    parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
     args = parser.parse_args(argv)
-    uncommitted = uncommitted_inputs(args.releases.resolve().parent)
+    project = args.releases.resolve().parent
+    uncommitted = uncommitted_inputs(project)
     if uncommitted:
-        print("not released: commit these first, then run `make build` and `make release` again "
-              "(the release's version starts with the date of the last commit that changed datasets/):\n"
-              + "\n".join(f"  {path}" for path in uncommitted), file=sys.stderr)
+        print("not released: the build read files that are not committed, and a fresh clone would build another "
+              "version from the commit. Commit them first (docs/maintaining.md, step 5), then release:\n"
+              f"  git add {' '.join(uncommitted)} && git commit -m \"Source: ...\"\n"
+              "  make release", file=sys.stderr)
+        return 1
+    out = args.build / DATABASE
+    if build.built_fingerprint(out) != build.inputs_fingerprint(args.datasets, args.site, args.releases):
+        print(f"not released: {args.build}/ does not hold a build of the files as they are now (or no build at all): "
+              "run `make build` again, then `make release` (through make, `make release` builds first by itself)", file=sys.stderr)
         return 1
     try:
+        served = read_json(args.build / "current" / RECORD)["version"]
+        dated = None if complete(args.releases / served) else date_today(args.datasets, args.site, args.releases, out)
         record, new = record_current(args.build, args.releases)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
@@ -221,14 +275,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if not new:
         print(f"already released: {describe(record)}")
+        print(next_step(project, record["version"]))
         return 0
     add_changelog_entry(args.changelog, record)
+    # the build is the release just recorded: building again from releases/ as it now is gives the same files
+    build.write_stamp(out, build.inputs_fingerprint(args.datasets, args.site, args.releases))
+    if dated:
+        print(f"dated {dated}: {STORED_DATE} now holds the release's date, and the build was made again with it")
     print(f"recorded {args.releases / record['version']}/: {describe(record)}")
-    print("\nNext steps:\n"
-          f"  1. {args.changelog} has a new entry for {record['version']} ({record['semver']}) with its counts:\n"
-          "     write under its heading, in your own words, why the data changed;\n"
-          f"  2. git add {args.releases / record['version']} CHANGELOG.md && git commit;\n"
-          "  3. deploy: `make serve` (or the proxy) serves it, and every earlier release, under /releases/.")
+    print(f"\n{args.changelog} has a new entry for {record['version']} ({record['semver']}) with its counts.")
+    print(next_step(project, record["version"]))
+    print("Deploy: `make serve` (or the proxy) serves it, and every earlier release, under /releases/.")
     return 0
 
 

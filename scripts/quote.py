@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     status, message = find_quote(args.datasets, args.id, args.text)
     print(message, file=sys.stderr if status == 2 else sys.stdout)
+    if status == 0:  # on stderr, so that the quote stays the last line of the output to copy
+        print("next (docs/maintaining.md, step 3): put the quote above in the quote column of the row it supports; "
+              "when the rows are in, make build", file=sys.stderr)
     return status
 
 

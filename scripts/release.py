@@ -13,7 +13,6 @@ import datetime
 import hashlib
 import io
 import json
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from frictionless import Package
 
 from . import changes
 from .metadata import generated_tables
+from .problems import BuildFailed, Problem
 
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed timestamps keep the zip byte-identical for the same data
 
@@ -35,15 +35,37 @@ def file_entry(path: str, data: bytes) -> dict:
     return {"path": path, "sha256": sha256_of(data), "bytes": len(data)}
 
 
-def release_date(datasets: Path) -> str:
-    """The date of the last commit that changed the data, so the same data gets the same version;
-    today's date outside a git checkout."""
+# The date a release's version starts with, kept in the repository beside the data it dates: written
+# by `make release` (scripts/history.py) and committed with the release, so the same commit builds
+# the same version in every clone, whatever a squash, a rebase or a shallow clone does to the history.
+DATE_FILE = "release_date.txt"
+
+
+def read_release_date(datasets: Path) -> str | None:
+    """The date stored in datasets/release_date.txt (YYYY-MM-DD), None when there is none."""
+    path = datasets / DATE_FILE
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8").strip()
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%cs", "--", "."], cwd=datasets,
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    return out or datetime.date.today().isoformat()
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise BuildFailed([Problem(f"{datasets.name}/{DATE_FILE}",
+                                   f"{text!r} is not a date (YYYY-MM-DD); restore it with `git checkout {datasets.name}/{DATE_FILE}`")]) from None
+
+
+def write_release_date(datasets: Path, date: str) -> None:
+    (datasets / DATE_FILE).write_text(f"{date}\n", encoding="utf-8")
+
+
+def today() -> str:
+    return datetime.datetime.now(datetime.UTC).date().isoformat()
+
+
+def release_date(datasets: Path) -> str:
+    """The data's date as stored in the repository; today's date for data without one (a scratch
+    folder: a repository always has one)."""
+    return read_release_date(datasets) or today()
 
 
 def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: dict,
@@ -139,7 +161,8 @@ def release_record(version: dict, semver: str, previous: dict | None, files: dic
         "database": {"path": "drugbeleid.db", "sha256": version["sha256"], "bytes": version["bytes"]},
         "datapackage": file_entry("datapackage.json", package_bytes),
         "zip": file_entry("drugbeleid.zip", zipped),
-        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"]},
+        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"],
+                    **({"derived_summary": found["derived_summary"]} if "derived_summary" in found else {})},
         "tables": {name[5:-4]: {**file_entry(name, data), "rows": csv_rows(data)}
                    for name, data in files.items() if name.startswith("data/")},
     }
@@ -159,7 +182,8 @@ def release_files(database: Path, package: Package, site: dict, history: list[di
         return {**files, **{name: (released / name).read_bytes() for name in kept}}
     previous, previous_files = previous_release(history, build_releases)
     descriptor = package_descriptor(package, csvs, version, site)
-    found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}))
+    derived = {d["name"] for d, _ in generated_tables(package)}
+    found = changes.changes(previous_files, (descriptor, {k[5:-4]: v for k, v in files.items()}), derived)
     descriptors_differ = previous_files is not None and strip_versions(previous_files[0]) != strip_versions(descriptor)
     descriptor["semver"] = changes.next_semver(previous["semver"] if previous else None, found, descriptors_differ)
     files["datapackage.json"] = json_bytes(descriptor)

@@ -42,6 +42,18 @@ def read_csv(name: str, root: Path = DATASETS) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+# The in-process tests that read the data as built, from whatever the data is: tests/test_new_source.py
+# runs them (`pytest -m data`) in a fresh clone of a copy of the project to which a source was added.
+DATA_TESTS = {"test_api", "test_build_checks", "test_catalog", "test_documents", "test_facts", "test_languages",
+              "test_provenance", "test_releases", "test_search"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.stem in DATA_TESTS:
+            item.add_marker(pytest.mark.data)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """Build once per session, from the committed datasets, into a temporary folder."""

@@ -142,9 +142,11 @@ def test_a_policy_note_without_a_date_gets_nulls_with_reasons(datasets_copy, tmp
 
 
 def test_the_source_is_copied_byte_for_byte_and_named_by_number_and_checksum(datasets_copy, new_source):
+    # the next number after the highest one there, whatever number of sources the repository has
+    after = max(int(p.name.split("_", 1)[0]) for p in (datasets_copy / "sources").glob("*.txt")) + 1
     message = add_source.add_source(datasets_copy, new_source, NEW_ID)
     digest = hashlib.sha256(new_source.read_bytes()).hexdigest()
-    copied = datasets_copy / "sources" / f"005_{digest[:16]}.txt"
+    copied = datasets_copy / "sources" / f"{after:03d}_{digest[:16]}.txt"
     assert copied.read_bytes() == new_source.read_bytes()
     assert (datasets_copy / "documents.sha256").read_text(encoding="utf-8").endswith(f"{digest}  {copied.name}\n")
     assert f"datasets/sources/{copied.name}  (copied byte for byte, SHA-256 {digest})" in message

@@ -63,5 +63,6 @@ def test_synthetic_copies_pass_the_strict_build(tmp_path):
     result = build(tmp_path / "datasets", tmp_path / "build" / "drugbeleid.db", ROOT / "metadata.yml")
     with open(DATASETS / "statistics.csv", encoding="utf-8", newline="") as f:
         assert result["counts"]["statistics"] == 2 * len(list(csv.DictReader(f)))
-    assert result["counts"]["documents"] == 10
+    with open(DATASETS / "documents.csv", encoding="utf-8", newline="") as f:
+        assert result["counts"]["documents"] == 2 * len(list(csv.DictReader(f)))
     assert all(row["status"] != "fail" for row in result["quality"])

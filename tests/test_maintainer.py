@@ -14,12 +14,25 @@ from pathlib import Path
 
 import feedparser
 
+from scripts import history
+
 from .conftest import NEW_ID, QUOTE_2023, ROOT, make_serve, new_source_text, run_make
 
 NEW_TEXT = new_source_text("Een traject bij de drugbehandelingskamer duurde\n"
                            "gemiddeld 9 maanden.\n")
 RECORDS = sorted((json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "releases").glob("*/release.json")),
                  key=lambda r: r["number"], reverse=True)
+
+
+def midway() -> str:
+    """Why changes.json may hold more than this test's rows: this folder is in the middle of
+    docs/maintaining.md's steps, and the copy has the maintainer's rows too ('' once released)."""
+    pending = history.uncommitted_inputs(ROOT) + (history.git_status(ROOT, ("releases", "CHANGELOG.md")) or [])
+    if not pending:
+        return ""
+    return ("; this folder has changes not yet committed (" + ", ".join(pending) + "), and this test adds its rows "
+            "to a copy of it: finish docs/maintaining.md's steps first (commit, make release, commit the release), "
+            "then run make test")
 
 
 def make(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -104,13 +117,13 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
         # changes.json lists exactly the added rows of the tables the maintainer touched
         found = get_json(f"{base}/releases/{record['version']}/changes.json")
         assert found["previous_version"] == previous["version"]
-        tables = found["tables"]
-        assert tables["caseload"]["rows_added"] == [{"key": {"justice_house_id": "gent", "year": "2023"}}]
-        assert tables["statistics"]["rows_added"] == [{"key": {"id": "trajectory-duration-2024"}}]
-        assert tables["documents"]["rows_added"] == [{"key": {"id": NEW_ID}}]
-        assert {r["key"]["id"] for r in tables["passages"]["rows_added"]} == {f"{NEW_ID}-00{n}" for n in range(1, 5)}
+        tables, hint = found["tables"], midway()
+        assert tables["caseload"]["rows_added"] == [{"key": {"justice_house_id": "gent", "year": "2023"}}], hint
+        assert tables["statistics"]["rows_added"] == [{"key": {"id": "trajectory-duration-2024"}}], hint
+        assert tables["documents"]["rows_added"] == [{"key": {"id": NEW_ID}}], hint
+        assert {r["key"]["id"] for r in tables["passages"]["rows_added"]} == {f"{NEW_ID}-00{n}" for n in range(1, 5)}, hint
         for name in ("caseload", "statistics", "documents", "passages", "justice_houses", "events"):
-            assert tables[name]["rows_removed"] == [] and tables[name]["rows_changed"] == [], name
+            assert tables[name]["rows_removed"] == [] and tables[name]["rows_changed"] == [], f"{name}{hint}"
         assert found["tables_removed"] == [] and found["tables_added"] == []
         # the release is listed and in the feed
         listed = get_json(f"{base}/releases.json")

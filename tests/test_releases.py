@@ -13,7 +13,7 @@ import feedparser
 import pytest
 
 from scripts import changes, history
-from scripts.build import build
+from scripts.build import build, built_fingerprint, inputs_fingerprint
 from scripts.problems import BuildFailed
 
 from .conftest import DATASETS, ROOT, read_csv
@@ -84,10 +84,11 @@ def test_changelog_has_every_release_with_the_counts_of_its_changes_and_a_reason
 
 
 async def test_the_served_build_is_a_recorded_release(datasette):
-    """What main serves is published: run `make release` after changing data or metadata."""
+    """What main serves is published. In the middle of docs/maintaining.md's steps it is not yet,
+    and the message says what to run next from where the maintainer stands."""
     release = (await datasette.client.get("/-/release.json")).json()
-    assert release["released"], f"the build {release['version']} is not recorded: run `make release`"
-    assert release["version"] == RECORDS[0]["version"]
+    assert release["released"], f"the build {release['version']} is not recorded yet; {history.next_step(ROOT, release['version'])}"
+    assert release["version"] == RECORDS[0]["version"], history.next_step(ROOT, release["version"])
 
 
 async def test_both_versions_in_headers_metadata_and_package(datasette):
@@ -181,6 +182,40 @@ def test_changes_list_rows_by_primary_key_with_old_and_new_values():
                                           "columns_added": 0, "columns_removed": 0, "types_changed": 0}
 
 
+def derived_package(rows: list[str], checks: list[str]) -> tuple[dict, dict[str, bytes]]:
+    """A source table, a search index numbering its rows and a build report, as a release has them."""
+    source = package({"id": "string", "text": "string"})["resources"]
+    index = package({"id": "integer", "table_name": "string", "row_key": "string", "column_name": "string",
+                     "text": "string"}, name="search_index")["resources"]
+    report = package({"check": "string", "status": "string", "detail": "string"}, name="data_quality")["resources"]
+    report[0]["schema"].pop("primaryKey")
+    return ({"version": "v", "resources": report + source + index},
+            {"things": csv_of("id,text", *(f"{r},text of {r}" for r in rows)),
+             "search_index": csv_of("id,table_name,row_key,column_name,text",
+                                    *(f"{n},things,{r},text,text of {r}" for n, r in enumerate(rows, 1))),
+             "data_quality": csv_of("check,status,detail", *checks)})
+
+
+def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
+    before = derived_package(["b", "c"], ["row_count:things,pass,2 rows", "provenance,pass,quotes"])
+    after = derived_package(["a", "b", "c"], ["row_count:things,pass,3 rows", "provenance,pass,quotes"])
+    found = changes.changes(before, after, derived={"search_index", "data_quality"})
+    # a row added before the others renumbers search_index: one row added, none changed
+    index = found["derived_tables"]["search_index"]
+    assert index["rows_added"] == [{"key": {"table_name": "things", "row_key": "a", "column_name": "text"}}]
+    assert index["rows_removed"] == [] and index["rows_changed"] == []
+    # a check whose figures changed is that check changed, not a row removed and one added
+    report = found["derived_tables"]["data_quality"]
+    assert report["rows_changed"] == [{"key": {"check": "row_count:things"},
+                                       "changes": {"detail": {"old": "2 rows", "new": "3 rows"}}}]
+    assert report["rows_added"] == [] and report["rows_removed"] == []
+    # the source tables first and alone in `tables` and `summary`, which the CHANGELOG counts
+    assert list(found["tables"]) == list(found["summary"]) == ["things"]
+    assert list(found["derived_summary"]) == ["data_quality", "search_index"]
+    assert changes.counts_line(found["summary"]) == "Counts (from changes.json): things: 1 row added."
+    assert changes.level_of(found) == "minor"
+
+
 # --- recording and unpacking -----------------------------------------------------------------------
 
 @pytest.fixture
@@ -195,8 +230,9 @@ def project(tmp_path) -> Path:
 
 def run_release(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "scripts.history", "--build", str(project / "build"),
-                           "--releases", str(project / "releases"), "--changelog", str(project / "CHANGELOG.md")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "--releases", str(project / "releases"), "--changelog", str(project / "CHANGELOG.md"),
+                           "--datasets", str(project / "datasets"), "--site", str(project / "metadata.yml")],
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_make_release_of_a_recorded_build_changes_nothing(project):
@@ -254,3 +290,21 @@ def test_a_changed_schema_description_is_a_new_version(project):
     schema_path.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
     second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
     assert second["version"] != first["version"], "a release's package changed under the same version"
+
+
+def test_the_version_is_dated_from_the_repository_and_the_build_follows_content_not_file_times(project):
+    """The date in a version is the one stored in datasets/release_date.txt (no git history read);
+    whether a build is up to date is decided by the content of its inputs."""
+    out = project / "build" / "drugbeleid.db"
+    inputs = (project / "datasets", project / "metadata.yml", project / "releases")
+    first = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    stored = (project / "datasets" / "release_date.txt").read_text(encoding="utf-8").strip()
+    assert first["date"] == stored and first["version"].startswith(f"{stored}-")
+    assert built_fingerprint(out) == inputs_fingerprint(*inputs)
+    caseload = project / "datasets" / "caseload.csv"
+    caseload.touch()  # a newer file time, the same bytes: nothing to build
+    assert built_fingerprint(out) == inputs_fingerprint(*inputs)
+    (project / "datasets" / "release_date.txt").write_text("2031-02-03\n", encoding="utf-8")
+    assert built_fingerprint(out) != inputs_fingerprint(*inputs), "a new date must make a new build"
+    second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    assert second["version"] == f"2031-02-03-{first['version'].split('-', 3)[3]}"
