@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
+from . import history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs, write_canonical
 
@@ -63,6 +63,9 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
          "passages.csv is de indeling van de bronteksten in alinea's",
          lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
+        ("vague_quantities", "a value rounded from a fraction the source gives in words is qualified 'rounded', never 'exact'",
+         "een waarde afgerond uit een breuk die de bron in woorden geeft, heeft kwalificatie 'rounded', nooit 'exact'",
+         lambda: quantities.check_fractions(inputs.tables.get("statistics", []), files.get("statistics", ""))),
         ("personal_data", "no e-mail address or phone number in any cell",
          "in geen enkele cel een e-mailadres of telefoonnummer",
          lambda: privacy.check_personal_data(inputs.tables, files)),

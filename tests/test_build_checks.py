@@ -222,3 +222,39 @@ def test_a_data_quality_row_without_its_twin_is_refused():
             {"check": "b", "status": "pass", "detail": "checked", "detail_nl": ""}]
     assert [str(p) for p in check_written_twins("data_quality", schema, rows)] == [
         "data_quality (written by the build): row 2, field 'detail_nl': 'detail' is filled but its twin 'detail_nl' is empty"]
+
+
+def statistics_row(root, statistic_id: str) -> int:
+    """The row number (as in the file) of one statistic, found by its id, not by position."""
+    return next(n for n, row in enumerate(read_csv("statistics", root), start=2) if row["id"] == statistic_id)
+
+
+def test_a_value_rounded_from_a_fraction_in_words_is_not_exact(datasets_copy, published):
+    row = next(r for r in read_csv("statistics", datasets_copy) if r["value_text"] == "een derde")
+    number = statistics_row(datasets_copy, row["id"])
+    edit(datasets_copy, "statistics", number, "qualifier", "exact")
+    assert failing_build(datasets_copy, published) == [
+        (f"datasets/statistics.csv: row {number}, field 'qualifier': value {row['value']} is 'een derde' (1/3 = 33.3333...%) "
+         "rounded, so it is not exact: qualify it 'rounded' (the rule for vague quantities)"),
+    ]
+
+
+def test_rounded_needs_a_fraction_and_its_rounding(datasets_copy, published):
+    rows = read_csv("statistics", datasets_copy)
+    third = next(r for r in rows if r["value_text"] == "een derde")
+    plain = next(r for r in rows if r["unit"] == "percent" and r["qualifier"] == "exact" and "%" in r["value_text"])
+    edit(datasets_copy, "statistics", statistics_row(datasets_copy, third["id"]), "value", "33.0")
+    edit(datasets_copy, "statistics", statistics_row(datasets_copy, plain["id"]), "qualifier", "rounded")
+    assert sorted(failing_build(datasets_copy, published)) == sorted([
+        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, third['id'])}, field 'value': value 33.0 is not "
+         "'een derde' (1/3) rounded to one decimal (33.3)"),
+        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, plain['id'])}, field 'qualifier': qualifier 'rounded' is "
+         f"for a value rounded from a fraction the source gives in words, but value_text {plain['value_text']!r} has none"),
+    ])
+
+
+def test_a_fraction_that_is_exact_stays_exact(datasets_copy, published):
+    """'drie vierde' is 75 exactly: exact is right, and the build accepts it."""
+    row = next(r for r in read_csv("statistics", datasets_copy) if r["value_text"] == "drie vierde")
+    assert (row["value"], row["qualifier"]) == ("75", "exact")
+    build(datasets_copy, published, SITE)
