@@ -69,9 +69,10 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("vague_quantities", "a value rounded from a fraction the source gives in words is qualified 'rounded', never 'exact'",
          "een waarde afgerond uit een breuk die de bron in woorden geeft, heeft kwalificatie 'rounded', nooit 'exact'",
          lambda: quantities.check_fractions(inputs.tables.get("statistics", []), files.get("statistics", ""))),
-        ("personal_data", "no e-mail address or phone number in any cell",
-         "in geen enkele cel een e-mailadres of telefoonnummer",
-         lambda: privacy.check_personal_data(inputs.tables, files)),
+        ("personal_data", "no e-mail address or phone number in any cell or in any source text kept in datasets/sources/",
+         "in geen enkele cel en in geen enkele brontekst in datasets/sources/ een e-mailadres of telefoonnummer",
+         lambda: privacy.check_personal_data(inputs.tables, files)
+         + privacy.check_sources(inputs.root, inputs.tables.get("documents", []))),
     ]
     quality, problems = [], []
     for name, what, what_nl, check in checks:

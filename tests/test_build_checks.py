@@ -258,3 +258,41 @@ def test_a_fraction_that_is_exact_stays_exact(datasets_copy, published):
     row = next(r for r in read_csv("statistics", datasets_copy) if r["value_text"] == "drie vierde")
     assert (row["value"], row["qualifier"]) == ("75", "exact")
     build(datasets_copy, published, SITE)
+
+
+def record_source(root, file_name: str) -> None:
+    """Record a source file's new checksum everywhere, as if it had been received like this."""
+    digest = sha256(root / "sources" / file_name)
+    sums = root / "documents.sha256"
+    sums.write_text("".join(f"{digest}  {file_name}\n" if line.endswith(f"  {file_name}") else f"{line}\n"
+                            for line in sums.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    number = next(n for n, d in enumerate(read_csv("documents", root), start=2) if d["source_file"] == file_name)
+    edit(root, "documents", number, "sha256", digest)
+    edit(root, "documents", number, "sha256_received", digest)
+
+
+def test_a_tracked_source_with_personal_data_is_refused(datasets_copy, published):
+    source = datasets_copy / "sources" / "001_a44834a73844fd0f.txt"
+    lines = source.read_text(encoding="utf-8").split("\n")
+    lines[-2] += " Vragen: jan.peeters@example.org of 0478 12 34 56"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    record_source(datasets_copy, source.name)
+    line = len(lines) - 1
+    problems = failing_build(datasets_copy, published)
+    assert [p for p in problems if p.startswith("datasets/sources/")] == [
+        f"datasets/sources/001_a44834a73844fd0f.txt: line {line} holds a personal {kind}; a tracked source is stored with "
+        f"personal data redacted: replace it with {mark} (as make add-source does), record the SHA-256 of the text as "
+        "received in documents.csv sha256_received, and the new SHA-256 in sha256 and documents.sha256"
+        for kind, mark in (("e-mail address", "[e-mailadres verwijderd]"), ("phone number", "[telefoonnummer verwijderd]"))
+    ]
+    assert not any("jan.peeters" in p or "0478" in p for p in problems), "the message repeats the personal data"
+
+
+def test_a_received_checksum_without_a_redaction_is_refused(datasets_copy, published):
+    number = next(n for n, d in enumerate(read_csv("documents", datasets_copy), start=2) if d["id"] == "vraag-681-2023")
+    edit(datasets_copy, "documents", number, "sha256_received", "0" * 64)
+    assert failing_build(datasets_copy, published) == [
+        f"datasets/documents.csv: row {number}, field 'sha256_received': sha256_received differs from the stored file's "
+        "SHA-256, but 001_a44834a73844fd0f.txt has no redaction mark ([e-mailadres verwijderd], [telefoonnummer verwijderd]): "
+        "only redacting personal data may change a source text",
+    ]
