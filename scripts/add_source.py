@@ -2,11 +2,13 @@
 
     python -m scripts.add_source [--datasets datasets] --file PATH --id DOCUMENT_ID [--kind KIND]
 
-Copies the text byte for byte to datasets/sources/, records its SHA-256 in documents.sha256,
+Copies the text to datasets/sources/ with personal data (e-mail addresses, phone numbers) redacted as
+the passages redact it, and byte for byte otherwise; records the stored copy's SHA-256 in
+documents.sha256 and in the row's sha256, and the SHA-256 of the text as received in sha256_received;
 appends a documents row and regenerates passages.csv. Every check runs before anything is
 written: a refused source changes nothing. The new file is named `<NNN>_<first 16 hex digits of
-its SHA-256>.txt`, NNN the next three-digit number (the five files received first are named the
-same way, but the hex part of their names is not derived from their content).
+its SHA-256>.txt` (of the stored copy), NNN the next three-digit number (the five files received
+first are named the same way, but the hex part of their names is not derived from their content).
 
 The row holds only what can be read from the text mechanically: the title is its first paragraph;
 for a written question, the number and date of "vraag nr. N van D maand JJJJ" when the text has
@@ -50,6 +52,12 @@ class Source:
     data: bytes
     text: str
     sha256: str
+
+    def stored(self) -> Source:
+        """The copy kept in datasets/sources/: personal data redacted, every other byte as received."""
+        text = redact(self.text)
+        data = text.encode("utf-8")
+        return Source(data, text, hashlib.sha256(data).hexdigest())
 
 
 def read_source(path: Path) -> Source:
@@ -117,8 +125,9 @@ def file_name_for(root: Path, sha256: str) -> str:
 
 
 def conflicts(root: Path, documents: list[dict], sums: dict[str, str], document_id: str,
-              received_name: str, new_name: str, sha256: str) -> list[str]:
-    """Why this source cannot be added next to the ones already there (empty when it can)."""
+              received_name: str, new_name: str, sha256: tuple[str, ...]) -> list[str]:
+    """Why this source cannot be added next to the ones already there (empty when it can). sha256:
+    the checksums of the text as received and of its stored copy."""
     reasons = []
     pattern = schema_field(root, "id").get("constraints", {}).get("pattern", "")
     if pattern and not re.fullmatch(pattern, document_id):
@@ -130,11 +139,11 @@ def conflicts(root: Path, documents: list[dict], sums: dict[str, str], document_
     for name in sorted({received_name, new_name} & present):
         reasons.append(f"a file named {name} is already in datasets/sources/ (or recorded for it); "
                        "is this source already added?")
-    same = sorted({name for name, digest in sums.items() if digest == sha256}
-                  | {d["source_file"] for d in documents if d["sha256"] == sha256})
+    same = sorted({name for name, digest in sums.items() if digest in sha256}
+                  | {d["source_file"] for d in documents if {d["sha256"], d.get("sha256_received")} & set(sha256)})
     for name in same:
         owner = next((d["id"] for d in documents if d["source_file"] == name), None)
-        reasons.append(f"the same text (SHA-256 {sha256}) is already in datasets/sources/ as {name}"
+        reasons.append(f"the same text (SHA-256 {sha256[0]}) is already in datasets/sources/ as {name}"
                        + (f" (document {owner!r})" if owner else ""))
     return reasons
 
@@ -161,13 +170,14 @@ def question_of(text: str) -> tuple[int, str, str] | None:
     return min(found)
 
 
-def documents_row(columns: list[str], document_id: str, kind: str, file_name: str, source: Source) -> dict:
+def documents_row(columns: list[str], document_id: str, kind: str, file_name: str, source: Source, stored: Source) -> dict:
     """The new documents row: what the text states mechanically, NULL (empty) with a reason otherwise.
     Every text written here is written in both languages (date_note and date_note_nl, note and
     note_nl): the build refuses an authored text without its twin."""
     title, title_basis = title_of(source.text)
     row = dict.fromkeys(columns, "")
-    row.update(id=document_id, title=title, kind=kind, source_file=file_name, sha256=source.sha256, quote=title)
+    row.update(id=document_id, title=title, kind=kind, source_file=file_name, sha256=stored.sha256,
+               sha256_received=source.sha256, quote=title)
     notes = [f"Title: {title_basis['en']}."]
     notes_nl = [f"Titel: {title_basis['nl']}."]
     question = question_of(source.text) if kind == "written_question" else None
@@ -227,26 +237,30 @@ class Plan:
 
 def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
     source = read_source(file)
+    stored = source.stored()
     columns, documents = read_documents(root)
     sums = read_recorded_sums(root)
-    new_name = file_name_for(root, source.sha256)
-    reasons = conflicts(root, documents, sums, document_id, file.name, new_name, source.sha256)
+    new_name = file_name_for(root, stored.sha256)
+    reasons = conflicts(root, documents, sums, document_id, file.name, new_name, (source.sha256, stored.sha256))
+    # what redact() cannot see on one line (a number broken over two lines) the passages would still find
+    reasons += [f"{file}: line {line}: a {found} that is not on one line, so it cannot be redacted in the stored copy; "
+                "put it on one line (or remove it) and add the source again" for line, found, _ in personal_data_lines(stored.text)]
     try:
         kind = kind_for(root, kind, source.text)
     except Refused as refused:
         reasons += refused.reasons
     if reasons:
         raise Refused(reasons)  # every reason at once
-    row = documents_row(columns, document_id, kind, new_name, source)
+    row = documents_row(columns, document_id, kind, new_name, source, stored)
     sums_text = (root / "documents.sha256").read_text(encoding="utf-8")
     if sums_text and not sums_text.endswith("\n"):
         sums_text += "\n"
-    sources = {**read_sources(root, documents), document_id: source.text}
+    sources = {**read_sources(root, documents), document_id: stored.text}
     passages = all_passages(sources)
     return Plan(
         files={
-            root / "sources" / new_name: source.data,
-            root / "documents.sha256": f"{sums_text}{source.sha256}  {new_name}\n".encode("utf-8"),
+            root / "sources" / new_name: stored.data,
+            root / "documents.sha256": f"{sums_text}{stored.sha256}  {new_name}\n".encode("utf-8"),
             root / "documents.csv": canonical_csv([columns] + [[d[c] for c in columns] for d in documents + [row]]),
             root / "passages.csv": passages_csv(passages),
         },
@@ -278,16 +292,18 @@ def report(root: Path, file: Path, added: Plan) -> str:
     null = [column for column, value in row.items() if not value and column not in ("note",)]
     out = [
         f"added document {row['id']!r} ({row['kind']}) from {file}:",
-        f"  {name}/sources/{added.file_name}  (copied byte for byte, SHA-256 {row['sha256']})",
-        f"  {name}/documents.sha256  (its checksum)",
+        (f"  {name}/sources/{added.file_name}  (copied byte for byte, SHA-256 {row['sha256']})" if not added.personal else
+         f"  {name}/sources/{added.file_name}  (copied with its personal data redacted; SHA-256 of the stored copy "
+         f"{row['sha256']}, of the text as received {row.get('sha256_received')}: both are kept, in documents.csv)"),
+        f"  {name}/documents.sha256  (the stored copy's checksum)",
         f"  {name}/documents.csv  (a row: title {row['title']!r}"
         + (f", question number {row['question_number']}, date {row['date']}" if row["date"] else "") + ")",
         f"  {name}/passages.csv  ({added.passages} paragraphs of this document)",
         f"left NULL (the row's date_note and note say why): {', '.join(null)}",
     ]
     if added.personal:
-        out.append(f"personal data: the text has {len(added.personal)} e-mail address(es) or phone number(s); the source "
-                   f"file keeps them, but the published passages show {EMAIL_MARK} and {PHONE_MARK} instead:")
+        out.append(f"personal data: the text has {len(added.personal)} e-mail address(es) or phone number(s); the stored "
+                   f"source file and the published passages show {EMAIL_MARK} and {PHONE_MARK} instead:")
         out += [f"  line {line}: {kind} {value}" for line, kind, value in added.personal]
     out += [
         "next steps (docs/maintaining.md):",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
+from . import coverage, history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs, write_canonical
 
@@ -61,12 +61,19 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("provenance", "every quote and verbatim column found in its document (whitespace-normalised)",
          "elk citaat en elke letterlijke kolom teruggevonden in het brondocument (witruimte genormaliseerd)",
          lambda: quote_problems),
+        ("source_coverage", "every answer item and every slide has its facts in rows, or a reason why it holds none (source_parts)",
+         "elk antwoorddeel en elke slide heeft zijn feiten in rijen, of een reden waarom het er geen bevat (source_parts)",
+         lambda: coverage.check_parts(inputs.tables, inputs.sources, locations, files.get("source_parts", ""), files.get("statements", ""))),
         ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
          "passages.csv is de indeling van de bronteksten in alinea's",
          lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
-        ("personal_data", "no e-mail address or phone number in any cell",
-         "in geen enkele cel een e-mailadres of telefoonnummer",
-         lambda: privacy.check_personal_data(inputs.tables, files)),
+        ("vague_quantities", "a value rounded from a fraction the source gives in words is qualified 'rounded', never 'exact'",
+         "een waarde afgerond uit een breuk die de bron in woorden geeft, heeft kwalificatie 'rounded', nooit 'exact'",
+         lambda: quantities.check_fractions(inputs.tables.get("statistics", []), files.get("statistics", ""))),
+        ("personal_data", "no e-mail address or phone number in any cell or in any source text kept in datasets/sources/",
+         "in geen enkele cel en in geen enkele brontekst in datasets/sources/ een e-mailadres of telefoonnummer",
+         lambda: privacy.check_personal_data(inputs.tables, files)
+         + privacy.check_sources(inputs.root, inputs.tables.get("documents", []))),
     ]
     quality, problems = [], []
     for name, what, what_nl, check in checks:
@@ -75,6 +82,7 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         quality.append({"check": name, "status": "fail" if found else "pass",
                         "detail": f"{what}: {len(found)} problem(s)" if found else what,
                         "detail_nl": f"{what_nl}: {len(found)} {'probleem' if len(found) == 1 else 'problemen'}" if found else what_nl})
+    quality += coverage.coverage_rows(inputs.tables, locations)
     totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
     problems += found
     quality += totals

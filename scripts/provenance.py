@@ -16,7 +16,7 @@ from frictionless import Package
 
 from .passages import all_passages, passage_spans
 from .problems import Problem
-from .text import fold, normalise, redact
+from .text import EMAIL_MARK, PHONE_MARK, fold, normalise, redact
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -44,6 +44,12 @@ def check_sources(root: Path, documents: list[dict]) -> list[Problem]:
         if doc.get("sha256") != actual:
             problems.append(Problem(f"{root.name}/documents.csv",
                                     f"sha256 {doc.get('sha256')!r} does not match the file ({actual})", number, "sha256"))
+        received = doc.get("sha256_received")
+        if received and received != actual and not any(mark in path.read_text(encoding="utf-8") for mark in (EMAIL_MARK, PHONE_MARK)):
+            problems.append(Problem(f"{root.name}/documents.csv",
+                                    f"sha256_received differs from the stored file's SHA-256, but {path.name} has no redaction mark "
+                                    f"({EMAIL_MARK}, {PHONE_MARK}): only redacting personal data may change a source text",
+                                    number, "sha256_received"))
     return problems
 
 

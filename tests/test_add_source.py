@@ -141,16 +141,51 @@ def test_a_policy_note_without_a_date_gets_nulls_with_reasons(datasets_copy, tmp
     assert row["note"].endswith("Not a question: question and answer columns are NULL.")
 
 
-def test_the_source_is_copied_byte_for_byte_and_named_by_number_and_checksum(datasets_copy, new_source):
+def test_the_source_is_stored_redacted_with_both_checksums_and_named_by_number_and_checksum(datasets_copy, new_source):
     # the next number after the highest one there, whatever number of sources the repository has
     after = max(int(p.name.split("_", 1)[0]) for p in (datasets_copy / "sources").glob("*.txt")) + 1
     message = add_source.add_source(datasets_copy, new_source, NEW_ID)
-    digest = hashlib.sha256(new_source.read_bytes()).hexdigest()
-    copied = datasets_copy / "sources" / f"{after:03d}_{digest[:16]}.txt"
-    assert copied.read_bytes() == new_source.read_bytes()
-    assert (datasets_copy / "documents.sha256").read_text(encoding="utf-8").endswith(f"{digest}  {copied.name}\n")
-    assert f"datasets/sources/{copied.name}  (copied byte for byte, SHA-256 {digest})" in message
+    received = hashlib.sha256(new_source.read_bytes()).hexdigest()
+    stored_text = NEW_TEXT.replace("jan.peeters@example.org", EMAIL_MARK).replace("0478 12 34 56", PHONE_MARK)
+    stored = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
+    copied = datasets_copy / "sources" / f"{after:03d}_{stored[:16]}.txt"
+    assert copied.read_text(encoding="utf-8") == stored_text, "only the personal data differs from the text as received"
+    assert (datasets_copy / "documents.sha256").read_text(encoding="utf-8").endswith(f"{stored}  {copied.name}\n")
+    row = read_csv("documents", datasets_copy)[-1]
+    assert (row["sha256"], row["sha256_received"]) == (stored, received)
+    assert (f"datasets/sources/{copied.name}  (copied with its personal data redacted; SHA-256 of the stored copy "
+            f"{stored}, of the text as received {received}: both are kept, in documents.csv)") in message
     assert "next steps (docs/maintaining.md):" in message and f"make quote ID={NEW_ID} TEXT=" in message
+
+
+def test_a_source_without_personal_data_is_copied_byte_for_byte(datasets_copy, tmp_path):
+    path = tmp_path / "nota.txt"
+    path.write_text("Een nieuwe nota over detentie\n\nDe werkgroep beveelt aan.\n", encoding="utf-8")
+    after = max(int(p.name.split("_", 1)[0]) for p in (datasets_copy / "sources").glob("*.txt")) + 1
+    message = add_source.add_source(datasets_copy, path, "nota-nieuw", "policy_note")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (datasets_copy / "sources" / f"{after:03d}_{digest[:16]}.txt").read_bytes() == path.read_bytes()
+    row = read_csv("documents", datasets_copy)[-1]
+    assert (row["sha256"], row["sha256_received"]) == (digest, digest)
+    assert f"(copied byte for byte, SHA-256 {digest})" in message
+
+
+def test_the_received_text_of_a_redacted_source_is_recognised(datasets_copy, tmp_path):
+    """The presentation as received (with its e-mail address) is the stored, redacted 004 file: the
+    same text, though no stored file has its checksum."""
+    presentation = next(d for d in read_csv("documents", datasets_copy) if d["sha256"] != d["sha256_received"])
+    path = tmp_path / "presentatie.txt"
+    stored = (datasets_copy / "sources" / presentation["source_file"]).read_text(encoding="utf-8")
+    path.write_text(stored.replace(EMAIL_MARK, "iemand@example.org"), encoding="utf-8")
+    message = refused(datasets_copy, path, NEW_ID, "presentation")
+    assert f"is already in datasets/sources/ as {presentation['source_file']} (document '{presentation['id']}')" in message
+
+
+def test_a_phone_number_broken_over_two_lines_is_refused(datasets_copy, tmp_path):
+    path = tmp_path / "antwoord.txt"
+    path.write_text(new_source_text("Bel 0478 12\n34 56.\n"), encoding="utf-8")
+    assert "line 10: a phone number that is not on one line, so it cannot be redacted in the stored copy" in \
+        refused(datasets_copy, path, NEW_ID)
 
 
 def test_personal_data_is_located_and_redacted_in_the_passages(datasets_copy, new_source):

@@ -222,3 +222,77 @@ def test_a_data_quality_row_without_its_twin_is_refused():
             {"check": "b", "status": "pass", "detail": "checked", "detail_nl": ""}]
     assert [str(p) for p in check_written_twins("data_quality", schema, rows)] == [
         "data_quality (written by the build): row 2, field 'detail_nl': 'detail' is filled but its twin 'detail_nl' is empty"]
+
+
+def statistics_row(root, statistic_id: str) -> int:
+    """The row number (as in the file) of one statistic, found by its id, not by position."""
+    return next(n for n, row in enumerate(read_csv("statistics", root), start=2) if row["id"] == statistic_id)
+
+
+def test_a_value_rounded_from_a_fraction_in_words_is_not_exact(datasets_copy, published):
+    row = next(r for r in read_csv("statistics", datasets_copy) if r["value_text"] == "een derde")
+    number = statistics_row(datasets_copy, row["id"])
+    edit(datasets_copy, "statistics", number, "qualifier", "exact")
+    assert failing_build(datasets_copy, published) == [
+        (f"datasets/statistics.csv: row {number}, field 'qualifier': value {row['value']} is 'een derde' (1/3 = 33.3333...%) "
+         "rounded, so it is not exact: qualify it 'rounded' (the rule for vague quantities)"),
+    ]
+
+
+def test_rounded_needs_a_fraction_and_its_rounding(datasets_copy, published):
+    rows = read_csv("statistics", datasets_copy)
+    third = next(r for r in rows if r["value_text"] == "een derde")
+    plain = next(r for r in rows if r["unit"] == "percent" and r["qualifier"] == "exact" and "%" in r["value_text"])
+    edit(datasets_copy, "statistics", statistics_row(datasets_copy, third["id"]), "value", "33.0")
+    edit(datasets_copy, "statistics", statistics_row(datasets_copy, plain["id"]), "qualifier", "rounded")
+    assert sorted(failing_build(datasets_copy, published)) == sorted([
+        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, third['id'])}, field 'value': value 33.0 is not "
+         "'een derde' (1/3) rounded to one decimal (33.3)"),
+        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, plain['id'])}, field 'qualifier': qualifier 'rounded' is "
+         f"for a value rounded from a fraction the source gives in words, but value_text {plain['value_text']!r} has none"),
+    ])
+
+
+def test_a_fraction_that_is_exact_stays_exact(datasets_copy, published):
+    """'drie vierde' is 75 exactly: exact is right, and the build accepts it."""
+    row = next(r for r in read_csv("statistics", datasets_copy) if r["value_text"] == "drie vierde")
+    assert (row["value"], row["qualifier"]) == ("75", "exact")
+    build(datasets_copy, published, SITE)
+
+
+def record_source(root, file_name: str) -> None:
+    """Record a source file's new checksum everywhere, as if it had been received like this."""
+    digest = sha256(root / "sources" / file_name)
+    sums = root / "documents.sha256"
+    sums.write_text("".join(f"{digest}  {file_name}\n" if line.endswith(f"  {file_name}") else f"{line}\n"
+                            for line in sums.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    number = next(n for n, d in enumerate(read_csv("documents", root), start=2) if d["source_file"] == file_name)
+    edit(root, "documents", number, "sha256", digest)
+    edit(root, "documents", number, "sha256_received", digest)
+
+
+def test_a_tracked_source_with_personal_data_is_refused(datasets_copy, published):
+    source = datasets_copy / "sources" / "001_a44834a73844fd0f.txt"
+    lines = source.read_text(encoding="utf-8").split("\n")
+    lines[-2] += " Vragen: jan.peeters@example.org of 0478 12 34 56"
+    source.write_text("\n".join(lines), encoding="utf-8")
+    record_source(datasets_copy, source.name)
+    line = len(lines) - 1
+    problems = failing_build(datasets_copy, published)
+    assert [p for p in problems if p.startswith("datasets/sources/")] == [
+        f"datasets/sources/001_a44834a73844fd0f.txt: line {line} holds a personal {kind}; a tracked source is stored with "
+        f"personal data redacted: replace it with {mark} (as make add-source does), record the SHA-256 of the text as "
+        "received in documents.csv sha256_received, and the new SHA-256 in sha256 and documents.sha256"
+        for kind, mark in (("e-mail address", "[e-mailadres verwijderd]"), ("phone number", "[telefoonnummer verwijderd]"))
+    ]
+    assert not any("jan.peeters" in p or "0478" in p for p in problems), "the message repeats the personal data"
+
+
+def test_a_received_checksum_without_a_redaction_is_refused(datasets_copy, published):
+    number = next(n for n, d in enumerate(read_csv("documents", datasets_copy), start=2) if d["id"] == "vraag-681-2023")
+    edit(datasets_copy, "documents", number, "sha256_received", "0" * 64)
+    assert failing_build(datasets_copy, published) == [
+        f"datasets/documents.csv: row {number}, field 'sha256_received': sha256_received differs from the stored file's "
+        "SHA-256, but 001_a44834a73844fd0f.txt has no redaction mark ([e-mailadres verwijderd], [telefoonnummer verwijderd]): "
+        "only redacting personal data may change a source text",
+    ]
