@@ -24,7 +24,8 @@ DATABASE = shared.DATABASE
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Ad-hoc SQL: Google-style patterns (`*` any characters), most specific first.
-DISALLOWED = [f"/{DATABASE}?*sql=", f"/{DATABASE}.json?*sql=", f"/{DATABASE}.csv?*sql=", f"/{DATABASE}/*_where="]
+DISALLOWED = [f"/{DATABASE}?*sql=", f"/{DATABASE}.json?*sql=", f"/{DATABASE}.csv?*sql=", f"/{DATABASE}.xlsx?*sql=",
+              f"/{DATABASE}/*_where="]
 LIMIT = 8
 _rendered: OrderedDict[tuple, str] = OrderedDict()
 

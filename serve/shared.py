@@ -263,3 +263,14 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
             if found:
                 return found.get(lang) or found.get(DEFAULT_LANGUAGE)
     return None
+
+
+# --- the site's public address --------------------------------------------------------------------
+
+def public_base_url(datasette, request=None) -> str:
+    """The origin absolute links on pages and in files start with, without a trailing slash.
+    Stand-in until the configured public base URL lands: the request's own origin (scheme and Host),
+    "" without a request."""
+    if request is None:
+        return ""
+    return datasette.absolute_url(request, "/").rstrip("/")
