@@ -20,7 +20,12 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
+# Interface strings (serve/i18n.py): English in the templates and code, each other language in
+# locale/<lang>/LC_MESSAGES/messages.po, compiled by the build to build/locale (not committed).
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
+COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
+
+.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -29,11 +34,25 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-build: $(BUILT)
+build: $(BUILT) $(COMPILED_CATALOGUES)
 
 $(BUILT): $(VENV)/.installed $(INPUTS)
 	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases
 	touch $@
+
+build/locale/%.mo: locale/%.po $(VENV)/.installed
+	@mkdir -p $(dir $@)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Every string marked in templates/, plugins/, serve/ and scripts/ (babel.cfg) into the catalogues:
+# new strings are added untranslated, strings no longer used are dropped (tests/test_catalogues.py
+# then names what lacks a translation).
+catalogues: $(VENV)/.installed
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	  -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k N_ -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d locale -D messages --no-fuzzy-matching \
+	  --ignore-obsolete --no-wrap
 
 # Record the current build as a release in releases/ (commit it, with a CHANGELOG.md entry).
 release: build
