@@ -29,23 +29,20 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from serve import shared
+from serve import i18n, shared
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The limit clause Datasette's table view ends its SQL with (one page, plus one row to see a next page).
 PAGE_LIMIT = re.compile(r"\s+limit\s+\d+\s*$", re.IGNORECASE)
 
-# The second sheet's words, per language. (They move to the message catalogues with the page words.)
-WORDS = {
-    "nl": {"sheet_data": "Gegevens", "sheet_about": "Over deze gegevens", "title": "Titel",
-           "description": "Beschrijving", "license": "Licentie", "source": "Bron",
-           "data_version": "Gegevensversie", "semver": "Semantische versie", "url": "URL",
-           "query_title": "Eigen SQL-query", "sql": "SQL"},
-    "en": {"sheet_data": "Data", "sheet_about": "About this data", "title": "Title",
-           "description": "Description", "license": "Licence", "source": "Source",
-           "data_version": "Data version", "semver": "Semantic version", "url": "URL",
-           "query_title": "Custom SQL query", "sql": "SQL"},
-}
+def sheet_words(lang: str) -> dict[str, str]:
+    """The workbook's own words in `lang` (the message catalogues)."""
+    return {"sheet_data": i18n.gettext("Data", lang), "sheet_about": i18n.gettext("About this data", lang),
+            "title": i18n.gettext("Title", lang), "description": i18n.gettext("Description", lang),
+            "license": i18n.gettext("Licence", lang), "source": i18n.gettext("Source", lang),
+            "data_version": i18n.gettext("Data version", lang), "semver": i18n.gettext("Semantic version", lang),
+            "url": i18n.gettext("URL", lang), "query_title": i18n.gettext("Custom SQL query", lang),
+            "sql": i18n.gettext("SQL", lang)}
 
 
 class FixedTimeZip(ZipFile):
@@ -102,7 +99,7 @@ def typed(value, kind: str | None):
 
 
 def described(datasette, request, table, query_name, sql, lang: str) -> list[tuple[str, str]]:
-    words = WORDS[lang]
+    words = sheet_words(lang)
     site = datasette.metadata() or {}
     title = description = ""
     if table:
@@ -141,7 +138,7 @@ def text_cell(sheet, row: int, column: int, value: str):
 
 def workbook_bytes(columns, rows, types: dict[str, str], about: list[tuple[str, str]], lang: str,
                    moment: datetime.datetime, creator: str) -> bytes:
-    words = WORDS[lang]
+    words = sheet_words(lang)
     book = Workbook()
     data = book.active
     data.title = words["sheet_data"]

@@ -113,3 +113,19 @@ def test_recording_a_release_writes_its_version_into_citation_cff(tmp_path):
     assert written["version"] == recorded["semver"] and str(written["date-released"]) == recorded["date"]
     assert written["title"] == yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))["title"]
     assert cff.read_text(encoding="utf-8").count("\nversion:") == 1
+
+
+@pytest.mark.parametrize("path", ["/", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload_by_year", "/examples",
+                                  "/releases/", "/-/dashboards/drugbeleid"])
+@pytest.mark.parametrize("lang, heading, version_text", [("nl", "Bronvermelding", "Versie"), ("en", "Cite this", "Version")])
+async def test_every_page_has_a_cite_this_box_in_its_language(datasette, path, lang, heading, version_text):
+    response = await datasette.client.get(path + ("?_lang=en" if lang == "en" else ""))
+    assert response.status_code == 200
+    box = response.text.split('<aside class="cite-this"', 1)[1].split("</aside>", 1)[0]
+    release = shared.current_release(datasette)
+    assert f">{heading}</h2>" in box
+    assert f"{version_text} {release['semver']}" in box and release["version"] in box
+    for kind in ("bib", "ris", "json"):
+        href = box.split(f'/releases/{release["version"]}/citation.{kind}', 1)
+        assert len(href) == 2, kind
+        assert (await datasette.client.get(f"/releases/{release['version']}/citation.{kind}")).status_code == 200
