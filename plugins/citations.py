@@ -17,7 +17,7 @@ def publisher_name(datasette, lang: str) -> str:
 
 
 def release_url(datasette, request, version: str) -> str:
-    return f"{shared.public_base_url(datasette, request)}/releases/{version}/"
+    return f"{shared.public_base_url(datasette, request)}releases/{version}/"
 
 
 def cited_release(datasette, request, version: str) -> dict | None:

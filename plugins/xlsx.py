@@ -113,7 +113,7 @@ def described(datasette, request, table, query_name, sql, lang: str) -> list[tup
     else:
         title, description = words["query_title"], ""
     release = shared.current_release(datasette)
-    url = shared.public_base_url(datasette, request) + request.path
+    url = shared.public_base_url(datasette, request) + request.path.lstrip("/")
     if request.query_string:
         url += "?" + request.query_string
     rows = [(words["title"], title), (words["description"], description)]

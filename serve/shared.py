@@ -268,9 +268,8 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
 # --- the site's public address --------------------------------------------------------------------
 
 def public_base_url(datasette, request=None) -> str:
-    """The origin absolute links on pages and in files start with, without a trailing slash.
-    Stand-in until the configured public base URL lands: the request's own origin (scheme and Host),
-    "" without a request."""
+    """The site's public base URL, ending in "/". Stand-in until the configured public base URL
+    lands (same signature): the request's own origin; a local address without a request."""
     if request is None:
-        return ""
-    return datasette.absolute_url(request, "/").rstrip("/")
+        return "http://127.0.0.1:8001/"
+    return datasette.absolute_url(request, "/")
