@@ -25,7 +25,7 @@ BUILT  := build/.built
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -54,6 +54,11 @@ catalogues: $(VENV)/.installed
 	$(BIN)/pybabel update -i build/messages.pot -d locale -D messages --no-fuzzy-matching \
 	  --ignore-obsolete --no-wrap
 
+# The charts of the current build as SVG and PNG in each language (scripts/images.py): a step of its
+# own, not part of the data version; fonts from Debian's fonts-dejavu-core (.ci/run installs it).
+images: build
+	$(BIN)/python -m scripts.images --build build
+
 # Record the current build as a release in releases/ (commit it, with a CHANGELOG.md entry).
 release: build
 	$(BIN)/python -m scripts.history --build build --releases releases
@@ -63,7 +68,7 @@ release: build
 # serve.workers is granian's command line with its signal handling made safe (a second SIGTERM
 # deadlocked granian's main process; a starting worker ignored SIGTERM: serve/workers.py).
 # --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
-serve: build
+serve: build images
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
 	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
@@ -72,10 +77,10 @@ serve: build
 # nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
-serve-prod: build
+serve-prod: build images
 	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
 
-test: build $(AXE)
+test: build images $(AXE)
 	$(BIN)/python -m pytest -q tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
