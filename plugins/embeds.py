@@ -52,7 +52,7 @@ def sharing(datasette, request, slug: str, chart_slug: str, chart: dict, lang: s
 
 async def embed_page(datasette, request):
     slug, chart_slug = request.url_vars["slug"], request.url_vars["chart_slug"]
-    dashboard, chart = find_chart(datasette, slug, chart_slug)
+    _, chart = find_chart(datasette, slug, chart_slug)
     lang = shared.language_of(request)
     chart = shared.chart_in_language(chart, lang)
     result = await datasette.get_database(chart["db"]).execute(chart["query"])

@@ -75,7 +75,7 @@ async def test_every_chart_has_an_embed_page_with_its_data_in_the_page(site, lan
         assert f'href="{metadata["license_url"]}"' in page and metadata["source"] in page
         assert re.search(rf'<a href="http://localhost/-/dashboards/{slug}/{chart_slug}[^"]*" target="_top">', page)
         # the data is in the page, exactly what the chart's query returns; no SQL is sent from it
-        spec = json.loads(re.search(r'<script type="application/json" id="chart-spec">(.*?)</script>', page, re.S)
+        spec = json.loads(re.search(r'<script type="application/json" id="chart-spec">(.*?)</script>', page, re.DOTALL)
                           .group(1).replace("<\\/", "</"))
         expected = await query_rows(site, chart["query"])
         assert [list(row.values()) for row in spec["data"]["values"]] == expected
