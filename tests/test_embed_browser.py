@@ -3,12 +3,10 @@ the chart is drawn, without any visitor SQL, and the browser refuses to frame an
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .browser.harness import SCREENSHOTS, STEP_TIMEOUT_MS, chromium, live_site  # noqa: F401
-
 
 
 @contextlib.contextmanager
