@@ -27,8 +27,10 @@ def code(csv_url: str, json_url: str, name: str) -> list[dict]:
     return [
         {"language": "shell", "label": "curl", "code": f'curl -fsSL "{csv_url}" -o {name}.csv'},
         {"language": "python", "label": "Python (pandas)",
-         "code": f'import pandas as pd\n\ndf = pd.read_csv("{csv_url}")'},
-        {"language": "r", "label": "R", "code": f'df <- read.csv("{csv_url}", encoding = "UTF-8")'},
+         # only an empty cell is missing: pandas and R would also read the text "NA" (an abbreviation here) as missing
+         "code": f'import pandas as pd\n\ndf = pd.read_csv("{csv_url}", keep_default_na=False, na_values=[""])'},
+        {"language": "r", "label": "R",
+         "code": f'df <- read.csv("{csv_url}", encoding = "UTF-8", na.strings = "")'},
         {"language": "javascript", "label": "JavaScript (fetch)",
          "code": f'const response = await fetch("{json_url}");\nconst rows = await response.json();\nconsole.table(rows.slice(0, 5));'},
         {"language": "sql", "label": "DuckDB",
