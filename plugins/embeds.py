@@ -50,6 +50,14 @@ def sharing(datasette, request, slug: str, chart_slug: str, chart: dict, lang: s
             "images": images, "page_url": base + page, "embed_url": base + embed}
 
 
+def embedded_spec(chart: dict, columns, rows) -> dict:
+    """The chart's specification for its embed: no action menu (the page links the chart's own page,
+    which has the images, and the menu's unnamed button would be a barrier for screen readers)."""
+    spec = shared.chart_spec(chart, columns, rows)
+    spec.pop("usermeta", None)
+    return spec
+
+
 async def embed_page(datasette, request):
     slug, chart_slug = request.url_vars["slug"], request.url_vars["chart_slug"]
     _, chart = find_chart(datasette, slug, chart_slug)
@@ -60,7 +68,7 @@ async def embed_page(datasette, request):
     site = datasette.metadata() or {}
     context = {
         "chart": chart, "chart_slug": chart_slug, "columns": columns, "rows": rows,
-        "spec_json": json.dumps(shared.chart_spec(chart, columns, rows), ensure_ascii=False).replace("</", "<\\/"),
+        "spec_json": json.dumps(embedded_spec(chart, columns, rows), ensure_ascii=False).replace("</", "<\\/"),
         "share": sharing(datasette, request, slug, chart_slug, chart, lang),
         "license": site.get("license"), "license_url": site.get("license_url"),
         "source": site.get("source"), "source_url": site.get("source_url"),

@@ -6,7 +6,10 @@ import contextlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .browser.harness import SCREENSHOTS, STEP_TIMEOUT_MS, chromium, live_site  # noqa: F401
+import pytest
+
+from .browser.harness import SCREENSHOTS, STEP_TIMEOUT_MS, chromium, live_site, visitor  # noqa: F401
+from .test_browser import AXE, AXE_RUN_JS, AXE_TAGS
 
 
 @contextlib.contextmanager
@@ -82,3 +85,14 @@ def test_another_site_cannot_frame_any_other_page(chromium, live_site):  # noqa:
             # Chromium replaces a refused frame by its own error page: none of the site's content
             assert frame.url.startswith("chrome-error://"), frame.url
             assert "Datasette" not in frame.content()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("path", ["/-/dashboards/drugbeleid/caseload/embed", "/-/dashboards/drugbeleid/caseload"])
+def test_axe_finds_no_violation_on_a_chart_and_its_embed(visitor, path, lang):  # noqa: F811
+    visitor.page.context.add_init_script(path=str(AXE))
+    path += "?_lang=en" if lang == "en" else ""
+    visitor.open(path, f"axe-chart-{lang}", ready=lambda page: page.wait_for_selector(
+        ".chart-container canvas, .chart-container svg, #chart canvas, #chart svg", state="attached"), full_page=True)
+    found = visitor.page.evaluate(AXE_RUN_JS, AXE_TAGS)
+    assert not found["violations"], "\n".join(f"{v['id']}: {v['help']} {v['nodes'][:4]}" for v in found["violations"])
