@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
-    parser.add_argument("--citation", type=Path, default=Path("CITATION.cff"))
+    parser.add_argument("--citation", type=Path, default=None,
+                        help="CITATION.cff to set to the new release (default: beside the releases folder)")
     args = parser.parse_args(argv)
     uncommitted = uncommitted_inputs(args.releases.resolve().parent)
     if uncommitted:
@@ -225,13 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"already released: {describe(record)}")
         return 0
     add_changelog_entry(args.changelog, record)
-    if args.citation.is_file():
-        write_cff(args.citation, record)
+    citation = args.citation or args.releases.resolve().parent / "CITATION.cff"
+    if citation.is_file():
+        write_cff(citation, record)
     print(f"recorded {args.releases / record['version']}/: {describe(record)}")
     print("\nNext steps:\n"
           f"  1. {args.changelog} has a new entry for {record['version']} ({record['semver']}) with its counts:\n"
           "     write under its heading, in your own words, why the data changed;\n"
-          f"  2. git add {args.releases / record['version']} CHANGELOG.md {args.citation} && git commit;\n"
+          f"  2. git add {args.releases / record['version']} CHANGELOG.md {citation} && git commit;\n"
           "  3. deploy: `make serve` (or the proxy) serves it, and every earlier release, under /releases/.")
     return 0
 

@@ -104,10 +104,12 @@ def test_recording_a_release_writes_its_version_into_citation_cff(tmp_path):
     releases = tmp_path / "releases"
     releases.mkdir()
     build(DATASETS, tmp_path / "build" / "drugbeleid.db", ROOT / "metadata.yml", releases=releases)
-    cff = tmp_path / "CITATION.cff"
+    cff = tmp_path / "CITATION.cff"  # the project's, beside its releases folder
     cff.write_text((ROOT / "CITATION.cff").read_text(encoding="utf-8"), encoding="utf-8")
+    ours = (ROOT / "CITATION.cff").read_bytes()
     assert record_release(["--build", str(tmp_path / "build"), "--releases", str(releases),
-                           "--changelog", str(tmp_path / "CHANGELOG.md"), "--citation", str(cff)]) == 0
+                           "--changelog", str(tmp_path / "CHANGELOG.md")]) == 0
+    assert (ROOT / "CITATION.cff").read_bytes() == ours  # this repository's is left alone
     [recorded] = [json.loads(p.read_text(encoding="utf-8")) for p in releases.glob("*/release.json")]
     written = yaml.safe_load(cff.read_text(encoding="utf-8"))
     assert written["version"] == recorded["semver"] and str(written["date-released"]) == recorded["date"]
@@ -129,3 +131,10 @@ async def test_every_page_has_a_cite_this_box_in_its_language(datasette, path, l
         href = box.split(f'/releases/{release["version"]}/citation.{kind}', 1)
         assert len(href) == 2, kind
         assert (await datasette.client.get(f"/releases/{release['version']}/citation.{kind}")).status_code == 200
+
+
+async def test_a_release_page_links_its_citations(datasette, releases):
+    version = releases[-1]["version"]
+    page = (await datasette.client.get(f"/releases/{version}/")).text
+    for kind in ("bib", "ris", "json"):
+        assert f"/releases/{version}/citation.{kind}" in page

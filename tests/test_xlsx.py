@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 import zipfile
 from urllib.parse import urlencode
 
@@ -178,3 +179,16 @@ async def test_robots_treats_visitor_sql_as_xlsx_like_csv(datasette):
     assert not allowed(rules, "/drugbeleid.xlsx?sql=select+1")
     assert not allowed(rules, "/drugbeleid.csv?sql=select+1")
     assert allowed(rules, "/drugbeleid/caseload.xlsx")
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+async def test_every_example_question_offers_its_rows_as_excel(datasette, lang):
+    page = (await datasette.client.get("/examples" + ("?_lang=en" if lang == "en" else ""))).text
+    links = [link.replace("&amp;", "&") for link in re.findall(r'<a class="xlsx" href="([^"]+)"', page)]
+    assert links and len(links) == page.count('<article class="example-query"')
+    for link in links:
+        _, book = await get_xlsx(datasette, link)
+        json_link = link.replace(".xlsx", ".json", 1)
+        rows = await json_rows(datasette, json_link)
+        if rows:
+            assert_sheet_equals_json(book.worksheets[0], rows, link)
