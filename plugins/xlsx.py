@@ -17,6 +17,7 @@ as its JSON or CSV with `.xlsx` (/drugbeleid/caseload.xlsx, /drugbeleid/caseload
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import io
@@ -190,7 +191,9 @@ async def render_xlsx(datasette, request, database, table, query_name, sql, colu
     release = shared.current_release(datasette)
     moment = datetime.datetime.combine(datetime.date.fromisoformat(release["date"]), datetime.time())
     publisher = shared.plugin_config(datasette).get("publisher", {})
-    body = workbook_bytes(columns, rows, field_types(datasette, table), described(
+    # openpyxl works in Python for every cell (about 1 s for the largest table): in a thread, so the
+    # event loop keeps answering other requests meanwhile
+    body = await asyncio.to_thread(workbook_bytes, columns, rows, field_types(datasette, table), described(
         datasette, request, table, query_name, sql, lang), lang, moment,
         publisher.get(f"name_{lang}") or publisher.get("name") or "")
     name = table or query_name or database
