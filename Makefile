@@ -26,7 +26,12 @@ SERVER_NAMES    ?=
 # scripts/build.py input_paths), so a commit, a checkout or a touched file that changes no byte
 # builds nothing, and any changed byte (data, its stored date, releases/, metadata, pipeline) builds.
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
+# Interface strings (serve/i18n.py): English in the templates and code, each other language in
+# locale/<lang>/LC_MESSAGES/messages.po, compiled by the build to build/locale (not committed).
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
+COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
+
+.PHONY: install build images release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -37,12 +42,31 @@ $(VENV)/.installed: requirements.txt
 
 BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases --if-changed
 
-build: $(VENV)/.installed
+build: $(VENV)/.installed $(COMPILED_CATALOGUES)
 	@$(BUILD_COMMAND)
+
+build/locale/%.mo: locale/%.po $(VENV)/.installed
+	@mkdir -p $(dir $@)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Every string marked in templates/, plugins/, serve/ and scripts/ (babel.cfg) into the catalogues:
+# new strings are added untranslated, strings no longer used are dropped (tests/test_catalogues.py
+# then names what lacks a translation).
+catalogues: $(VENV)/.installed
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	  -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k N_ -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d locale -D messages --no-fuzzy-matching \
+	  --ignore-obsolete --no-wrap
+
+# The charts of the current build as SVG and PNG in each language (scripts/images.py): a step of its
+# own, not part of the data version; fonts from Debian's fonts-dejavu-core (.ci/run installs it).
+images: build
+	$(BIN)/python -m scripts.images --build build
 
 # Record the current build as a release in releases/, dated today in datasets/release_date.txt
 # (commit them, with the CHANGELOG.md entry); refused while what the build read is not committed.
-release: $(VENV)/.installed
+release: $(VENV)/.installed $(COMPILED_CATALOGUES)
 	@$(BUILD_COMMAND) --no-next-step
 	@$(BIN)/python -m scripts.history --build build --releases releases --datasets datasets --site metadata.yml
 
@@ -51,7 +75,7 @@ release: $(VENV)/.installed
 # serve.workers is granian's command line with its signal handling made safe (a second SIGTERM
 # deadlocked granian's main process; a starting worker ignored SIGTERM: serve/workers.py).
 # --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
-serve: build
+serve: build images
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
 	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
@@ -60,11 +84,11 @@ serve: build
 # nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
-serve-prod: build
+serve-prod: build images
 	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) \
 	  --workers $(PROD_WORKERS) $(foreach name,$(SERVER_NAMES),--server-name $(name))
 
-test: build $(AXE) $(VNU)
+test: build images $(AXE) $(VNU)
 	$(BIN)/python -m pytest -q tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the

@@ -14,17 +14,10 @@ from urllib.parse import urlencode
 
 from datasette import hookimpl
 
+from serve.shared import chart_in_language as in_language
 from serve.shared import language_of
 
 CHART_TEMPLATES = {"dashboard_view.html"}
-
-
-def in_language(chart: dict, lang: str) -> dict:
-    """A chart's configuration in `lang`: English replaces query, display, title and description."""
-    if lang != "en":
-        return chart
-    english = {key: chart[f"{key}_en"] for key in ("query", "display", "title", "description") if chart.get(f"{key}_en")}
-    return {**chart, **english}
 
 
 async def chart_data(datasette, dashboard: dict, lang: str = "nl") -> dict:

@@ -201,7 +201,7 @@ def handle_exception(datasette, request, exception):
     if fixed is None and getattr(exception, "message_is_html", False):
         message = Markup(message)
     title = getattr(exception, "title", None)
-    if request.path.endswith(".csv"):  # CSV clients are programs: a JSON error, not an HTML page
+    if request.path.endswith((".csv", ".xlsx")):  # CSV and Excel clients are programs: a JSON error, not an HTML page
         return Response.json({"ok": False, "error": str(message), "status": status, "title": title}, status=status)
     if request.path.endswith(".json"):  # Datasette's own JSON error, with the right status
         return default_handle_exception(datasette, request, DatasetteError(message, status=status, title=title))

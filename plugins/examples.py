@@ -30,6 +30,7 @@ def example(name: str, query: dict, lang: str) -> dict:
         "query_url": f"{base}?{urlencode({'sql': sql})}" if english else f"{base}/{name}",
         # _dl: served as text/csv, a download
         "csv_url": f"{base}.csv?{urlencode({'sql': sql, '_size': 'max', '_dl': '1'})}" if english else f"{base}/{name}.csv?_dl=1",
+        "xlsx_url": f"{base}.xlsx?{urlencode({'sql': sql})}" if english else f"{base}/{name}.xlsx",
     }
 
 

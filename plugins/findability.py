@@ -31,7 +31,8 @@ DATABASE = shared.DATABASE
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Ad-hoc SQL: Google-style patterns (`*` any characters), most specific first.
-DISALLOWED = [f"/{DATABASE}?*sql=", f"/{DATABASE}.json?*sql=", f"/{DATABASE}.csv?*sql=", f"/{DATABASE}/*_where="]
+DISALLOWED = [f"/{DATABASE}?*sql=", f"/{DATABASE}.json?*sql=", f"/{DATABASE}.csv?*sql=", f"/{DATABASE}.xlsx?*sql=",
+              f"/{DATABASE}/*_where="]
 # Tables whose rows are not pages for people: the search index and the quotes' places in their
 # documents are internal; the document pages show the passages; data_quality is read as a table.
 ROWS_NOT_PAGES = {"search_index", "quote_locations", "passages", "data_quality"}

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from datasette import hookimpl
 
+from serve import i18n
 from serve.shared import LANGUAGE_PARAMETER, language_of, other_language, ui_strings, with_language
 
 LINK = re.compile(r'<a\b[^>]*>', re.I)
@@ -83,6 +84,8 @@ def template_vars(datasette, request) -> dict:
 
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
+    # Jinja's i18n extension: {{ _("...") }} and {% trans %} in the template context's `lang`
+    i18n.install(env)
     # Datasette renders error pages without the request or extra_template_vars: these globals give
     # them the Dutch default, so the navigation of templates/base.html is on error pages too.
     env.globals.update(template_vars(datasette, None))
@@ -97,7 +100,18 @@ def extra_template_vars(request, datasette):
 def asgi_wrapper():
     def wrap(app):
         async def english_links(scope, receive, send):
-            if scope["type"] != "http" or b"_lang=en" not in scope.get("query_string", b""):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            # the page's language for what Python writes without the request (serve/i18n.py)
+            asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(LANGUAGE_PARAMETER, [None])[0]
+            token = i18n.page_language.set(asked if asked in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
+            try:
+                await rewrite_english_links(scope, receive, send)
+            finally:
+                i18n.page_language.reset(token)
+
+        async def rewrite_english_links(scope, receive, send):
+            if b"_lang=en" not in scope.get("query_string", b""):
                 return await app(scope, receive, send)
             held = {}
 

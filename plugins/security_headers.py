@@ -7,6 +7,7 @@ own pages use small inline scripts and styles, hence 'unsafe-inline' for those t
 from __future__ import annotations
 
 import json
+import re
 
 from datasette import hookimpl
 
@@ -27,8 +28,19 @@ HEADERS = [
 CHART_PATHS = "/-/dashboards"
 CHART_HEADERS = [(name, value.replace(b"script-src 'self' 'unsafe-inline'", b"script-src 'self' 'unsafe-inline' 'unsafe-eval'"))
                  for name, value in HEADERS]
+# A chart's embed page (plugins/embeds.py), and only it, may be framed by any site: the chart
+# policy without frame-ancestors 'none' and without X-Frame-Options.
+EMBED_PATH = re.compile(r"^/-/dashboards/[^/]+/[^/]+/embed$")
+EMBED_HEADERS = [(name, value.replace(b"frame-ancestors 'none'", b"frame-ancestors *")) for name, value in CHART_HEADERS
+                 if name != b"x-frame-options"]
 # Pages that show threads, file paths or internal messages to anyone who asks.
 CLOSED = {"/-/threads", "/-/databases", "/-/messages"}
+
+
+def headers_for(path: str) -> list:
+    if EMBED_PATH.match(path):
+        return EMBED_HEADERS
+    return CHART_HEADERS if path.startswith(CHART_PATHS) else HEADERS
 
 
 def closed(path: str) -> bool:
@@ -77,7 +89,7 @@ def asgi_wrapper(datasette):
                     if location is not None and not same_site_location(location):
                         replaced = True
                         return await send_json(send, 404, "Not found")
-                    event = {**event, "headers": headers + (CHART_HEADERS if path.startswith(CHART_PATHS) else HEADERS)}
+                    event = {**event, "headers": headers + headers_for(path)}
                 await send(event)
 
             await app(scope, receive, send_secured)

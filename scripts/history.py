@@ -30,6 +30,7 @@ from pathlib import Path
 
 from . import publish
 from .changes import COUNTED, counts_line
+from .citation import write_cff
 from .problems import BuildFailed, Problem
 from .release import DATE_FILE, json_bytes, read_release_date, sha256_of, today, write_release_date
 
@@ -218,7 +219,7 @@ def next_step(project: Path, version: str) -> str:
                     "  make release")
         return "next (docs/maintaining.md, step 6): make release"
     directory = f"releases/{version}/"
-    pending = git_status(project, (directory, "CHANGELOG.md", STORED_DATE)) or []
+    pending = git_status(project, (directory, "CHANGELOG.md", "CITATION.cff", STORED_DATE)) or []
     pending = sorted({directory if path.startswith(directory) else path for path in pending})
     if pending:
         return ("next (docs/maintaining.md, step 7): say in CHANGELOG.md why the data changed, and commit the release:\n"
@@ -249,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
+    parser.add_argument("--citation", type=Path, default=None,
+                        help="CITATION.cff to set to the new release (default: beside the releases folder)")
     args = parser.parse_args(argv)
     project = args.releases.resolve().parent
     uncommitted = uncommitted_inputs(project)
@@ -278,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         print(next_step(project, record["version"]))
         return 0
     add_changelog_entry(args.changelog, record)
+    citation = args.citation or project / "CITATION.cff"
+    if citation.is_file():
+        write_cff(citation, record)
     # the build is the release just recorded: building again from releases/ as it now is gives the same files
     build.write_stamp(out, build.inputs_fingerprint(args.datasets, args.site, args.releases))
     if dated:

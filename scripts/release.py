@@ -19,10 +19,11 @@ from pathlib import Path
 import sqlite_utils
 from frictionless import Package
 
-from . import changes
+from . import changes, dictionary
 from .metadata import generated_tables
 from .problems import BuildFailed, Problem
 
+README = "README.md"  # the data dictionary, in Dutch and English (scripts/dictionary.py)
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed timestamps keep the zip byte-identical for the same data
 
 
@@ -187,7 +188,7 @@ def release_files(database: Path, package: Package, site: dict, history: list[di
     descriptors_differ = previous_files is not None and strip_versions(previous_files[0]) != strip_versions(descriptor)
     descriptor["semver"] = changes.next_semver(previous["semver"] if previous else None, found, descriptors_differ)
     files["datapackage.json"] = json_bytes(descriptor)
-    files["drugbeleid.zip"] = zip_bytes(files)
+    files["drugbeleid.zip"] = zip_bytes({**files, README: dictionary.readme(descriptor, site)})
     files["changes.json"] = json_bytes(found)
     files["release.json"] = json_bytes(release_record(version, descriptor["semver"], previous, files, found))
     return files
@@ -205,5 +206,5 @@ def json_bytes(value) -> bytes:
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
-    write_zip(buffer, {name: data for name, data in files.items() if name == "datapackage.json" or name.startswith("data/")})
+    write_zip(buffer, {name: data for name, data in files.items() if name in ("datapackage.json", README) or name.startswith("data/")})
     return buffer.getvalue()

@@ -331,3 +331,34 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
             if found:
                 return found.get(lang) or found.get(DEFAULT_LANGUAGE)
     return None
+
+
+# --- the charts (datasette-dashboards in metadata.yml): the pages, their embeds and their images ---
+
+def chart_in_language(chart: dict, lang: str) -> dict:
+    """A chart's configuration in `lang`: English replaces query, display, title and description."""
+    if lang != "en":
+        return chart
+    english = {key: chart[f"{key}_en"] for key in ("query", "display", "title", "description") if chart.get(f"{key}_en")}
+    return {**chart, **english}
+
+
+def chart_spec(chart: dict, columns: list[str], rows: list, width="container", config: dict | None = None) -> dict:
+    """The Vega-Lite specification of a chart (already in its language) with its data inline: the
+    one datasette-dashboards 0.8.0 builds in the browser (dashboards.js), for the embeds, which
+    carry their data, and for the images rendered without a browser (scripts/images.py)."""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "description": chart.get("title", ""),
+        "width": width,
+        "view": {"stroke": None},
+        "config": {"background": "#00000000", "arc": {"innerRadius": 50}, "line": {"point": True}, **(config or {})},
+        "data": {"values": [dict(zip(columns, row)) for row in rows]},
+        **chart.get("display", {}),
+    }
+
+
+def chart_images_dir(datasette) -> Path:
+    """Where the chart images of the served release are (build/images/<version>/), rendered by
+    `make images` (scripts/images.py) outside the release directory: they are not part of the data."""
+    return releases_dir(datasette).parent / "images" / data_version(datasette)
