@@ -14,7 +14,8 @@ CACHE   ?= on
 # The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
-INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache__/*' 2>/dev/null) metadata.yml
+# content/: the site's texts and queries, one kind per file (docs/languages.md).
+INPUTS := $(shell find datasets content scripts releases -type f -not -path '*/__pycache__/*' 2>/dev/null) metadata.yml
 # The build publishes build/releases/<version>/ and switches build/current to it (scripts/publish.py);
 # build/drugbeleid.db and the other stable paths are links through build/current. The stamp tells
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
@@ -32,7 +33,7 @@ $(VENV)/.installed: requirements.txt
 build: $(BUILT)
 
 $(BUILT): $(VENV)/.installed $(INPUTS)
-	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases
+	$(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --content content --releases releases
 	touch $@
 
 # Record the current build as a release in releases/ (commit it, with a CHANGELOG.md entry).

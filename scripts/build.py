@@ -1,7 +1,7 @@
 """The one entry point: read -> validate -> check provenance -> load -> index -> release -> publish.
 
     python -m scripts.build [--datasets datasets] [--out build/drugbeleid.db] [--site metadata.yml]
-                            [--releases releases]
+                            [--content content] [--releases releases]
 
 Every check runs before anything is written, and all problems are reported together. The new
 release (database, metadata, release record, files) is built in a staging directory and published
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
+from . import content, history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs, write_canonical
 
@@ -38,7 +38,8 @@ def site_problems(site: dict, path: str) -> list[Problem]:
     ]
 
 
-def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], list[dict], list[Problem]]:
+def run_checks(inputs: Inputs, site: dict, site_path: str,
+               content_problems: list[Problem] = ()) -> tuple[list[dict], list[dict], list[Problem]]:
     """Every check, each written to data_quality; problems stop the build. Also where each quote is."""
     root = inputs.root.name
     files = {name: inputs.file_of(name) for name in inputs.tables}
@@ -51,6 +52,12 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("descriptions", "every table and column described in Dutch and English",
          "elke tabel en elke kolom beschreven in het Nederlands en het Engels",
          lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path)),
+        ("labels", "every value of a closed list labelled in Dutch and English beside its field (value_labels in the schemas)",
+         "elke waarde van een gesloten lijst benoemd in het Nederlands en het Engels naast haar veld (value_labels in de schema's)",
+         lambda: validate.check_labels(inputs.package, root)),
+        ("content", "every content file valid against its JSON Schema, every text in Dutch and English",
+         "elk inhoudsbestand geldig volgens zijn JSON Schema, elke tekst in het Nederlands en het Engels",
+         lambda: list(content_problems) + content.moved_problems(site, site_path)),
         ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
          "gegevenstypes, beperkingen, primaire en vreemde sleutels van elke tabel",
          lambda: validate.validate_tables(inputs.package, root)),
@@ -127,15 +134,20 @@ def inspect_data(database: Path) -> dict:
                        "tables": counts}}
 
 
-def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None) -> dict:
+def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None,
+          content_dir: Path | None = None) -> dict:
     """Check everything, build the new release in a staging directory, then switch to it atomically.
-    `releases`: the releases recorded in the repository (default: releases/ beside datasets/)."""
+    `releases`: the releases recorded in the repository (default: releases/ beside datasets/);
+    `content_dir`: the site's texts and queries (default: content/ beside the site's metadata.yml)."""
     releases = releases if releases is not None else datasets.resolve().parent / "releases"
+    content_dir = content_dir if content_dir is not None else site_path.resolve().parent / "content"
     inputs = read_inputs(datasets)
-    site = metadata.read_site(site_path)
-    quality, locations, problems = run_checks(inputs, site, str(site_path))
+    configuration = metadata.read_site(site_path)
+    texts, content_problems = content.read_content(content_dir)
+    quality, locations, problems = run_checks(inputs, configuration, str(site_path), content_problems)
     if problems:
         raise BuildFailed(problems)
+    site = content.datasette_site(configuration, texts)  # what metadata.json and the data version hold
     rewritten = write_canonical(inputs)  # before publishing: the release's CSVs are the canonical files
     locations = provenance.with_passages(locations, inputs.tables["passages"])
 
@@ -180,10 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--out", type=Path, default=Path("build") / f"{DATABASE}.db")
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
+    parser.add_argument("--content", type=Path, default=Path("content"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     args = parser.parse_args(argv)
     try:
-        result = build(args.datasets, args.out, args.site, args.releases)
+        result = build(args.datasets, args.out, args.site, args.releases, args.content)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
         return 1

@@ -184,7 +184,7 @@ def describe(record: dict) -> str:
     return "\n".join(lines)
 
 
-BUILD_INPUTS = ("datasets", "metadata.yml", "scripts")
+BUILD_INPUTS = ("datasets", "content", "metadata.yml", "scripts")
 
 
 def uncommitted_inputs(project: Path) -> list[str]:

@@ -168,9 +168,13 @@ async def test_headings_are_in_order_and_every_field_has_a_label(datasette, path
 # ---------------------------------------------------------------- charts
 
 def dashboard_config() -> dict:
-    import yaml
-    site = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    return site["plugins"]["datasette-dashboards"]["drugbeleid"]
+    """The charts as the site serves them: content/charts.yml placed in Datasette's configuration
+    (Dutch under title/query/display, English under title_en/query_en/display_en)."""
+    from scripts.content import datasette_site, read_content
+
+    content, problems = read_content(ROOT / "content")
+    assert not problems
+    return datasette_site({}, content)["plugins"]["datasette-dashboards"]["drugbeleid"]
 
 
 CHARTS = dashboard_config()["charts"]
