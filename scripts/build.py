@@ -100,6 +100,7 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
         raise BuildFailed(problems)
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
+    load.load_rows(db, "value_labels", schemas["value_labels"], validate.value_label_rows(inputs.package))
     load.index(db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {}))
     search_index.load_search_index(db, schemas["search_index"], inputs.package, inputs.tables, locations)
     return counts

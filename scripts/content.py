@@ -108,8 +108,7 @@ def canned_query(query: dict) -> dict:
 def chart(config: dict) -> dict:
     return {"title": config["title_nl"], "title_en": config["title"],
             "description": config["description_nl"], "description_en": config["description"],
-            "db": config["db"], "library": config["library"],
-            "query": config.get("query_nl") or config["query"], "query_en": config["query"],
+            "db": config["db"], "library": config["library"], "query": config["query"], "columns": config["columns"],
             "display": config["display_nl"], "display_en": config["display"]}
 
 

@@ -147,3 +147,12 @@ def check_labels(package: Package, root_name: str) -> list[Problem]:
                                                   f'"value_labels": {{"{value}": {{"label": "…", "label_nl": "…"}}}}',
                                             field=column))
     return problems
+
+
+def value_label_rows(package: Package) -> list[dict]:
+    """The rows of the table value_labels: every labelled value of every table, from its schema."""
+    return [{"table_name": descriptor["name"], "column_name": field["name"], "value": value,
+             "label": words["label"], "label_nl": words["label_nl"]}
+            for descriptor, schema in metadata.described_tables(package)
+            for field in schema.to_descriptor()["fields"]
+            for value, words in (field.get("value_labels") or {}).items()]
