@@ -95,3 +95,13 @@ async def test_the_home_page_counts_the_documents_from_the_data(datasette):
         text = parse((await datasette.client.get(f"/?_lang={lang}")).text).find("main").text()
         assert len(re.findall(rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documenten|"
                               rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documents", text)) == 2, lang
+
+
+async def test_the_api_description_carries_the_labels_of_the_schemas(datasette):
+    spec = (await datasette.client.get("/openapi.json")).json()
+    schema = json.loads((ROOT / "datasets" / "schemas" / "statistics.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in schema["fields"]}
+    unit = spec["components"]["schemas"]["statistics.row"]["properties"]["unit"]
+    assert unit["x-label"] == {"en": fields["unit"]["label"], "nl": fields["unit"]["label_nl"]}
+    assert unit["x-value-labels"] == {value: {"en": words["label"], "nl": words["label_nl"]}
+                                      for value, words in fields["unit"]["value_labels"].items()}
