@@ -20,6 +20,7 @@ SERVER_NAMES    ?=
 # The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
+# content/: the site's texts and queries, one kind per file (docs/languages.md); an input like datasets/.
 # The build publishes build/releases/<version>/ and switches build/current to it (scripts/publish.py);
 # build/drugbeleid.db and the other stable paths are links through build/current. It builds only when
 # the content of an input differs from the served build's (build/.built holds their fingerprint:
@@ -40,7 +41,7 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --releases releases --if-changed
+BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --content content --releases releases --if-changed
 
 build: $(VENV)/.installed $(COMPILED_CATALOGUES)
 	@$(BUILD_COMMAND)

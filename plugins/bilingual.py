@@ -22,7 +22,7 @@ from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup, escape
 
 from serve.shared import (DATABASE, column_label, column_languages, hidden_columns, labels, language_of,
-                          plugin_config, published_package, ui_strings, value_label, with_language)
+                          plugin_config, published_package, text_in, ui_strings, value_label, with_language)
 
 
 def row_path(table: str, key_values: list) -> str:
@@ -61,15 +61,16 @@ def unit_of(datasette, table: str, column: str, row: dict, fields: dict, lang: s
 
 
 async def related_rows(datasette, table: str, row: dict, lang: str) -> list[dict]:
-    """Links to related rows: each relation of metadata.yml runs its SQL with the row's values."""
+    """Links to related rows: each relation of content/related.yml runs its SQL with the row's values
+    and names its links by `label`, or by `label_nl` on a Dutch page where the SQL returns one."""
     db = datasette.get_database(DATABASE)
     found = []
     for relation in (plugin_config(datasette).get("related") or {}).get(table, []):
         result = await db.execute(relation["sql"], {k: v for k, v in row.items()})
         links = [{"href": with_language(row_path(r["tbl"], str(r["key"]).split(",")), lang),
-                  "text": (r["label_" + lang] if "label_" + lang in r.keys() else r["label"])} for r in result.rows]
+                  "text": (r["label_nl"] if lang == "nl" and "label_nl" in r.keys() else r["label"])} for r in result.rows]
         if links:
-            found.append({"label": relation.get(lang) or relation.get("nl"), "links": links})
+            found.append({"label": text_in(relation, "label", lang), "links": links})
     return found
 
 
@@ -86,14 +87,13 @@ async def record_card(datasette, request, table: str) -> dict:
     fields = fields_of(datasette, table)
     foreign = {fk["column"]: fk for fk in await db.foreign_keys_for_table(table)}
     hidden = hidden_columns(datasette, table, lang)
-    dutch = set(plugin_config(datasette).get("dutch_columns") or [])
     lines = []
     for column, value in row.items():
         if column in hidden:
             continue
         field = fields.get(column, {})
         line = {"column": column, "label": column_label(datasette, table, column, lang), "empty": value is None or value == "",
-                "lang": "nl" if (field.get("verbatim") or f"{table}.{column}" in dutch
+                "lang": "nl" if (field.get("verbatim") or field.get("language") == "nl"
                                  or column_languages(datasette, table).get(column) == "nl") else None}
         if line["empty"]:
             lines.append(line)

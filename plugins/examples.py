@@ -1,6 +1,6 @@
 """/examples: the example questions for citizens, each a canned query of metadata.yml, shown with
 its plain-language explanation and SQL and links to run it: the SQL editor (ready to run and adapt),
-the canned query's own page and its CSV. Which queries, in which order: plugins.drugbeleid.examples.
+the canned query's own page and its CSV. Which queries, in which order: content/examples.yml.
 """
 from __future__ import annotations
 
@@ -15,22 +15,19 @@ DATABASE = "drugbeleid"
 
 
 def example(name: str, query: dict, lang: str) -> dict:
-    """One example in the page's language. A query whose Dutch SQL returns our Dutch texts has an
-    English twin (`sql_en`, returning the English ones): the English page shows and runs that one,
-    in the SQL editor, since the canned query's own page runs the Dutch SQL."""
+    """One example in the page's language. Its SQL is written once for both languages: a question
+    that returns our texts returns both twins (title_nl and title), so every page runs the same query."""
     base = f"/{DATABASE}"
-    english = lang == "en" and query.get("sql_en")
-    sql = query["sql_en"] if english else query["sql"]
+    sql = query["sql"]
     return {
         "name": name,
         "title": (query.get("title_en") if lang == "en" else None) or query.get("title", name),
         "description": query.get(f"description_{lang}") or query.get("description", ""),
         "sql": sql,
         "editor_url": f"{base}?{urlencode({'sql': sql})}",
-        "query_url": f"{base}?{urlencode({'sql': sql})}" if english else f"{base}/{name}",
-        # _dl: served as text/csv, a download
-        "csv_url": f"{base}.csv?{urlencode({'sql': sql, '_size': 'max', '_dl': '1'})}" if english else f"{base}/{name}.csv?_dl=1",
-        "xlsx_url": f"{base}.xlsx?{urlencode({'sql': sql})}" if english else f"{base}/{name}.xlsx",
+        "query_url": f"{base}/{name}",
+        "csv_url": f"{base}/{name}.csv?_dl=1",  # _dl: served as text/csv, a download
+        "xlsx_url": f"{base}/{name}.xlsx",
     }
 
 

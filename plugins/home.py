@@ -4,15 +4,15 @@ figures mean, and the key figures computed from the database at request time.
 A plugin route rather than templates/index.html: Datasette's index view counts every table of every
 database for its listing, which this page does not show, and the key figures need their own async
 SQL. Datasette's index stays available as JSON at /.json; the database page is /drugbeleid.
-The key figures (SQL, labels, source links) are configured in metadata.yml
-(plugins.drugbeleid.key_figures); the page text is in templates/home.html, once per language.
+The key figures (SQL, labels, source links) are written in content/key_figures.yml (English `label`,
+Dutch `label_nl`); the page text is in templates/home.html, once per language.
 """
 from __future__ import annotations
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import language_of, plugin_config
+from serve.shared import language_of, plugin_config, text_in
 
 DATABASE = "drugbeleid"
 
@@ -34,8 +34,8 @@ async def key_figure(db, config: dict, lang: str) -> dict:
     fields = {k: number(v, lang) for k, v in first.items()}
     figure = {
         "id": config["id"],
-        "label": config[f"label_{lang}"].format(**fields),
-        "unit": config.get(f"unit_{lang}", ""),
+        "label": text_in(config, "label", lang).format(**fields),
+        "unit": text_in(config, "unit", lang) or "",
         "href": config["href"].format(**first),
     }
     if rows and {"label", "href"} <= first.keys():  # one entry per row

@@ -19,6 +19,7 @@ from datasette.utils import derive_named_parameters, escape_sqlite, tilde_encode
 from datasette.utils.asgi import Response
 
 from serve import shared
+from serve.shared import labels as schema_labels
 
 DATABASE = "drugbeleid"
 API_TEMPLATE = Path(__file__).parent / "templates" / "api.html"
@@ -168,12 +169,22 @@ async def table_columns(db, table: str) -> tuple[list[dict], list[str]]:
     return columns, primary_key
 
 
-def row_schemas(columns: list[dict], descriptions: dict) -> tuple[dict, dict]:
-    """A row as an object (?_shape=objects) and as an array (the default ?_shape=arrays)."""
+def row_schemas(columns: list[dict], descriptions: dict, labels: dict | None = None,
+                table: str = "") -> tuple[dict, dict]:
+    """A row as an object (?_shape=objects) and as an array (the default ?_shape=arrays). `labels`
+    (serve.shared.labels): each column's label and its coded values' labels, in both languages, as
+    x-label and x-value-labels, from the schemas."""
+    labels = labels or {}
+
     def schema(column):
         described = value_schema(column["type"], column["nullable"])
         described["description"] = descriptions.get(column["name"], "Row id (SQLite rowid)." if column["name"] == "rowid" else "")
         described["x-sqlite-type"] = column["type"] or "ANY"
+        key = f"{table}.{column['name']}"
+        if key in labels.get("columns", {}):
+            described["x-label"] = labels["columns"][key]
+        if key in labels.get("values", {}):
+            described["x-value-labels"] = labels["values"][key]
         return described
 
     as_object = {
@@ -233,7 +244,8 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
     stored = [n for n in names if n != "rowid"]
     fts = await db.fts_table(table)
     row, row_array = f"{table}.row", f"{table}.row_array"
-    as_object, as_array = row_schemas(columns, metadata.get("columns", {}))
+    labels = schema_labels(datasette)
+    as_object, as_array = row_schemas(columns, metadata.get("columns", {}), labels, table)
     spec["components"]["schemas"][row] = {"title": metadata.get("title", table), **as_object}
     spec["components"]["schemas"][row_array] = as_array
     spec["tags"].append({"name": table, "description": f"{metadata.get('title', table)}. {metadata.get('description_html', '')}"})

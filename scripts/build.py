@@ -1,7 +1,7 @@
 """The one entry point: read -> validate -> check provenance -> load -> index -> release -> publish.
 
     python -m scripts.build [--datasets datasets] [--out build/drugbeleid.db] [--site metadata.yml]
-                            [--releases releases]
+                            [--content content] [--releases releases]
 
 Every check runs before anything is written, and all problems are reported together. The new
 release (database, metadata, release record, files) is built in a staging directory and published
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import coverage, history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
+from . import content, coverage, history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
 from .read import Inputs, read_inputs, write_canonical
 
@@ -39,7 +39,8 @@ def site_problems(site: dict, path: str) -> list[Problem]:
     ]
 
 
-def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], list[dict], list[Problem]]:
+def run_checks(inputs: Inputs, site: dict, site_path: str,
+               content_problems: list[Problem] = ()) -> tuple[list[dict], list[dict], list[Problem]]:
     """Every check, each written to data_quality; problems stop the build. Also where each quote is."""
     root = inputs.root.name
     files = {name: inputs.file_of(name) for name in inputs.tables}
@@ -52,6 +53,12 @@ def run_checks(inputs: Inputs, site: dict, site_path: str) -> tuple[list[dict], 
         ("descriptions", "every table and column described in Dutch and English",
          "elke tabel en elke kolom beschreven in het Nederlands en het Engels",
          lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path)),
+        ("labels", "every value of a closed list labelled in Dutch and English beside its field (value_labels in the schemas)",
+         "elke waarde van een gesloten lijst benoemd in het Nederlands en het Engels naast haar veld (value_labels in de schema's)",
+         lambda: validate.check_labels(inputs.package, root)),
+        ("content", "every content file valid against its JSON Schema, every text in Dutch and English",
+         "elk inhoudsbestand geldig volgens zijn JSON Schema, elke tekst in het Nederlands en het Engels",
+         lambda: list(content_problems) + content.moved_problems(site, site_path)),
         ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
          "gegevenstypes, beperkingen, primaire en vreemde sleutels van elke tabel",
          lambda: validate.validate_tables(inputs.package, root)),
@@ -102,6 +109,7 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
         raise BuildFailed(problems)
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
+    load.load_rows(db, "value_labels", schemas["value_labels"], validate.value_label_rows(inputs.package))
     load.index(db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {}))
     search_index.load_search_index(db, schemas["search_index"], inputs.package, inputs.tables, locations)
     return counts
@@ -136,16 +144,21 @@ def inspect_data(database: Path) -> dict:
                        "tables": counts}}
 
 
-def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None) -> dict:
+def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None,
+          content_dir: Path | None = None) -> dict:
     """Check everything, build the new release in a staging directory, then switch to it atomically.
-    `releases`: the releases recorded in the repository (default: releases/ beside datasets/)."""
+    `releases`: the releases recorded in the repository (default: releases/ beside datasets/);
+    `content_dir`: the site's texts and queries (default: content/ beside the site's metadata.yml)."""
     releases = releases if releases is not None else datasets.resolve().parent / "releases"
     (out.parent / STAMP).unlink(missing_ok=True)  # whatever happens next, the stamp no longer names what is served
+    content_dir = content_dir if content_dir is not None else site_path.resolve().parent / "content"
     inputs = read_inputs(datasets)
-    site = metadata.read_site(site_path)
-    quality, locations, problems = run_checks(inputs, site, str(site_path))
+    configuration = metadata.read_site(site_path)
+    texts, content_problems = content.read_content(content_dir)
+    quality, locations, problems = run_checks(inputs, configuration, str(site_path), content_problems)
     if problems:
         raise BuildFailed(problems)
+    site = content.datasette_site(configuration, texts)  # what metadata.json and the data version hold
     rewritten = write_canonical(inputs)  # before publishing: the release's CSVs are the canonical files
     locations = provenance.with_passages(locations, inputs.tables["passages"])
 
@@ -196,7 +209,7 @@ def input_paths(datasets: Path, site: Path, releases: Path) -> list[Path]:
     releases (the previous one sets the changes and the semantic version), the site metadata, the
     pipeline, and the served settings the build reads."""
     scripts = Path(__file__).resolve().parent
-    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site]
+    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site, site.resolve().parent / "content"]
     files = []
     for root in roots:
         if root.is_file():
@@ -232,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--out", type=Path, default=Path("build") / f"{DATABASE}.db")
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
+    parser.add_argument("--content", type=Path, default=Path("content"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
     parser.add_argument("--if-changed", action="store_true",
                         help="build only when an input differs from those of the served build (`make build`)")
@@ -245,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             print(history.next_step(args.releases.resolve().parent, record["version"]))
         return 0
     try:
-        result = build(args.datasets, args.out, args.site, args.releases)
+        result = build(args.datasets, args.out, args.site, args.releases, args.content)
     except BuildFailed as failure:
         print(failure, file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from frictionless import Package
 
+from . import metadata
 from .problems import Problem
 
 DESCRIBED = ("title", "title_nl", "description", "description_nl")
@@ -112,3 +113,46 @@ def check_written_twins(name: str, schema, rows: list[dict]) -> list[Problem]:
                 problems.append(Problem(f"{name} (written by the build)",
                                         f"'{filled}' is filled but its twin '{empty}' is empty", row=number, field=empty))
     return problems
+
+
+def closed_lists(field: dict) -> list[str] | None:
+    """The values a field may take, as the database stores them, when it is a closed list: its enum,
+    or 1 and 0 for a boolean. None for an open field."""
+    if field.get("type") == "boolean":
+        return ["1", "0"]
+    enum = (field.get("constraints") or {}).get("enum")
+    return [str(value) for value in enum] if enum else None
+
+
+def check_labels(package: Package, root_name: str) -> list[Problem]:
+    """Nothing new without its words: every value of a closed list (an enum, a boolean) has its label
+    in English (`label`) and Dutch (`label_nl`) beside the field, in `value_labels` of its schema; and
+    a label is given in both languages or not at all."""
+    problems = []
+    for descriptor, schema in metadata.described_tables(package):
+        table = descriptor["name"]
+        file = f"{root_name}/schemas/{table}.json"
+        for field in schema.to_descriptor()["fields"]:
+            column = field["name"]
+            if bool(field.get("label")) != bool(field.get("label_nl")):
+                problems.append(Problem(file, f"table '{table}', column '{column}': the column's label needs both "
+                                              "'label' (English) and 'label_nl' (Dutch)", field=column))
+            labelled = field.get("value_labels") or {}
+            for value in closed_lists(field) or []:
+                words = labelled.get(value) or {}
+                missing = [key for key in ("label", "label_nl") if not words.get(key)]
+                if missing:
+                    problems.append(Problem(file, f"table '{table}', column '{column}': value '{value}' of its closed list "
+                                                  f"has no {' and no '.join(missing)}; write them beside the field: "
+                                                  f'"value_labels": {{"{value}": {{"label": "…", "label_nl": "…"}}}}',
+                                            field=column))
+    return problems
+
+
+def value_label_rows(package: Package) -> list[dict]:
+    """The rows of the table value_labels: every labelled value of every table, from its schema."""
+    return [{"table_name": descriptor["name"], "column_name": field["name"], "value": value,
+             "label": words["label"], "label_nl": words["label_nl"]}
+            for descriptor, schema in metadata.described_tables(package)
+            for field in schema.to_descriptor()["fields"]
+            for value, words in (field.get("value_labels") or {}).items()]

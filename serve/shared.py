@@ -72,6 +72,12 @@ def language_of(request) -> str:
     return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def text_in(record: dict, key: str, lang: str) -> str | None:
+    """A text of `record` in `lang` by the project's one convention for content (docs/languages.md):
+    English under `key`, Dutch under `key_nl`."""
+    return record.get(f"{key}_nl") if lang == "nl" else record.get(key)
+
+
 def other_language(lang: str) -> str:
     return "en" if lang == "nl" else "nl"
 
@@ -303,9 +309,30 @@ def hidden_columns(datasette, table: str, lang: str) -> set[str]:
     return {column for column, language in column_languages(datasette, table).items() if language != lang}
 
 
+@lru_cache(maxsize=16)
+def _labels_in(directory: Path) -> dict:
+    columns: dict[str, dict[str, str]] = {}
+    values: dict[str, dict[str, dict[str, str]]] = {}
+    unit_columns: dict[str, str] = {}
+    for resource in package_in(directory)["resources"]:
+        for field in resource["schema"]["fields"]:
+            key = f"{resource['name']}.{field['name']}"
+            if field.get("label"):
+                columns[key] = {"en": field["label"], "nl": field.get("label_nl") or field["label"]}
+            if field.get("value_labels"):
+                values[key] = {value: {"en": words["label"], "nl": words["label_nl"]}
+                               for value, words in field["value_labels"].items()}
+            if field.get("unit_column"):
+                unit_columns[key] = field["unit_column"]
+    return {"columns": columns, "values": values, "unit_columns": unit_columns}
+
+
 def labels(datasette) -> dict:
-    """Labels of columns and coded values, written once in metadata.yml (plugins.drugbeleid.labels)."""
-    return plugin_config(datasette).get("labels") or {}
+    """Labels of columns and coded values, {"columns": {"table.column": {"nl": .., "en": ..}},
+    "values": {"table.column": {value: {"nl": .., "en": ..}}}, "unit_columns": {"table.column": unit column}},
+    derived from the published schemas, where they are written beside their fields (`label`,
+    `label_nl`, `value_labels`, `unit_column`), once per release."""
+    return _labels_in(release_dir(datasette))
 
 
 def column_label(datasette, table: str, column: str, lang: str) -> str:
@@ -336,10 +363,10 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
 # --- the charts (datasette-dashboards in metadata.yml): the pages, their embeds and their images ---
 
 def chart_in_language(chart: dict, lang: str) -> dict:
-    """A chart's configuration in `lang`: English replaces query, display, title and description."""
+    """A chart's configuration in `lang`: English replaces display, title and description."""
     if lang != "en":
         return chart
-    english = {key: chart[f"{key}_en"] for key in ("query", "display", "title", "description") if chart.get(f"{key}_en")}
+    english = {key: chart[f"{key}_en"] for key in ("display", "title", "description") if chart.get(f"{key}_en")}
     return {**chart, **english}
 
 

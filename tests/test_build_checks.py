@@ -296,3 +296,36 @@ def test_a_received_checksum_without_a_redaction_is_refused(datasets_copy, publi
         "SHA-256, but 001_a44834a73844fd0f.txt has no redaction mark ([e-mailadres verwijderd], [telefoonnummer verwijderd]): "
         "only redacting personal data may change a source text",
     ]
+
+
+def test_a_new_value_of_a_closed_list_needs_its_labels_in_both_languages(datasets_copy, published):
+    """A maintainer adds the unit 'detainees' to the closed list and uses it: the build refuses it
+    until the value has its English and Dutch labels beside the field, naming table, column and value."""
+    with schema_field(datasets_copy, "statistics", "unit") as field:
+        field["constraints"]["enum"].append("detainees")
+    edit(datasets_copy, "statistics", 2, "unit", "detainees")
+    problems = failing_build(datasets_copy, published)
+    assert problems == [
+        "datasets/schemas/statistics.json, field 'unit': table 'statistics', column 'unit': value 'detainees' of its "
+        "closed list has no label and no label_nl; write them beside the field: "
+        '"value_labels": {"detainees": {"label": "…", "label_nl": "…"}}',
+    ]
+    with schema_field(datasets_copy, "statistics", "unit") as field:
+        field["value_labels"]["detainees"] = {"label": "detainees"}
+    assert failing_build(datasets_copy, published) == [problems[0].replace("has no label and no label_nl", "has no label_nl")]
+
+
+def test_content_refused_by_its_json_schema_names_file_and_place(datasets_copy, published, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    figures = content / "key_figures.yml"
+    figures.write_text(figures.read_text(encoding="utf-8").replace("  label_nl:", "  label_fr:", 1), encoding="utf-8")
+    before = sha256(published)
+    with pytest.raises(BuildFailed) as failure:
+        build(datasets_copy, published, SITE, content_dir=content)
+    assert sha256(published) == before
+    problems = [str(p) for p in failure.value.problems]
+    assert len(problems) == 2, problems
+    assert all(p.startswith("content/key_figures.yml: at 0: ") for p in problems), problems
+    assert any("'label_nl' is a required property" in p for p in problems)
+    assert any("'label_fr' was unexpected" in p for p in problems)

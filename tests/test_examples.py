@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from urllib.parse import quote
-
 import pytest
-import yaml
 
+from scripts.content import read_content
 from tests.conftest import ROOT
 from tests.pages import parse
 
-SITE = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-QUERIES = SITE["databases"]["drugbeleid"]["queries"]
-EXAMPLES = SITE["plugins"]["drugbeleid"]["examples"]
+# content/: English texts under title/description, Dutch under title_nl/description_nl
+CONTENT, _ = read_content(ROOT / "content")
+QUERIES = {query["name"]: query for query in CONTENT["feeds"] + CONTENT["examples"]}
+EXAMPLES = [query["name"] for query in CONTENT["examples"]]
 FEEDS = ["caseload_by_year", "caseload_matrix", "caseload_and_staffing", "statistics_with_quotes"]
 
 
@@ -22,14 +21,14 @@ def test_at_least_eight_examples_each_a_dutch_question_with_explanations():
     assert len(EXAMPLES) >= 8 and len(set(EXAMPLES)) == len(EXAMPLES)
     for name in EXAMPLES:
         query = QUERIES[name]
-        assert query["title"].endswith("?"), name
-        assert len(query["description"].split()) >= 15 and len(query["description_en"].split()) >= 15, name
+        assert query["title_nl"].endswith("?") and query["title"].endswith("?"), name
+        assert len(query["description_nl"].split()) >= 15 and len(query["description"].split()) >= 15, name
 
 
 def test_derived_figures_say_they_are_derived():
     for name in EXAMPLES:
         if "derived_" in QUERIES[name]["sql"]:
-            assert "afgeleid" in QUERIES[name]["description"] and "derived" in QUERIES[name]["description_en"], name
+            assert "afgeleid" in QUERIES[name]["description_nl"] and "derived" in QUERIES[name]["description"], name
 
 
 async def test_the_examples_page_lists_every_example_with_sql_and_links(datasette):
@@ -40,8 +39,8 @@ async def test_the_examples_page_lists_every_example_with_sql_and_links(datasett
     assert [a.attrs["id"] for a in articles] == EXAMPLES
     for article in articles:
         query = QUERIES[article.attrs["id"]]
-        assert article.find("h2").text() == query["title"]
-        assert article.find("p", cls="explanation").text() == " ".join(query["description"].split())
+        assert article.find("h2").text() == query["title_nl"]
+        assert article.find("p", cls="explanation").text() == " ".join(query["description_nl"].split())
         assert article.find("pre").text() == " ".join(query["sql"].split())
         editor = article.find("a", cls="open-editor").attrs["href"]
         assert urlsplit(editor).path == "/drugbeleid"
@@ -55,13 +54,32 @@ async def test_the_english_page_asks_and_explains_in_english(datasette):
     assert tree.find("html").attrs["lang"] == "en"
     for article in tree.find_all("article", cls="example-query"):
         query = QUERIES[article.attrs["id"]]
-        assert article.find("h2").text() == query["title_en"] and "lang" not in article.find("h2").attrs
-        assert article.find("p", cls="explanation").text() == " ".join(query["description_en"].split())
+        assert article.find("h2").text() == query["title"] and "lang" not in article.find("h2").attrs
+        assert article.find("p", cls="explanation").text() == " ".join(query["description"].split())
         assert "_lang=en" in article.find("a", cls="open-editor").attrs["href"]
-        if query.get("sql_en"):  # a question that returns our texts runs its English SQL
-            assert article.find("code").text() == " ".join(query["sql_en"].split())
-            english = await datasette.client.get(f"/drugbeleid.json?_shape=array&sql={quote(query['sql_en'])}")
-            assert english.status_code == 200 and english.json()
+        # one SQL for both languages: the English page shows and runs the same query
+        assert article.find("code").text() == " ".join(query["sql"].split())
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+async def test_a_question_that_returns_our_texts_returns_both_languages(datasette, name):
+    """SQL is written once: where a question returns an authored column (one with a twin), it
+    returns its twin too, so the same query serves the Dutch and the English reader."""
+    import json
+
+    package = json.loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
+    twins = {}
+    for resource in package["resources"]:
+        schema = json.loads((ROOT / "datasets" / resource["schema"]).read_text(encoding="utf-8"))
+        for field in schema["fields"]:
+            if field.get("twin_of"):
+                twins[field["name"]] = field["twin_of"]
+                twins[field["twin_of"]] = field["name"]
+    rows = (await datasette.client.get(f"/drugbeleid/{name}.json?_shape=array")).json()
+    columns = set(rows[0])
+    for column in columns & set(twins):
+        if column.endswith(("_nl", "_en")):  # a twin returned: its original beside it
+            assert twins[column] in columns, (name, column)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -86,8 +104,8 @@ async def test_canned_query_page_shows_the_english_description_with_lang_en(data
     name = EXAMPLES[0]
     dutch = parse((await datasette.client.get(f"/drugbeleid/{name}")).text)
     english = parse((await datasette.client.get(f"/drugbeleid/{name}?_lang=en")).text)
-    assert " ".join(QUERIES[name]["description"].split()) in dutch.find(cls="metadata-description").text()
-    assert " ".join(QUERIES[name]["description_en"].split()) in english.find(cls="metadata-description").text()
+    assert " ".join(QUERIES[name]["description_nl"].split()) in dutch.find(cls="metadata-description").text()
+    assert " ".join(QUERIES[name]["description"].split()) in english.find(cls="metadata-description").text()
 
 
 def test_the_four_feeds_are_separate_from_the_examples():

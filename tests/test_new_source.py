@@ -62,17 +62,13 @@ def commit_command(output: str) -> list[str]:
 
 
 def add_unit_labels(project: Path, unit: str, nl: str, en: str) -> None:
-    """The labels of a new unit, in both languages, where docs/maintaining.md says labels live
-    (today: metadata.yml, plugins.drugbeleid.labels.values.unit). The one place to change when the labels
-    move beside their fields in datasets/schemas/."""
-    path = project / "metadata.yml"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    values = next(i for i, line in enumerate(lines) if line == "      values:\n")
-    units = next(i for i, line in enumerate(lines) if i > values and line == "        unit:\n")
-    lines.insert(units + 1, f'          {unit}: {{nl: "{nl}", en: "{en}"}}\n')
-    path.write_text("".join(lines), encoding="utf-8")
-    labels = yaml.safe_load(path.read_text(encoding="utf-8"))["plugins"]["drugbeleid"]["labels"]["values"]["unit"]
-    assert labels[unit] == {"nl": nl, "en": en}
+    """The labels of a new unit, in both languages, where docs/maintaining.md says labels live:
+    beside the field, in the `value_labels` of `unit` in datasets/schemas/statistics.json."""
+    path = project / "datasets" / "schemas" / "statistics.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    field = next(f for f in schema["fields"] if f["name"] == "unit")
+    field["value_labels"][unit] = {"label": en, "label_nl": nl}
+    path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def add_to_closed_list(project: Path, table: str, column: str, value: str) -> None:

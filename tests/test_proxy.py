@@ -408,7 +408,7 @@ def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp
         site.write_text((ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1), encoding="utf-8")
         with ThreadPoolExecutor(2) as pool:
             clients = [pool.submit(ask) for _ in range(2)]
-            new = build(DATASETS, prod.build / "drugbeleid.db", site)["release"]["version"]
+            new = build(DATASETS, prod.build / "drugbeleid.db", site, content_dir=ROOT / "content")["release"]["version"]
             published = time.monotonic()  # build() returns right after the switch of build/current
             publishing.set()
             for client in clients:

@@ -220,8 +220,8 @@ def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """datasets/, metadata.yml and releases/ of the repository, in a scratch folder."""
-    for name in ("datasets", "releases"):
+    """datasets/, content/, metadata.yml and releases/ of the repository, in a scratch folder."""
+    for name in ("datasets", "content", "releases"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "metadata.yml", tmp_path / "metadata.yml")
     shutil.copy(ROOT / "CHANGELOG.md", tmp_path / "CHANGELOG.md")
@@ -308,3 +308,25 @@ def test_the_version_is_dated_from_the_repository_and_the_build_follows_content_
     assert built_fingerprint(out) != inputs_fingerprint(*inputs), "a new date must make a new build"
     second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
     assert second["version"] == f"2031-02-03-{first['version'].split('-', 3)[3]}"
+
+
+def test_a_changed_content_file_is_a_new_version_and_uncommitted_content_is_not_released(project):
+    """content/ is an input of the build and of the release, like datasets/ and metadata.yml."""
+    from scripts.history import uncommitted_inputs
+
+    out = project / "build" / "drugbeleid.db"
+    first = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    figures = project / "content" / "key_figures.yml"
+    figures.write_text(figures.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the same content
+    assert build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]["version"] == first["version"]
+    figures.write_text(figures.read_text(encoding="utf-8").replace("complete years", "full years", 1), encoding="utf-8")
+    second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
+    assert second["version"] != first["version"], "the site's content changed under the same version"
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "content", "datasets", "metadata.yml"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "data"], cwd=project, check=True)
+    assert uncommitted_inputs(project) == []
+    figures.write_text(figures.read_text(encoding="utf-8").replace("full years", "complete years", 1), encoding="utf-8")
+    assert uncommitted_inputs(project) == ["content/key_figures.yml"]
