@@ -129,12 +129,15 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
         "title": "Drug-free unit of the prison of Brugge opened",
         "title_nl": "Drugvrije afdeling van de gevangenis van Brugge geopend",
         "document_id": SOURCE_ID, "quote": opened})
+    append_row(datasets / "source_parts.csv", {
+        "id": f"{SOURCE_ID}-slide-1", "document_id": SOURCE_ID, "kind": "slide", "number": "1",
+        "line_start": "1", "line_end": str(len(SOURCE_TEXT.splitlines()))})
 
     # 4. build: the next step is to commit, and the recorded-release test says so too
     built = make(project, "build")
     assert "published build/drugbeleid.db" in built and "step 5" in built
     to_commit = commit_command(built)
-    assert "datasets/statistics.csv" in to_commit and "metadata.yml" in to_commit
+    assert "datasets/statistics.csv" in to_commit and "datasets/schemas/statistics.json" in to_commit
     midway = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              "tests/test_releases.py::test_the_served_build_is_a_recorded_release"],
                             check=False, cwd=project, capture_output=True, text=True, timeout=600)
