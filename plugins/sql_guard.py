@@ -75,48 +75,90 @@ class PrintfTooWide(ValueError):
 sqlite3.enable_callback_tracebacks(False)
 
 
+# The conversions of SQLite's printf (fmtinfo in sqlite3's printf.c) that take an argument from
+# the list; %n (etSIZE) and %% take none. Any other type (including %T and %S, internal to SQLite)
+# ends the call: SQLite stops there and returns NULL, so nothing after it is formatted.
+PRINTF_TAKES_ARGUMENT = set("dsgzqQwcouxXfeEGipr")
+PRINTF_TAKES_NONE = set("n%")
+DIGITS = "0123456789"
+
+
 def printf_widths(arguments: tuple, as_integer) -> list[int]:
-    """Every width and precision a call of printf(format, ...) would use, read as SQLite's printf
-    reads its format (sqlite3_str_vappendf): flags, width (digits or *), .precision (digits or *),
-    length (l, ll), type. A `*` takes the next argument, converted as SQLite converts it
-    (`as_integer`); every other conversion but %% takes one argument too."""
+    """Every width and precision a call of printf(format, ...) would use, read exactly as SQLite's
+    printf reads its format (sqlite3_str_vappendf, bArgList): after each %, a loop over flags
+    (-+ #!0,), a width (digits or *), a .precision (digits or *) and a length (l, ll), in the
+    order SQLite accepts them; then the type. A `*` takes the next argument, converted as SQLite
+    converts it (`as_integer`); every type but %n and %% takes one argument; an unknown type ends
+    the reading, as it ends SQLite's formatting. The format ends at a NUL, as a C string does."""
     if not arguments or arguments[0] is None:
         return []
     first = arguments[0]
     fmt = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+    fmt = fmt.split("\x00", 1)[0]
     rest = list(arguments[1:])
-    found = []
+    found: list[int] = []
+    n = len(fmt)
 
     def take():
         return rest.pop(0) if rest else None
 
-    def number_at(i: int) -> int:
-        """Reads a width or a precision (digits, or * for the next argument) at i; returns where it ends."""
-        if i < n and fmt[i] == "*":
-            found.append(abs(as_integer(take())))
-            return i + 1
-        start = i
-        while i < n and fmt[i].isdigit():
-            i += 1
-        if i > start:
-            found.append(int(fmt[start:i]))
-        return i
+    def at(i: int) -> str:
+        return fmt[i] if i < n else ""
 
-    i, n = 0, len(fmt)
+    i = 0
     while True:
         i = fmt.find("%", i)
         if i < 0 or i + 1 >= n:
             return found
         i += 1
-        while i < n and fmt[i] in PRINTF_FLAGS:
+        c = fmt[i]
+        while True:  # SQLite's do { switch (c) ... } while (!done && (c = *++fmt) != 0)
+            done = False
+            if c == "l":
+                i += 1
+                if at(i) == "l":
+                    i += 1
+                c, done = at(i), True
+            elif c and c in DIGITS[1:]:
+                start = i
+                while at(i + 1) and at(i + 1) in DIGITS:
+                    i += 1
+                found.append(int(fmt[start:i + 1]))
+                if at(i + 1) not in (".", "l"):
+                    i += 1
+                    c, done = at(i), True
+            elif c == "*":
+                found.append(abs(as_integer(take())))
+                if at(i + 1) not in (".", "l"):
+                    i += 1
+                    c, done = at(i), True
+            elif c == ".":
+                i += 1
+                if at(i) == "*":
+                    found.append(abs(as_integer(take())))
+                    i += 1
+                else:
+                    start = i
+                    while at(i) and at(i) in DIGITS:
+                        i += 1
+                    if i > start:
+                        found.append(int(fmt[start:i]))
+                if at(i) == "l":
+                    i -= 1
+                else:
+                    c, done = at(i), True
+            elif not (c and c in PRINTF_FLAGS):
+                done = True
+            if done:
+                break
             i += 1
-        i = number_at(i)
-        if i < n and fmt[i] == ".":
-            i = number_at(i + 1)
-        while i < n and fmt[i] == "l":
-            i += 1
-        if i < n and fmt[i] != "%":
+            c = at(i)
+            if not c:
+                break
+        if c in PRINTF_TAKES_ARGUMENT and c:
             take()
+        elif not (c and c in PRINTF_TAKES_NONE):
+            return found  # an unknown type: SQLite stops formatting here
         i += 1
 
 
