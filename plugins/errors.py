@@ -103,6 +103,18 @@ def facet_problem(value: str) -> str | None:
     return None
 
 
+def through_problem(value: str) -> str | None:
+    """Why a _through value cannot be used, or None: Datasette reads it as {"table", "column", "value"} in JSON."""
+    try:
+        through = json.loads(value)
+    except ValueError:
+        return "is not valid JSON"
+    if not (isinstance(through, dict) and isinstance(through.get("table"), str) and isinstance(through.get("column"), str)
+            and "value" in through):
+        return 'must be {"table": "<table>", "column": "<column>", "value": <value>} in JSON'
+    return None
+
+
 def unusable_parameters(request) -> list[str]:
     """One message per request parameter SQLite or Datasette cannot take, naming the parameter.
     This is the one place that says which parameter values are unusable; it is asked whenever
@@ -112,6 +124,8 @@ def unusable_parameters(request) -> list[str]:
         if any(not SQLITE_INTEGER[0] <= n <= SQLITE_INTEGER[1] for n in integers_in(value)):
             problems.append(f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})")
         elif name in FACET_PARAMETERS and (why := facet_problem(value)):
+            problems.append(f"{name}: {value[:60]!r} {why}")
+        elif name == "_through" and (why := through_problem(value)):
             problems.append(f"{name}: {value[:60]!r} {why}")
     return problems
 
