@@ -171,7 +171,7 @@ def filters_from_request(request, database, table, datasette):
 def client_error(request, exception) -> tuple[int, str] | None:
     """(status, message) when the request, not the server, is at fault; None otherwise."""
     url_vars = request.url_vars or {}
-    if isinstance(exception, PARAMETER_FAULTS) and (problems := unusable_parameters(request)):
+    if isinstance(exception, (*PARAMETER_FAULTS, ValueError)) and (problems := unusable_parameters(request)):
         return 400, "Invalid parameter " + "; ".join(problems)
     if isinstance(exception, DatasetteError) and exception.status == 500:
         # Raised for a request Datasette cannot answer (_sort by an unknown column, _sort with

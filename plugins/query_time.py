@@ -10,7 +10,7 @@ Here the limit is counted in the CPU time of the query's own thread (time.thread
 advance while the thread waits for the GIL or for a core), so a burst slows answers down but does
 not turn them into errors. A wall-clock backstop, WALL_FACTOR times the limit, still stops any
 query the clock has run past that, so a query holds its thread for at most
-sql_time_limit_ms x WALL_FACTOR (3 s with the site's settings), however busy the machine.
+sql_time_limit_ms x WALL_FACTOR (2 s with the site's settings), however busy the machine.
 A query that is stopped is answered 400 "SQL query took too long" in every format, CSV included.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
-WALL_FACTOR = 3
+WALL_FACTOR = 2
 # SQLite runs the handler every this many virtual-machine instructions (Datasette: about 0.08 ms)
 INSTRUCTIONS_PER_CHECK = 1000
 

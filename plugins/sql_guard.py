@@ -12,7 +12,8 @@ over the width), so the work of each call is bounded instead:
   see a format string or a width computed while the query runs; a check at call time sees them all;
 - an authorizer: functions with no use on a read-only public API are denied, and the file path in
   pragma_database_list reads as NULL;
-- a row budget: a query's result may carry at most RESULT_BUDGET_BYTES of cell data;
+- a row budget: a query's result may carry at most RESULT_BUDGET_BYTES of cell data, counted as
+  the JSON answer writes it (escapes included);
 - a gate: at most ADHOC_CONCURRENCY visitor-written queries (?sql=, _where=) run at once per
   worker; the others wait up to ADHOC_QUEUE_SECONDS, then get 429. Each query runs up to the time
   limit, and on 2 cores more than two of them at once starve ordinary page requests of CPU.
@@ -26,6 +27,7 @@ import json
 import re
 import sqlite3
 import weakref
+from json.encoder import encode_basestring_ascii
 from urllib.parse import unquote_to_bytes
 
 from datasette import hookimpl
@@ -219,8 +221,12 @@ def authorizer(action, arg1, arg2, database, source):
 
 
 def cell_size(value) -> int:
-    if isinstance(value, (str, bytes)):
-        return len(value)
+    """A cell's size as the JSON answer writes it: a text with its escapes (a quote or a control
+    character costs 2 to 6 bytes, not 1), a blob in base64. So the budget bounds the body itself."""
+    if isinstance(value, str):
+        return len(encode_basestring_ascii(value))
+    if isinstance(value, bytes):
+        return 4 * len(value) // 3 + 4
     return 8
 
 
