@@ -269,3 +269,48 @@ def test_a_burst_of_downloads_gives_no_5xx(server):
     [t.start() for t in threads]
     [t.join(timeout=90) for t in threads]
     assert len(statuses) == 40 and set(statuses) == {200}, statuses
+
+
+# --- through `make serve-prod` (nginx in front, deploy/nginx.conf) ----------------------------------
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory):
+    from .test_proxy import serve_prod
+
+    with serve_prod(tmp_path_factory.mktemp("hostile-prod")) as running:
+        yield running
+
+
+def proxied(prod, path: str) -> int:
+    from .test_proxy import fetch
+
+    return fetch(prod.base + path)[0]
+
+
+# Every spelling Datasette reads as `sql` or `_where`: each character plain or percent-encoded, hex in either case
+SQL_SPELLINGS = ["sql", "%73ql", "s%71l", "sq%6C", "sq%6c", "%73%71%6C"]
+WHERE_SPELLINGS = ["_where", "%5Fwhere", "%5fwhere", "_%77here", "%5F%77%68%65%72%65"]
+
+
+@pytest.mark.parametrize("name", SQL_SPELLINGS + WHERE_SPELLINGS)
+def test_every_spelling_of_visitor_sql_is_rate_limited(prod, name):
+    """Past the burst (20) the limit lets 5 a second through: of 20 quick requests after 25 plain
+    ones, only as many pass as the bucket refilled meanwhile. A spelling the map missed: all 20 pass."""
+    value = "select+1" if "q" in name or "%71" in name else "1%3D1"
+    path = "/drugbeleid.json" if value == "select+1" else "/drugbeleid/caseload.json"
+    for n in range(25):
+        proxied(prod, f"/drugbeleid.json?sql=select+{n}")
+    started = time.monotonic()
+    statuses = [proxied(prod, f"{path}?{name}={value}&_n={n}") for n in range(20)]
+    allowed = 1 + 5 * (time.monotonic() - started)  # at most what the bucket refilled meanwhile lets through
+    assert set(statuses) <= {200, 429}, statuses
+    assert 429 in statuses and statuses.count(200) <= allowed, (name, statuses)
+
+
+@pytest.mark.parametrize("path", ["/-/versions.json", "/-/versions", "/-/plugins.json", "/-/plugins", "/-/%76ersions.json",
+                                  "//-/plugins.json", "/-/versions.json/", "/-/plugins.json?_x=1"])
+def test_versions_and_plugins_are_not_public_through_the_proxy(prod, path):
+    from .test_proxy import direct
+
+    assert proxied(prod, path) == 404
+    assert direct(prod.upstreams()[0], path.split("?")[0].replace("//", "/").rstrip("/").replace("%76", "v"))[0] == 200
