@@ -10,6 +10,9 @@ over the width), so the work of each call is bounded instead:
   column or built at run time; within the bound it hands the call to SQLite's own printf on a
   private connection, so the result is SQLite's, byte for byte. A check of the SQL text could not
   see a format string or a width computed while the query runs; a check at call time sees them all;
+- ltrim, rtrim, trim (with the characters to trim), instr and replace cost the product of two
+  arguments' lengths in one call: a call above CALL_COST_BOUND is refused before it starts
+  (`BoundedCall`), below it SQLite's own function answers;
 - an authorizer: functions with no use on a read-only public API are denied, and the file path in
   pragma_database_list reads as NULL;
 - a row budget: a query's result may carry at most RESULT_BUDGET_BYTES of cell data, counted as
@@ -70,6 +73,41 @@ PRINTF_FLAGS = "-+ #!0,"
 
 class PrintfTooWide(ValueError):
     pass
+
+
+# Built-ins whose one call costs the product of two arguments' lengths (SQLite compares the second
+# at every position of the first), which the time limit cannot interrupt: ltrim of two 60,000-
+# character strings ran 7.8 s. A call above CALL_COST_BOUND (about 0.2 s) is refused before it
+# starts; below, SQLite's own function answers. The largest product our data gives is ~2 x 10^7.
+CALL_COST_BOUND = 100_000_000
+COSTLY_FUNCTIONS = {"ltrim": 2, "rtrim": 2, "trim": 2, "instr": 2, "replace": 3}  # name -> the arity that costs
+COST_MESSAGE = (f"ltrim, rtrim, trim, instr and replace: a call whose cost (the length of the text times the length "
+                f"of what it looks for) is above {CALL_COST_BOUND:,} is refused on this server")
+# What the guarded functions' refusal reads as (Python's sqlite3 gives every such error one message)
+GUARD_MESSAGE = f"{PRINTF_MESSAGE}; {COST_MESSAGE}"
+
+
+class CallTooCostly(ValueError):
+    pass
+
+
+def text_length(value) -> int:
+    return len(value) if isinstance(value, (str, bytes)) else 24
+
+
+class BoundedCall:
+    """One of COSTLY_FUNCTIONS for one connection: refuses a call above CALL_COST_BOUND, else lets
+    SQLite's own function answer on a private in-memory connection (same length limit)."""
+
+    def __init__(self, name: str, arity: int, length_limit: int):
+        self.sql = f"select {name}({', '.join('?' * arity)})"
+        self.helper = sqlite3.connect(":memory:", check_same_thread=False)
+        self.helper.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
+
+    def __call__(self, *arguments):
+        if text_length(arguments[0]) * text_length(arguments[1]) > CALL_COST_BOUND:
+            raise CallTooCostly(COST_MESSAGE)
+        return self.helper.execute(self.sql, arguments).fetchone()[0]
 
 
 # Datasette turns callback tracebacks on when it is imported (before the plugins); a refused printf
@@ -251,6 +289,8 @@ def prepare_connection(conn, database, datasette):
         conn.setlimit(getattr(sqlite3, name), int(config.get("limits", {}).get(name, default)))
     for name in PRINTF_FUNCTIONS:
         conn.create_function(name, -1, BoundedPrintf(name, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
+    for name, arity in COSTLY_FUNCTIONS.items():  # only this arity: ltrim(x) alone stays SQLite's, linear
+        conn.create_function(name, arity, BoundedCall(name, arity, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
     conn.set_authorizer(authorizer)
     conn.row_factory = budgeted_rows(int(config.get("result_budget_bytes", RESULT_BUDGET_BYTES)))
 
@@ -312,7 +352,7 @@ def sql_of(scope) -> str:
 
 def printf_message_clarified(send):
     """A 400 whose body carries Python's generic "user-defined function raised exception" (only the
-    guarded printf/format raise on these connections) is sent with PRINTF_MESSAGE instead, in
+    guarded functions raise on these connections) is sent with GUARD_MESSAGE instead, in
     whatever format the body is (JSON, the HTML SQL page, CSV's JSON error)."""
     held: list = []
     body: list[bytes] = []
@@ -326,7 +366,7 @@ def printf_message_clarified(send):
         body.append(message.get("body", b""))
         if message.get("more_body"):
             return
-        data = b"".join(body).replace(UDF_RAISED, PRINTF_MESSAGE.encode())
+        data = b"".join(body).replace(UDF_RAISED, GUARD_MESSAGE.encode())
         start = held.pop()
         headers = [(k, str(len(data)).encode() if k.lower() == b"content-length" else v) for k, v in start.get("headers", [])]
         await send({**start, "headers": headers})
@@ -381,5 +421,5 @@ async def query_error(datasette, scope) -> str | None:
     try:
         await datasette.get_database(database).execute(arguments.get("sql", ""), arguments)
     except Exception as error:  # the message is the answer
-        return str(error) if UDF_RAISED.decode() not in str(error) else PRINTF_MESSAGE
+        return str(error) if UDF_RAISED.decode() not in str(error) else GUARD_MESSAGE
     return None

@@ -314,3 +314,40 @@ def test_versions_and_plugins_are_not_public_through_the_proxy(prod, path):
 
     assert proxied(prod, path) == 404
     assert direct(prod.upstreams()[0], path.split("?")[0].replace("//", "/").rstrip("/").replace("%76", "v"))[0] == 200
+
+
+# --- single calls whose cost is the product of their arguments' lengths (plugins/sql_guard.py) -----
+
+from bench.hostile import STUCK_CALL, built  # noqa: E402
+
+
+@pytest.mark.parametrize("call", ["ltrim({a}, {b})", "rtrim({a}, {b})", "trim({a}, {b})", "instr({a}, {b})", "replace({a}, {b}, 'x')"])
+def test_a_call_costing_the_product_of_two_long_texts_is_refused_at_once(server, call):
+    query = "select length(" + call.format(a=built(60_000, "y"), b=built(60_000, "z")) + ")"
+    started = time.monotonic()
+    status, _, body = request(server, "GET", sql(query))
+    assert status == 400 and "ltrim, rtrim, trim, instr and replace" in json.loads(body)["error"], body[:300]
+    assert time.monotonic() - started < BOUND
+
+
+def test_the_guarded_calls_answer_as_sqlite_does(server):
+    query = ("select instr(text, 'drug'), replace(text, 'e', 'E'), trim(text, ' .'), ltrim(text, 'De '), rtrim(text, '.'), "
+             "instr(line_start, 1), replace(ordinal, 1, 'x'), trim(null, 'x') from passages order by id")
+    expected = [list(row) for row in __import__("sqlite3").connect(DB).execute(query)]
+    status, _, body = request(server, "GET", sql(query) + "&_shape=arrays&_size=max")
+    assert status == 200 and json.loads(body)["rows"] == expected
+
+
+def test_four_stuck_calls_leave_a_table_request_fast(server):
+    """The stuck calls of the issue are refused before they start: a table request stays under 0.5 s."""
+    statuses = []
+    threads = [threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", STUCK_CALL + f"&_={i}")[0])) for i in range(4)]
+    [t.start() for t in threads]
+    timings = []
+    for n in range(3):
+        started = time.monotonic()
+        assert request(server, "GET", f"/drugbeleid/staffing.json?_n={n}")[0] == 200
+        timings.append(time.monotonic() - started)
+    [t.join(timeout=BOUND * 2) for t in threads]
+    assert max(timings) < 0.5, timings
+    assert len(statuses) == 4 and set(statuses) <= {400, 429}, statuses
