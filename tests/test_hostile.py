@@ -11,6 +11,11 @@ import urllib.parse
 
 import pytest
 
+from bench.hostile import (  # shared with make soak and bench/hostile.py
+    CASES as COST_CASES,
+)
+from bench.hostile import STUCK_CALL, built
+
 from .conftest import ROOT, make_serve
 
 DB = ROOT / "build" / "drugbeleid.db"
@@ -204,9 +209,6 @@ def test_security_headers_on_every_response(server):
 
 # --- the cost of a page, not only of its SQL (plugins/request_bounds.py, query_time.py; docs/security.md) ---
 
-from bench.hostile import CASES as COST_CASES  # noqa: E402  (shared with make soak and bench/hostile.py)
-
-
 @pytest.mark.parametrize("family,name,path,expected,most_bytes,seconds", COST_CASES, ids=[c[1] for c in COST_CASES])
 def test_the_cost_of_a_request_is_bounded(server, family, name, path, expected, most_bytes, seconds):
     """Each costly request of docs/security.md: its status, at most its bytes, within a generous time."""
@@ -317,9 +319,6 @@ def test_versions_and_plugins_are_not_public_through_the_proxy(prod, path):
 
 
 # --- single calls whose cost is the product of their arguments' lengths (plugins/sql_guard.py) -----
-
-from bench.hostile import STUCK_CALL, built  # noqa: E402
-
 
 @pytest.mark.parametrize("call", ["ltrim({a}, {b})", "rtrim({a}, {b})", "trim({a}, {b})", "instr({a}, {b})", "replace({a}, {b}, 'x')"])
 def test_a_call_costing_the_product_of_two_long_texts_is_refused_at_once(server, call):
