@@ -49,7 +49,7 @@ CASES = [
      "/drugbeleid/search_index.json?" + "&".join(f"_facet={c}" for c in ["id", "table_name", "row_key", "row_path", "column_name",
                                                                           "document_id", "passage_id", "text", "text_normalised"])
      + "&_facet_size=max&_size=max&_pad=" + "x" * 3_700, {200}, 5_000_000, 15),
-    ("table HTML", "the same as a page", "/drugbeleid/search_index?" + "&".join(
+    ("table HTML", "9 facets x facet size max, 4 KB URL, as a page", "/drugbeleid/search_index?" + "&".join(
         f"_facet={c}" for c in ["id", "table_name", "row_key", "row_path", "column_name", "document_id", "passage_id", "text",
                                 "text_normalised"]) + "&_facet_size=max&_size=max&_pad=" + "x" * 3_700, {200}, 8_000_000, 20),
     ("table HTML", "4,000 digits in a parameter, Dutch page", "/drugbeleid/caseload?_x=" + "1" * 4000, {200}, 1_000_000, 10),
@@ -71,11 +71,13 @@ CASES = [
      sql("select " + ", ".join(["a.text"] * 11) + " from passages a, (select 1 from passages limit 8) b", ""), {200, 400}, 12_000_000, 20),
     ("query JSON", "result of escaped characters at the cell budget",
      sql("select " + ", ".join([built(450_000, "\"")] * 11)), {200, 400}, 8_000_000, 15),
-    ("query HTML", "the same as a page", sql("select " + ", ".join([built(450_000, "<")] * 11), ""), {200, 400}, 12_000_000, 20),
+    ("query HTML", "cells of 2,000 quotes (each written &#34;) at the cell budget, as a page",
+     sql("select " + ", ".join([built(2_000, '"')] * 11) + " from passages a, (select 1 from passages limit 9) b", ""), {200, 400}, 8_000_000, 20),
 ]
 
-# A single call SQLite cannot interrupt: its cost is the product of its arguments' lengths.
-STUCK_CALL = sql(f"select length(ltrim({built(60_000, 'y')}, {built(60_000, 'z')}))")
+# A single call SQLite cannot interrupt: its cost is the product of its arguments' lengths (each
+# character of the text is looked for among the characters to trim, found only at their end).
+STUCK_CALL = sql(f"select length(ltrim({built(20_000, 'y')}, {built(19_999, 'z')} || 'y'))")  # 5 s unguarded here
 
 
 def request(port: int, path: str, timeout: float = CAP) -> tuple[int | str, int, float]:

@@ -258,11 +258,15 @@ def authorizer(action, arg1, arg2, database, source):
     return sqlite3.SQLITE_OK
 
 
+HTML_ESCAPED = '<>&"\''  # markupsafe writes each as an entity of 4 or 5 bytes
+
+
 def cell_size(value) -> int:
-    """A cell's size as the JSON answer writes it: a text with its escapes (a quote or a control
-    character costs 2 to 6 bytes, not 1), a blob in base64. So the budget bounds the body itself."""
+    """A cell's size as the answer writes it: a text with its JSON escapes (a quote or a control
+    character costs 2 to 6 bytes, not 1) and 4 more bytes for each character HTML writes as an
+    entity; a blob in base64. So the budget bounds the body itself, in JSON and in HTML."""
     if isinstance(value, str):
-        return len(encode_basestring_ascii(value))
+        return len(encode_basestring_ascii(value)) + 4 * sum(value.count(c) for c in HTML_ESCAPED)
     if isinstance(value, bytes):
         return 4 * len(value) // 3 + 4
     return 8
