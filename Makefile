@@ -20,7 +20,7 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
+.PHONY: install build release serve serve-prod test soak bench bench-hostile bench-scale passages add-source quote clean mqa fuzz
 
 install: $(VENV)/.installed
 
@@ -72,6 +72,11 @@ soak: build
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
 bench: build
 	$(BIN)/python bench/bench.py
+
+# The costly requests of docs/security.md against this checkout and, with BASELINE=<commit>, that
+# commit too, side by side (about three minutes with a baseline): make bench-hostile BASELINE=75165c6
+bench-hostile: build
+	$(BIN)/python bench/hostile.py $(BASELINE)
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build
