@@ -201,14 +201,16 @@ bytes_connection.text_factory = bytes
 def test_the_guards_reading_bounds_sqlites_own_output(fmt, arguments):
     """SQLite's own printf never writes more than the guard's reading of the same call allows:
     a few characters for each character of the format (a missing argument prints as "(NULL)"),
-    every width and precision the guard found, and each argument's own text. A `*` read against the wrong argument (as %n once made it), a flag or a length
+    every width and precision the guard found (in characters of up to 4 bytes), and each
+    argument's own text. A `*` read against the wrong argument (as %n once made it), a flag or a length
     letter read in the wrong place, or a conversion counted that SQLite never reaches, shows up
     here as an output longer than the reading."""
     widths = sql_guard.printf_widths((fmt, *arguments), as_sqlite_integer)
     status, output = run(bytes_connection, f"select printf({', '.join('?' * (1 + len(arguments)))})", [fmt, *arguments])
     assert status == "ok", (fmt, arguments, output)
     written = len(output or "")
-    assert written <= 8 * len(fmt.encode()) + sum(widths) + sum(allowance(a) for a in arguments), (fmt, arguments, widths, written)
+    # a width or precision counts characters, and %c repeats one of up to 4 bytes
+    assert written <= 8 * len(fmt.encode()) + 4 * sum(widths) + sum(allowance(a) for a in arguments), (fmt, arguments, widths, written)
 
 
 @pytest.mark.parametrize("fmt,arguments,widest", [
