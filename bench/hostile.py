@@ -33,7 +33,8 @@ def sql(query: str, fmt: str = ".json", database: str = "/drugbeleid") -> str:
 # A string of n characters built at run time (no literal in the SQL), from printf's bounded widths.
 def built(n: int, char: str = "x") -> str:
     thousands, rest = divmod(n, 1000)
-    return f"replace(printf('%.{thousands}c','x'),'x',printf('%.1000c','{char}'))" + (f"||printf('%.{rest}c','{char}')" if rest else "")
+    parts = [f"replace(printf('%.{thousands}c','x'),'x',printf('%.1000c','{char}'))"] if thousands else []
+    return "||".join(parts + ([f"printf('%.{rest}c','{char}')"] if rest else []))
 
 
 # (route family, case, path, expected statuses after the bounds, most bytes after, generous seconds after)
