@@ -32,7 +32,7 @@ SERVER_NAMES    ?=
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build images release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod test soak bench bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -111,6 +111,11 @@ soak: build
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
 bench: build
 	$(BIN)/python bench/bench.py
+
+# The costly requests of docs/security.md against this checkout and, with BASELINE=<commit>, that
+# commit too, side by side (about three minutes with a baseline): make bench-hostile BASELINE=75165c6
+bench-hostile: build
+	$(BIN)/python bench/hostile.py $(BASELINE)
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build

@@ -16,6 +16,13 @@ local paths = {
   "/drugbeleid/caseload.json?_sort=nope",
   "/%5Cexample.com",
 }
+-- The costly requests of the hostile suite (bench/hostile.py, written one a line by bench/soak.py).
+local hostile = os.getenv("SOAK_HOSTILE_PATHS")
+if hostile then
+  for line in io.lines(hostile) do
+    if #line > 0 then table.insert(paths, line) end
+  end
+end
 local threads = {}
 function setup(thread)
   table.insert(threads, thread)

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench import ensure_wrk, free_port  # noqa: E402
+from bench.hostile import CASES
+
+HOSTILE_PATHS = ROOT / "build" / "soak-hostile-paths.txt"
 
 DURATION = int(os.environ.get("SOAK_SECONDS", "60"))
 CONCURRENCY = int(os.environ.get("SOAK_CONNECTIONS", "64"))
@@ -43,6 +46,9 @@ def server_pids(make_pid: int) -> list[int]:
 
 def main() -> int:
     wrk = ensure_wrk()
+    # the costly requests of the hostile suite join the mix (bench/soak.lua reads them)
+    HOSTILE_PATHS.write_text("".join(path + "\n" for _, _, path, *_ in CASES), encoding="utf-8")
+    environment = {**os.environ, "SOAK_HOSTILE_PATHS": str(HOSTILE_PATHS)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
@@ -56,10 +62,11 @@ def main() -> int:
                 time.sleep(0.2)
         pids = server_pids(server.pid)
         # warm up every endpoint once so that the start figure is the steady state
-        subprocess.run([wrk, "-t2", "-c4", "-d3s", "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True)
+        subprocess.run([wrk, "-t2", "-c4", "-d3s", "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True, env=environment)
         start = rss_mb(pids)
         result = subprocess.run([wrk, "-t2", f"-c{CONCURRENCY}", f"-d{DURATION}s", "--timeout", "10s",
-                                 "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True, text=True, timeout=DURATION + 60)
+                                 "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True, text=True, timeout=DURATION + 60,
+                                env=environment)
         end = rss_mb(pids)
         alive = urllib.request.urlopen(base + "/drugbeleid/caseload.json", timeout=5).status == 200
     finally:
@@ -71,7 +78,8 @@ def main() -> int:
         return 1
     figures = dict(item.split("=") for item in line.split()[1:])
     growth = (end - start) / start * 100 if start else float("nan")
-    print(f"soak: {DURATION} s at concurrency {CONCURRENCY}, endpoint mix of bench/soak.lua (5 of 14 paths hostile)")
+    print(f"soak: {DURATION} s at concurrency {CONCURRENCY}, endpoint mix of bench/soak.lua (5 of 14 paths hostile) "
+          f"and the {len(CASES)} costly requests of bench/hostile.py")
     for key in ("requests", "rps", "p50_ms", "p99_ms", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
                 "connect_errors", "read_errors", "write_errors", "timeouts"):
         print(f"  {key:15} {figures[key]}")

@@ -157,12 +157,12 @@ def whole_words(phrase: str) -> re.Pattern:
 
 
 # Datasette's counted phrases (its templates write "row" + "s"), in Dutch
-ROWS = [(whole_words("1 row"), "1 rij"), (re.compile(r"(\d[\d,.]*) rows\b"), r"\1 rijen"),
+ROWS = [(whole_words("1 row"), "1 rij"), (re.compile(r"(?<![\d,.])(\d[\d,.]*) rows\b"), r"\1 rijen"),
         (whole_words("Many rows"), "Veel rijen"),
         (re.compile(r"Custom SQL query returning (more than )?"), lambda m: "Eigen SQL-query: " + ("meer dan " if m.group(1) else "")),
         (whole_words("Custom SQL query"), "Eigen SQL-query"),
         (whole_words("1 extra where clause"), "1 extra voorwaarde (_where)"),
-        (re.compile(r"(\d[\d,.]*) extra where clauses\b"), r"\1 extra voorwaarden (_where)"),
+        (re.compile(r"(?<![\d,.])(\d[\d,.]*) extra where clauses\b"), r"\1 extra voorwaarden (_where)"),
         (re.compile(r"\.\.\. and (<a [^>]*>)1 hidden table\b"), r"… en \g<1>1 verborgen tabel"),
         (re.compile(r"\.\.\. and (<a [^>]*>)(\d[\d,.]*) hidden tables\b"), r"… en \g<1>\2 verborgen tabellen")]
 # The select of a filter's comparison (templates/table.html of Datasette): its options' labels, by key

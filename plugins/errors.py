@@ -103,6 +103,18 @@ def facet_problem(value: str) -> str | None:
     return None
 
 
+def through_problem(value: str) -> str | None:
+    """Why a _through value cannot be used, or None: Datasette reads it as {"table", "column", "value"} in JSON."""
+    try:
+        through = json.loads(value)
+    except ValueError:
+        return "is not valid JSON"
+    if not (isinstance(through, dict) and isinstance(through.get("table"), str) and isinstance(through.get("column"), str)
+            and "value" in through):
+        return 'must be {"table": "<table>", "column": "<column>", "value": <value>} in JSON'
+    return None
+
+
 def unusable_parameters(request) -> list[str]:
     """One message per request parameter SQLite or Datasette cannot take, naming the parameter.
     This is the one place that says which parameter values are unusable; it is asked whenever
@@ -112,6 +124,8 @@ def unusable_parameters(request) -> list[str]:
         if any(not SQLITE_INTEGER[0] <= n <= SQLITE_INTEGER[1] for n in integers_in(value)):
             problems.append(f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})")
         elif name in FACET_PARAMETERS and (why := facet_problem(value)):
+            problems.append(f"{name}: {value[:60]!r} {why}")
+        elif name == "_through" and (why := through_problem(value)):
             problems.append(f"{name}: {value[:60]!r} {why}")
     return problems
 
@@ -157,7 +171,7 @@ def filters_from_request(request, database, table, datasette):
 def client_error(request, exception) -> tuple[int, str] | None:
     """(status, message) when the request, not the server, is at fault; None otherwise."""
     url_vars = request.url_vars or {}
-    if isinstance(exception, PARAMETER_FAULTS) and (problems := unusable_parameters(request)):
+    if isinstance(exception, (*PARAMETER_FAULTS, ValueError)) and (problems := unusable_parameters(request)):
         return 400, "Invalid parameter " + "; ".join(problems)
     if isinstance(exception, DatasetteError) and exception.status == 500:
         # Raised for a request Datasette cannot answer (_sort by an unknown column, _sort with

@@ -117,10 +117,11 @@ def get(address: str, path: str, headers: dict | None = None, timeout: float = 2
         connection.close()
 
 
-def served_version(address: str) -> str | None:
-    """The data version a site answers with, or None while it does not answer."""
+def served_version(address: str, path: str = "/-/versions.json") -> str | None:
+    """The data version a site answers with, or None while it does not answer. nginx answers
+    /-/versions.json with 404 (deploy/nginx.conf): through it, ask for another no-store path."""
     try:
-        status, headers, _ = get(address, "/-/versions.json", timeout=1)
+        status, headers, _ = get(address, path, timeout=1)
     except (OSError, http.client.HTTPException):
         return None
     return headers.get("X-Data-Version") if status == 200 else None
@@ -356,7 +357,7 @@ class Supervisor:
         self.nginx = subprocess.Popen(self.nginx_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                       start_new_session=True)
         deadline = time.monotonic() + START_SECONDS
-        while served_version(f"{self.host}:{self.port}") is None:
+        while served_version(f"{self.host}:{self.port}", "/-/settings.json") is None:
             if self.nginx.poll() is not None:
                 raise RuntimeError(f"nginx exited with {self.nginx.returncode} (see {self.run_dir / 'nginx.out'})")
             if time.monotonic() > deadline or self.stop_requested:

@@ -155,3 +155,83 @@ async def test_beyond_the_bound_a_clear_400_in_every_format(datasette, fmt):
     response = await datasette.client.get(sql_url("select printf('%.*c', 2147483647, 'x')", fmt))
     assert response.status_code == 400
     assert f"above {BOUND:,}" in response.text and "user-defined function" not in response.text
+
+
+# ------------------------------------------------------------- the guard reads a format as SQLite does
+
+# Free-form formats: any order of SQLite's flags, widths, precisions, `*`, length letters and
+# types, %n and %% included, and types SQLite does not know (it stops there).
+CONVERSION_PARTS = st.sampled_from(["*", "*", ".*", "-", "+", " ", "#", "!", "0", ",", ".", "l", "1", "7", "25"])
+CONVERSION_TYPES = st.sampled_from(["n", "%", "c", "d", "s", "n", "%", "T", "y", "*", ""] + list("iqQwzfegxoupr"))
+LITERALS = st.sampled_from(["", "", "a", "%%", "%n", "%5%"])
+
+
+@st.composite
+def formats(draw):
+    """Conversions of up to four parts before the type, in any order, between literal text."""
+    parts = []
+    for _ in range(draw(st.integers(1, 5))):
+        parts.append(draw(LITERALS) + "%" + "".join(draw(st.lists(CONVERSION_PARTS, max_size=4))) + draw(CONVERSION_TYPES))
+    return "".join(parts)
+
+
+WIDE = st.integers(BOUND // 2, 4 * BOUND).flatmap(lambda n: st.sampled_from([n, -n]))  # a misread width shows
+ANY_ARGUMENT = st.one_of(WIDE, WIDE, WIDE, WIDE, st.integers(-9, 9), st.none(), st.text(max_size=8), st.binary(max_size=4),
+                         st.floats(-1e6, 1e6, allow_nan=False))
+
+
+def allowance(value) -> int:
+    """The most characters one argument can add to printf's output besides its width and
+    precision: a number's digits and separators, a text doubled by %q/%w, with quotes."""
+    return 64 + 2 * len(value.encode() if isinstance(value, str) else value if isinstance(value, bytes) else b"")
+
+
+def as_sqlite_integer(value) -> int:
+    return builtin_connection.execute("select cast(? as integer)", (value,)).fetchone()[0] or 0
+
+
+builtin_connection = sqlite3.connect(":memory:", check_same_thread=False)
+# SQLite's output as bytes: a blob argument need not be UTF-8
+bytes_connection = sqlite3.connect(":memory:", check_same_thread=False)
+bytes_connection.text_factory = bytes
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(formats(), st.lists(ANY_ARGUMENT, min_size=2, max_size=8))
+def test_the_guards_reading_bounds_sqlites_own_output(fmt, arguments):
+    """SQLite's own printf never writes more than the guard's reading of the same call allows:
+    a few characters for each character of the format (a missing argument prints as "(NULL)"),
+    every width and precision the guard found (in characters of up to 4 bytes), and each
+    argument's own text. A `*` read against the wrong argument (as %n once made it), a flag or a length
+    letter read in the wrong place, or a conversion counted that SQLite never reaches, shows up
+    here as an output longer than the reading."""
+    widths = sql_guard.printf_widths((fmt, *arguments), as_sqlite_integer)
+    status, output = run(bytes_connection, f"select printf({', '.join('?' * (1 + len(arguments)))})", [fmt, *arguments])
+    assert status == "ok", (fmt, arguments, output)
+    written = len(output or "")
+    # a width or precision counts characters, and %c repeats one of up to 4 bytes
+    assert written <= 8 * len(fmt.encode()) + 4 * sum(widths) + sum(allowance(a) for a in arguments), (fmt, arguments, widths, written)
+
+
+@pytest.mark.parametrize("fmt,arguments,widest", [
+    ("%n%.*c", [1001, "x"], 1001),          # %n takes no argument: the * reads 1001
+    ("%n%n%*c", [2000, "x"], 2000),
+    ("%5%", [], 5),                          # %% pads to its width
+    ("%*%%.*c", [3, 1500, "x"], 1500),       # a * on %% takes an argument
+    ("%y%.*c", [5000, "x"], 0),              # an unknown type ends the call (SQLite returns NULL)
+    ("%T%.*c", [5000, "x"], 0),              # %T is SQLite's internal conversion: the same
+    ("%.*l*d", [2, 1500, 1], 2),             # SQLite stops at the second * (the type is *)
+    ("%s\x00%.*c", ["a", 5000, "x"], 0),     # the format ends at a NUL
+])
+def test_readings_of_sqlites_corner_cases(builtin, fmt, arguments, widest):
+    assert max(sql_guard.printf_widths((fmt, *arguments), as_sqlite_integer), default=0) == widest
+
+
+@pytest.mark.parametrize("sql", [
+    "select length(printf('%n%.*c', 1001, 'x'))",
+    "select length(printf('%n%.*c', 2147483647, column1)) from (values ('a'),('b'),('c'))",
+    "select printf('%n%n%n%*c', 2147483647, 'x')",
+    "select printf('%*%', 2147483647)",
+])
+def test_n_and_percent_cannot_shift_a_width_past_the_guard(guarded, sql):
+    assert run(guarded, sql) == ("error", "OperationalError")

@@ -257,7 +257,7 @@ def test_requests_with_cookies_or_credentials_are_never_cached(prod):
 
 
 def test_errors_and_no_store_responses_are_never_cached(prod):
-    for path in ("/drugbeleid/no_such_table.json", "/drugbeleid/caseload.json?_sort=nope", "/-/versions.json"):
+    for path in ("/drugbeleid/no_such_table.json", "/drugbeleid/caseload.json?_sort=nope", "/-/settings.json"):
         statuses = []
         for _ in range(3):
             status, headers, _ = fetch(prod.base + path)

@@ -95,7 +95,7 @@ async def test_short_terms_narrow_longer_ones(datasette):
     assert data["total"] < (await found(datasette, "recidive"))["total"]
 
 
-@pytest.mark.parametrize("query", ["", " ", "a", "ab", "é", "x" * 10_000, "\x00", '"', "*", "(((", "NEAR(a b)",
+@pytest.mark.parametrize("query", ["", " ", "a", "ab", "é", "x" * 1_000, "\x00", '"', "*", "(((", "NEAR(a b)",
                                    'recidive"', "recidive OR", "^recidive", "col:recidive", "a AND", "' or 1=1 --",
                                    "\u0301\u0301\u0301"])
 async def test_bad_queries_get_a_clear_answer_never_a_500(datasette, query):
@@ -111,7 +111,7 @@ async def test_bad_queries_get_a_clear_answer_never_a_500(datasette, query):
 async def test_too_short_and_too_long_say_why(datasette):
     short = await datasette.client.get("/search.json?q=a")
     assert short.status_code == 400 and "3" in short.json()["error"]
-    long = await datasette.client.get("/search.json?q=" + "x" * 10_000)
+    long = await datasette.client.get("/search.json?q=" + "x" * 1_000)
     assert long.status_code == 400 and "200" in long.json()["error"]
     unknown = await datasette.client.get("/search.json?q=recidive&table=nope")
     assert unknown.status_code == 400
