@@ -77,6 +77,8 @@ def other_language(lang: str) -> str:
 
 def with_language(path: str, lang: str) -> str:
     """`path` (which may carry a query string and a #fragment) with `_lang` set for `lang`."""
+    if lang == DEFAULT_LANGUAGE and LANGUAGE_PARAMETER not in path:
+        return path  # the default language needs no parameter (most links of most pages)
     path, hash_, fragment = path.partition("#")
     base, _, query = path.partition("?")
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != LANGUAGE_PARAMETER]
@@ -96,11 +98,6 @@ def plugin_config(datasette) -> dict:
 
 
 _plugin_configs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def ui_strings(datasette, lang: str) -> dict:
-    """The interface strings of a language, written once in metadata.yml (plugins.drugbeleid.ui)."""
-    return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
 # --- what a plugin makes once per release and base URL -------------------------------------------
