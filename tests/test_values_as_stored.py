@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-
 from .conftest import DATASETS, PACKAGE
 from .pages import parse
 
