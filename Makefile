@@ -25,7 +25,7 @@ BUILT  := build/.built
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build release serve serve-prod test soak bench bench-html bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -91,6 +91,11 @@ soak: build
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
 bench: build
 	$(BIN)/python bench/bench.py
+
+# Uncached HTML table and row pages against stock Datasette, same granian command, interleaved,
+# median of three runs (~1 minute; BENCHMARKS.md "HTML pages, cache misses").
+bench-html: build
+	$(BIN)/python -m bench.html_miss
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build
