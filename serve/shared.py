@@ -43,8 +43,16 @@ _resolved: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def release_dir(datasette) -> Path:
-    """The directory of the served release: the database, release.json, metadata.json, the files."""
-    return database_path(datasette).parent
+    """The directory of the served release: the database, release.json, metadata.json, the files.
+    The same Path object every time (its hash is computed once: caches key on it per cell)."""
+    path = database_path(datasette)
+    directory = _release_dirs.get(path)
+    if directory is None:
+        directory = _release_dirs[path] = path.parent
+    return directory
+
+
+_release_dirs: dict[Path, Path] = {}
 
 
 @lru_cache(maxsize=16)
