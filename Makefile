@@ -32,7 +32,7 @@ SERVER_NAMES    ?=
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build images release serve serve-prod test soak bench bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod test soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -116,6 +116,11 @@ bench: build
 # commit too, side by side (about three minutes with a baseline): make bench-hostile BASELINE=75165c6
 bench-hostile: build
 	$(BIN)/python bench/hostile.py $(BASELINE)
+
+# Uncached HTML table and row pages against stock Datasette, same granian command, interleaved,
+# median of three runs (~1 minute; BENCHMARKS.md "HTML pages, cache misses").
+bench-html: build
+	$(BIN)/python -m bench.html_miss
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build

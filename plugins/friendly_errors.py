@@ -8,7 +8,7 @@ Datasette's own message stays on the page; beside it, a plain explanation and a 
 The query page (templates/query.html) calls `explain_sql_error(message)`; the errors Datasette
 raises instead of rendering the query page (time limit, not a SELECT) are answered here with
 templates/sql_error.html, which keeps the visitor's SQL in an editor. The wording is in
-metadata.yml (plugins.drugbeleid.ui, error_*).
+the message catalogues (locale/, English in error_strings).
 """
 from __future__ import annotations
 
@@ -20,10 +20,28 @@ from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
-from serve.shared import language_of, ui_strings
+from serve.i18n import gettext
+from serve.shared import language_of
 
 DATABASE = "drugbeleid"
 EDITOR_PATH = f"/{DATABASE}"
+
+
+def error_strings(lang: str) -> dict[str, str]:
+    """The explanations, in `lang` (locale/); {name} and {token} are filled in by explain()."""
+    return {
+        "error_unknown_table": gettext("There is no table “{name}”.", lang),
+        "error_unknown_column": gettext("There is no column “{name}”.", lang),
+        "error_syntax": gettext("The SQL has a typing error at “{token}”: check that word and what comes before it (commas, brackets, quotes).", lang),
+        "error_syntax_end": gettext("The SQL ends unexpectedly: is a bracket, a quote or the last part of the statement missing?", lang),
+        "error_time_limit": gettext("The query took longer than the 1 second limit and was stopped. Return fewer rows (WHERE, LIMIT) or avoid combining large tables without a condition.", lang),
+        "error_printf": gettext("printf and format work as in SQLite, with widths and precisions up to 1000 (e.g. printf('%.1f', fte)). A larger width or precision is refused, to keep the server available for everyone.", lang),
+        "error_denied": gettext("This function is switched off on this public server (to keep the server available for everyone).", lang),
+        "error_too_large": gettext("The result is too large for this server. Select fewer rows (WHERE, LIMIT) or fewer columns.", lang),
+        "error_not_select": gettext("Only queries that read data are allowed: the SQL must start with SELECT (or WITH). Is that first word spelled right?", lang),
+        "error_other": gettext("Check the names of the tables and columns and the order of the clauses (SELECT … FROM … WHERE … ORDER BY …).", lang),
+        "error_busy": gettext("Too many queries are running at this moment. Wait a few seconds and try again.", lang),
+    }
 
 
 async def schema(datasette) -> dict[str, list[str]]:
@@ -79,7 +97,7 @@ def explain(message: str, strings: dict, tables: dict[str, list[str]], sql: str 
 def extra_template_vars(template, request, datasette):
     if template != "query.html":
         return {}
-    strings = ui_strings(datasette, language_of(request))
+    strings = error_strings(language_of(request))
 
     async def explain_sql_error(message, sql=""):
         return explain(message, strings, await schema(datasette), sql)
@@ -102,7 +120,7 @@ def handle_exception(datasette, request, exception):
         return None
 
     async def page():
-        strings = ui_strings(datasette, language_of(request))
+        strings = error_strings(language_of(request))
         # the time-limit message is HTML with the SQL in a <textarea>: keep only its sentence, as text
         message = " ".join(re.sub(r"<[^>]+>", "", str(exception.message).split("<textarea")[0]).split())
         help = explain(message, strings, await schema(datasette), request.args["sql"])
@@ -130,11 +148,11 @@ def asgi_wrapper(datasette):
                 if "start" in held and event["type"] == "http.response.body":
                     # outside Datasette's app the scope has no CSRF token, which render_template reads
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
-                    strings = ui_strings(datasette, language_of(request))
+                    strings = error_strings(language_of(request))
                     await datasette.invoke_startup()  # done once; a refused request may be the first
                     html = await datasette.render_template("sql_error.html", {
                         "sql": request.args.get("sql", ""), "message": json.loads(event.get("body") or b"{}").get("error", ""),
-                        "help": {"text": strings.get("error_busy", ""), "suggestions": [], "tables": []}}, request=request)
+                        "help": {"text": strings["error_busy"], "suggestions": [], "tables": []}}, request=request)
                     headers = [(k, v) for k, v in held["start"]["headers"] if k.lower() not in (b"content-type", b"content-length")]
                     await send({**held["start"], "headers": headers + [(b"content-type", b"text/html; charset=utf-8")]})
                     await send({"type": "http.response.body", "body": html.encode("utf-8")})

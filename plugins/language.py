@@ -4,64 +4,22 @@ The language travels in the URL (not a cookie), so each language version has its
 cacheable, and can be linked to. Every template gets:
 - `lang`: "nl" or "en" (templates/base.html puts it in <html lang>);
 - `switch_url`: the same URL in the other language (Dutch drops `_lang`, the default);
-- `ui`: the interface strings of that language, written once in metadata.yml
-  (plugins.drugbeleid.ui);
 - `lang_url(path)`: a site path that keeps the current language.
 
-Every link keeps the page's language without JavaScript: on an English page, the HTML Datasette
-and the plugins produce is rewritten on its way out (`keep_language`): each site link (<a href="/...">)
-gets `_lang=en`, and each GET form that submits to the site a hidden `_lang` field. Links to files
-(JSON, CSV, the database, static assets) and links with `hreflang` (the language switch) are left
-as they are. Dutch, the default, needs no parameter, so Dutch pages are sent untouched.
+Every link keeps the page's language without JavaScript: the templates write it into each link
+(`lang_url`) and each GET form (a hidden `_lang`); links Datasette builds from the request keep its
+query string, so `_lang` too. What Python writes without the request (Datasette's render_cell:
+foreign-key cells) reads the language from `serve.i18n.page_language`, set here for each request.
+Dutch, the default, needs no parameter. No page is rewritten after it is rendered.
 """
 from __future__ import annotations
 
-import html
-import re
 from urllib.parse import parse_qs
 
 from datasette import hookimpl
 
 from serve import i18n
-from serve.shared import LANGUAGE_PARAMETER, language_of, other_language, ui_strings, with_language
-
-LINK = re.compile(r'<a\b[^>]*>', re.I)
-HREF = re.compile(r'(\shref=")(/[^"]*)(")', re.I)
-GET_FORM = re.compile(r'<form\b(?=[^>]*\bmethod="get")(?=[^>]*\baction="/)[^>]*>', re.I)
-FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico)$")
-NOT_PAGES = ("/-/static", "/data/")
-
-
-def keeps_language(path: str) -> bool:
-    """Whether a site link leads to a page (which takes _lang) rather than a file."""
-    bare = path.split("#", 1)[0].split("?", 1)[0]
-    return not (FILES.search(bare) or bare.startswith(NOT_PAGES) or bare.startswith("//"))
-
-
-def with_english(href: str) -> str:
-    """An href (HTML-escaped, as in the page) with _lang=en added, the rest left byte for byte."""
-    url = html.unescape(href)
-    if not keeps_language(url):
-        return href
-    path, hash_, fragment = url.partition("#")
-    if LANGUAGE_PARAMETER in parse_qs(path.partition("?")[2]):
-        return href
-    path += ("&" if "?" in path else "?") + f"{LANGUAGE_PARAMETER}=en"
-    return html.escape(path + hash_ + fragment, quote=True)
-
-
-def keep_language(page: str) -> str:
-    """An English page with every site link and GET form keeping ?_lang=en."""
-    def link(match):
-        tag = match.group(0)
-        if "hreflang=" in tag:
-            return tag
-        return HREF.sub(lambda m: m.group(1) + with_english(m.group(2)) + m.group(3), tag, count=1)
-
-    def form(match):
-        return match.group(0) + f'<input type="hidden" name="{LANGUAGE_PARAMETER}" value="en">'
-
-    return GET_FORM.sub(form, LINK.sub(link, page))
+from serve.shared import LANGUAGE_PARAMETER, language_of, other_language, with_language
 
 
 def current_url(request) -> str:
@@ -77,7 +35,6 @@ def template_vars(datasette, request) -> dict:
         "other_lang": other,
         # without a request (Datasette's error pages) the switch leads to the home page
         "switch_url": with_language(current_url(request) if request is not None else "/", other),
-        "ui": ui_strings(datasette, lang),
         "lang_url": lambda path: with_language(path, lang),
     }
 
@@ -99,41 +56,16 @@ def extra_template_vars(request, datasette):
 @hookimpl
 def asgi_wrapper():
     def wrap(app):
-        async def english_links(scope, receive, send):
+        async def in_page_language(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
             # the page's language for what Python writes without the request (serve/i18n.py)
             asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(LANGUAGE_PARAMETER, [None])[0]
             token = i18n.page_language.set(asked if asked in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
             try:
-                await rewrite_english_links(scope, receive, send)
+                await app(scope, receive, send)
             finally:
                 i18n.page_language.reset(token)
 
-        async def rewrite_english_links(scope, receive, send):
-            if b"_lang=en" not in scope.get("query_string", b""):
-                return await app(scope, receive, send)
-            held = {}
-
-            async def rewritten(event):
-                if event["type"] == "http.response.start":
-                    headers = dict((k.lower(), v) for k, v in event.get("headers", []))
-                    if headers.get(b"content-type", b"").startswith(b"text/html"):
-                        held["start"], held["body"] = event, []
-                        return
-                    return await send(event)
-                if "start" not in held:
-                    return await send(event)
-                held["body"].append(event.get("body", b""))
-                if event.get("more_body"):
-                    return
-                body = keep_language(b"".join(held["body"]).decode("utf-8")).encode("utf-8")
-                start = held["start"]
-                start["headers"] = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"] + [
-                    (b"content-length", str(len(body)).encode())]
-                await send(start)
-                await send({"type": "http.response.body", "body": body})
-
-            await app(scope, receive, rewritten)
-        return english_links
+        return in_page_language
     return wrap

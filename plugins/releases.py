@@ -8,11 +8,12 @@ The feed is written by feedgen, a maintained Atom generator, never by a string t
 from __future__ import annotations
 
 from datasette import Response, hookimpl
-from markupsafe import escape
 from feedgen.feed import FeedGenerator
+from markupsafe import escape
 
 from scripts.changes import COUNTS
 from serve import shared
+from serve.i18n import gettext
 from serve.shared import language_of
 
 
@@ -51,20 +52,31 @@ def changed_tables(record: dict) -> list[dict]:
     return found
 
 
-def summary_text(record: dict, ui: dict) -> str:
+def change_words(lang: str) -> dict[str, str]:
+    """The words of a release's changes, in `lang` (locale/)."""
+    return {
+        "rows_added": gettext("rows added", lang), "rows_removed": gettext("rows removed", lang),
+        "rows_changed": gettext("rows changed", lang), "columns_added": gettext("columns added", lang),
+        "columns_removed": gettext("columns removed", lang), "types_changed": gettext("column types changed", lang),
+        "added": gettext("new table", lang), "removed": gettext("table removed", lang),
+    }
+
+
+def summary_text(record: dict, lang: str) -> str:
+    words = change_words(lang)
     parts = []
     for table in changed_tables(record):
-        counts = ", ".join(f"{n} {ui['release_count_' + k]}" for k, n in table["counts"].items())
-        status = "" if table["status"] == "kept" else ui["release_table_" + table["status"]]
+        counts = ", ".join(f"{n} {words.get(k, k)}" for k, n in table["counts"].items())
+        status = "" if table["status"] == "kept" else words.get(table["status"], table["status"])
         parts.append(f"{table['table']}: {', '.join(p for p in (status, counts) if p)}")
-    return "; ".join(parts) or ui["release_no_changes"]
+    return "; ".join(parts) or gettext("no changes to the rows", lang)
 
 
-def file_list(urls: dict, ui: dict) -> str:
+def file_list(urls: dict, lang: str) -> str:
     items = "".join(f'<li><a href="{escape(urls[k])}">{escape(label)}</a></li>' for k, label in (
         ("datapackage", "datapackage.json"), ("zip", "drugbeleid.zip"), ("database", "drugbeleid.db"),
         ("changes", "changes.json")))
-    return f"<p>{escape(ui['release_files'])}:</p><ul>{items}</ul>"
+    return f"<p>{escape(gettext('Files', lang))}:</p><ul>{items}</ul>"
 
 
 async def releases_json(datasette, request):
@@ -98,17 +110,17 @@ async def to_release_page(datasette, request):
 
 async def releases_atom(datasette, request):
     lang = language_of(request)
-    ui = shared.ui_strings(datasette, lang)
+    site_title = gettext("Drug treatment courts and drug policy in prisons — open data", lang)
     site = datasette.metadata() or {}
     feed = FeedGenerator()
     feed.id(shared.absolute_url(datasette, "/releases/", request))
-    feed.title(f"{ui['site_title']}: {ui['releases_title']}")
+    feed.title(f"{site_title}: {gettext('Every release of the data', lang)}")
     feed.link(href=shared.absolute_url(datasette, "/releases.atom", request), rel="self")
     feed.link(href=shared.absolute_url(datasette, shared.with_language("/releases/", lang), request), rel="alternate")
     feed.language(lang)
     feed.rights(site.get("license", ""))
     publisher = shared.plugin_config(datasette).get("publisher", {})
-    feed.author({"name": publisher.get(f"name_{lang}") or publisher.get("name") or ui["site_title"]})
+    feed.author({"name": publisher.get(f"name_{lang}") or publisher.get("name") or site_title})
     records = shared.recorded_releases(datasette)
     for record in reversed(records):  # feedgen lists the entry added last first
         urls = links(datasette, request, record["version"])
@@ -117,11 +129,11 @@ async def releases_atom(datasette, request):
         entry.title(f"{record['semver']} ({record['version']})")
         entry.updated(f"{record['date']}T00:00:00Z")
         entry.published(f"{record['date']}T00:00:00Z")
-        entry.summary(summary_text(record, ui))
+        entry.summary(summary_text(record, lang))
         # one link, the release's page: feedgen 1.0.0 writes no rel or type on an entry's links, so
         # further links would all be rel="alternate", which RFC 4287 forbids; the files are in content
         entry.link(href=urls["page"])
-        entry.content(file_list(urls, ui), type="html")
+        entry.content(file_list(urls, lang), type="html")
     if records:
         feed.updated(f"{records[0]['date']}T00:00:00Z")
     return Response(feed.atom_str(pretty=True), content_type="application/atom+xml; charset=utf-8")

@@ -21,6 +21,8 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, RDFS, SKOS, XSD
 
+from serve.i18n import gettext
+
 DATABASE = "drugbeleid"
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -502,8 +504,8 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
 
 
 def site_title_en(site: dict) -> str | None:
-    """The site's English title, as the interface strings write it (plugins.drugbeleid.ui.en)."""
-    return ((plugin_config(site).get("ui") or {}).get("en") or {}).get("site_title")
+    """The site's English title, as the pages write it (English is the message of the catalogues)."""
+    return gettext("Drug treatment courts and drug policy in prisons — open data", "en")
 
 
 def to_turtle(graph: Graph) -> str:

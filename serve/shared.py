@@ -44,8 +44,16 @@ _resolved: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def release_dir(datasette) -> Path:
-    """The directory of the served release: the database, release.json, metadata.json, the files."""
-    return database_path(datasette).parent
+    """The directory of the served release: the database, release.json, metadata.json, the files.
+    The same Path object every time (its hash is computed once: caches key on it per cell)."""
+    path = database_path(datasette)
+    directory = _release_dirs.get(path)
+    if directory is None:
+        directory = _release_dirs[path] = path.parent
+    return directory
+
+
+_release_dirs: dict[Path, Path] = {}
 
 
 @lru_cache(maxsize=16)
@@ -84,6 +92,8 @@ def other_language(lang: str) -> str:
 
 def with_language(path: str, lang: str) -> str:
     """`path` (which may carry a query string and a #fragment) with `_lang` set for `lang`."""
+    if lang == DEFAULT_LANGUAGE and LANGUAGE_PARAMETER not in path:
+        return path  # the default language needs no parameter (most links of most pages)
     path, hash_, fragment = path.partition("#")
     base, _, query = path.partition("?")
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != LANGUAGE_PARAMETER]
@@ -103,11 +113,6 @@ def plugin_config(datasette) -> dict:
 
 
 _plugin_configs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def ui_strings(datasette, lang: str) -> dict:
-    """The interface strings of a language, written once in metadata.yml (plugins.drugbeleid.ui)."""
-    return (plugin_config(datasette).get("ui") or {}).get(lang, {})
 
 
 # --- the public base URL: every absolute URL the site writes starts with it ----------------------

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from serve import i18n
 from .browser.harness import PHONE, ROOT, Visitor, chromium, live_site, normalise, sql, visitor  # noqa: F401
 from .conftest import PACKAGE
 
 SITE = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-UI = SITE["plugins"]["drugbeleid"].get("ui", {})
 
 
 def folded(text: str) -> str:
@@ -73,15 +73,16 @@ KEY_FIGURE_LISTS = {
 
 
 def cells(page, column: str) -> list[float]:
-    """The numbers a Datasette table or row page shows in `column`."""
-    return [float(t) for t in page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts() if t.strip()]
+    """The numbers a Dutch Datasette table or row page shows in `column` (a decimal comma)."""
+    return [float(t.replace(",", ".")) for t in page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts()
+            if t.strip()]
 
 
 def source_page_shows(page, figure: str, values: list[float], how: str, column: str | None) -> None:
     page.locator("table.rows-and-columns, dl.record-card").first.wait_for()
     if page.locator("dl.record-card").count():  # a row page: its record card shows the value
         shown = page.locator(f"dl.record-card dd[data-column='{column}']").inner_text()
-        assert float(re.findall(r"\d+(?:\.\d+)?", shown)[0]) == values[0], f"{figure}: {page.url} shows {shown!r}"
+        assert float(re.findall(r"\d+(?:,\d+)?", shown)[0].replace(",", ".")) == values[0], f"{figure}: {page.url} shows {shown!r}"
         return
     if how == "sum":
         shown = cells(page, column)
@@ -165,23 +166,22 @@ def test_language_switch_on_the_home_page_and_a_table_page(visitor: Visitor):
     main = page.locator("main").inner_text()
     assert "not persons" in main and "geen personen" not in main
     nav = page.locator("nav.site-nav").inner_text()
-    for key in ("home", "charts", "examples"):
-        assert UI["en"][key] in nav, f"the English navigation lacks {UI['en'][key]!r}"
+    for word in ("Home", "Charts", "Example questions"):
+        assert word in nav, f"the English navigation lacks {word!r}"
 
     switch_language(visitor, "nl")
     assert page.locator("h1").inner_text() == dutch_h1
 
-    # a Datasette table page: its description is written in both languages, the page shows its own
+    # a Datasette table page: its description is the page language's (the schema's description_nl, description)
+    caseload = next(r for r in PACKAGE["resources"] if r["name"] == "caseload")
     visitor.open("/drugbeleid/caseload", "caseload-nl")
     description = page.locator(".metadata-description")
-    assert description.locator('[lang="nl"]').first.is_visible()
-    assert not description.locator('[lang="en"]').first.is_visible()
+    assert normalise(description.inner_text()) == normalise(caseload["description_nl"])
     switch_language(visitor, "en")
     assert "/drugbeleid/caseload" in page.url
-    assert description.locator('[lang="en"]').first.is_visible()
-    assert not description.locator('[lang="nl"]').first.is_visible()
+    assert normalise(description.inner_text()) == normalise(caseload["description"])
     switch_language(visitor, "nl")
-    assert description.locator('[lang="nl"]').first.is_visible()
+    assert normalise(description.inner_text()) == normalise(caseload["description_nl"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def test_run_an_example_query_in_the_sql_editor_and_get_a_hint_for_a_wrong_one(v
     assert "caseloads" in main
     hint = page.locator(".friendly-error")
     assert hint.is_visible(), "no friendly explanation for a mistyped table"
-    suggestion = f"{UI['nl']['error_did_you_mean']} caseload?"  # the real table's name, as a question
+    suggestion = f"{i18n.gettext('Did you mean', 'nl')} caseload?"  # the real table's name, as a question
     assert suggestion in normalise(hint.inner_text()), f"the hint does not suggest the real table: {hint.inner_text()}"
 
 
@@ -686,13 +686,13 @@ def test_column_menus_by_keyboard(visitor: Visitor):
     visitor.open("/drugbeleid/caseload", "caseload-menus")
     icon = page.locator("th svg.dropdown-menu-icon").first
     assert icon.get_attribute("role") == "button" and icon.get_attribute("tabindex") == "0"
-    assert icon.get_attribute("aria-label").startswith(UI["nl"]["column_menu"])
+    assert icon.get_attribute("aria-label").startswith(i18n.gettext("Column menu", "nl"))
     icon.focus()
     page.keyboard.press("Enter")
     menu = page.locator("body > .dropdown-menu")
     assert menu.is_visible()
     focused = page.evaluate("document.activeElement.textContent")
-    assert focused == UI["nl"]["column_menu_items"]["sort_asc"]
+    assert focused == i18n.gettext("Sort ascending", "nl")
     visitor.snap("caseload-menu-open")
     page.keyboard.press("Escape")
     assert not menu.is_visible()
@@ -703,7 +703,7 @@ def test_column_menus_by_keyboard(visitor: Visitor):
 # Datasette's own words in the page's language: table, row, database, SQL and canned-query pages
 # ---------------------------------------------------------------------------------------------
 
-from .datasette_words import operators, phrases, shown  # noqa: E402
+from .catalogue_words import operators, phrases, shown  # noqa: E402
 
 # Pages that show as much of Datasette's chrome as this site can: filters of several kinds, search,
 # a sort, an extra where clause, a date facet, a hidden column, a next page; a row; the database
@@ -776,8 +776,8 @@ def open_column_menu(visitor: Visitor, column: str) -> None:
 
 @pytest.mark.parametrize("kind", CHROME_PAGES)
 def test_dutch_pages_show_none_of_datasettes_english(visitor: Visitor, kind: str):
-    """Every English phrase of Datasette's own templates, column menu and filters (read from the
-    installed Datasette, tests/datasette_words.py) is Dutch on a Dutch page."""
+    """Every English message of our templates and of the column menu (the messages of the catalogue,
+    tests/catalogue_words.py) is Dutch on a Dutch page."""
     path = CHROME_PAGES[kind]
     visitor.open(path, f"chrome-{kind}-nl", full_page=True)
     page = visitor.page
@@ -787,7 +787,7 @@ def test_dutch_pages_show_none_of_datasettes_english(visitor: Visitor, kind: str
                          .evaluate("icon => icon.closest('th').dataset.column"))
         visitor.snap(f"chrome-{kind}-nl-menu")
         assert page.locator("body > .dropdown-menu .dropdown-column-type").inner_text().startswith(
-            UI["nl"]["column_menu_items"]["type"] + ": ")
+            i18n.gettext("Type: {type}", "nl").split("{type}")[0])
     found = english_chrome(page.evaluate(CHROME_TEXT_JS))
     assert not found, f"{path} (nl) shows Datasette's English:\n" + "\n".join(found)
 
@@ -801,7 +801,7 @@ def test_filter_choices_in_each_language_with_datasettes_values(visitor: Visitor
     their values, and so the URLs they make, are Datasette's in both, and a Dutch filter works."""
     page = visitor.page
     english_labels = operators()
-    dutch_labels = UI["nl"]["filter_operators"]
+    dutch_labels = {key: i18n.gettext(display, "nl") for key, display in english_labels.items()}
     for lang in ("nl", "en"):
         visitor.open("/drugbeleid/events" + ("?_lang=en" if lang == "en" else ""), f"filter-choices-{lang}")
         options = page.evaluate(FILTER_OPTIONS_JS)

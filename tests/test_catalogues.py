@@ -87,3 +87,97 @@ def test_no_message_is_built_at_run_time():
             if BUILT_AT_RUN_TIME.search(line) or CONCATENATED.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "messages must be string literals (the extraction cannot see others):\n" + "\n".join(found)
+
+
+# --- every visible string of our templates is marked for translation ------------------------------
+
+from html.parser import HTMLParser
+
+JINJA = re.compile(r"{#.*?#}|{%-?\s*trans\b.*?endtrans\s*-?%}|{%.*?%}|{{.*?}}", re.DOTALL)
+NAMING_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+# Words that are the same in both languages: names, formats and symbols.
+SAME_IN_BOTH = {"CSV", "JSON", "SQL", "Datasette", "Datasette v", "array", "object", "json", "Atom", "SVG", "PNG", "ms",
+                "Menu", "SHA-256", "db", "API"}
+FILE_NAME = re.compile(r"^[\w-]+\.(json|zip|db|csv|ttl|jsonld)$")
+# Content written once per language in a template, `{% if lang == "en" %}English{% else %}Dutch{% endif %}`,
+# is content in both languages (docs/languages.md), not an interface string.
+BOTH_LANGUAGES = re.compile(r'{%-?\s*if lang == "en"\s*-?%}')
+
+
+class VisibleText(HTMLParser):
+    """The text a visitor reads in a template with its template tags cut out: text between tags,
+    the naming attributes and the labels of buttons (not scripts, styles or code)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "textarea", "pre", "code", "svg"):
+            self.skip += 1
+        attrs = dict(attrs)
+        named = [attrs.get(a) for a in NAMING_ATTRIBUTES]
+        if tag == "input" and attrs.get("type") in ("submit", "button"):
+            named.append(attrs.get("value"))
+        self.found += [v for v in named if v]
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "textarea", "pre", "code", "svg"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.found.append(data)
+
+
+def without_both_languages(template: str) -> str:
+    """`template` without its blocks written once per language (an if on lang with an else)."""
+    while (found := BOTH_LANGUAGES.search(template)):
+        depth, position, has_else = 0, found.start(), False
+        for tag in re.finditer(r"{%-?\s*(if|elif|else|endif)\b.*?%}", template[found.start():], re.DOTALL):
+            word = tag.group(1)
+            depth += word == "if"
+            depth -= word == "endif"
+            has_else |= word == "else" and depth == 1
+            if depth == 0:
+                end = found.start() + tag.end()
+                break
+        else:
+            return template
+        template = template[:position] + ("\x01" if has_else else template[found.end():end]) + template[end:]
+        if not has_else:
+            break
+    return template
+
+
+def unmarked_text(template: str) -> list[str]:
+    template = re.sub(r"{% block body_class %}.*?{% endblock %}", "", template, flags=re.DOTALL)
+    template = without_both_languages(template)
+    marked = JINJA.sub("\x01", template)
+    marked = re.sub(r"<[^<>]*>", lambda m: m.group(0).replace("\x01", " "), marked)
+    parser = VisibleText()
+    parser.feed(marked.replace("\x01", "\x00"))
+    pieces = []
+    for text in parser.found:
+        for piece in text.split("\x00"):
+            piece = " ".join(piece.split()).strip(" ·[]():,.;—-/…")
+            if len(re.findall(r"[A-Za-z]", piece)) >= 2 and piece not in SAME_IN_BOTH and not FILE_NAME.match(piece):
+                pieces.append(piece)
+    return pieces
+
+
+def our_templates():
+    return sorted([*ROOT.glob("templates/*.html"), *ROOT.glob("plugins/templates/*.html")])
+
+
+def test_every_visible_string_of_our_templates_is_marked():
+    found = {str(p.relative_to(ROOT)): unmarked_text(p.read_text(encoding="utf-8")) for p in our_templates()}
+    found = {name: pieces for name, pieces in found.items() if pieces}
+    assert not found, f"visible text not marked for translation: {found}"
+
+
+def test_the_check_of_marked_strings_finds_unmarked_words():
+    assert unmarked_text('<p>Next page</p><input type="submit" value="Apply"><a title="Go">x</a>') == ["Next page", "Apply", "Go"]
+    assert unmarked_text('<p>{{ _("Next page") }}</p>{% trans count=n %}{{ count }} row{% pluralize %}rows{% endtrans %}') == []
+    assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% else %}<p>Hallo</p>{% endif %}') == []
+    assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% endif %}') == ["Hello"]
