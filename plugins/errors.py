@@ -25,8 +25,8 @@ def allowed_methods(path: str) -> tuple[str, ...]:
     return FORM_METHODS if path.startswith("/-/") else READ_METHODS
 
 
-@hookimpl
-def asgi_wrapper():
+def read_only(datasette):
+    """In the stack (plugins/stack.py): 405 for a method the site does not take."""
     def wrap(app):
         async def read_only(scope, receive, send):
             if scope["type"] != "http":

@@ -113,8 +113,7 @@ def handle_exception(datasette, request, exception):
     return page
 
 
-@hookimpl(trylast=True)
-def asgi_wrapper(datasette):
+def busy_page(datasette):
     """sql_guard answers a visitor's query beyond its limit with a JSON 429 before Datasette runs;
     in the browser's SQL editor that becomes a page saying to wait and retry (still a 429)."""
     def wrap(app):

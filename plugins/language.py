@@ -93,8 +93,7 @@ def extra_template_vars(request, datasette):
     return template_vars(datasette, request)
 
 
-@hookimpl
-def asgi_wrapper():
+def english_links(datasette):
     def wrap(app):
         async def english_links(scope, receive, send):
             if scope["type"] != "http" or b"_lang=en" not in scope.get("query_string", b""):

@@ -58,19 +58,27 @@ def load_settings() -> dict:
     return json.loads(SETTINGS.read_text(encoding="utf-8"))
 
 
-def create_datasette(database: Path, cache: bool = True) -> Datasette:
+SERVED = object()  # the default of create_datasette's settings: serve/settings.json
+
+
+def create_datasette(database: Path, cache: bool = True, metadata: dict | None = None, settings=SERVED) -> Datasette:
+    """The site, built one way for production (create_app), the tests' fixture and the fuzzer: the
+    database with the inspect file and metadata the build wrote beside it (or `metadata`), the
+    project's plugins and templates, and the served settings (or `settings`; None: Datasette's own)."""
     build_dir = database.parent
-    metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
+    if metadata is None:
+        metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
+    inspect_file = build_dir / "inspect.json"
     if not cache:
         plugin_config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})
         plugin_config["response_cache"] = {**plugin_config.get("response_cache", {}), "max_bytes": 0}
     datasette = Datasette(
         immutables=[str(database)],
-        inspect_data=json.loads((build_dir / "inspect.json").read_text(encoding="utf-8")),
+        inspect_data=json.loads(inspect_file.read_text(encoding="utf-8")) if inspect_file.exists() else None,
         metadata=metadata,
         plugins_dir=str(ROOT / "plugins"),
         template_dir=str(ROOT / "templates"),
-        settings=load_settings(),
+        settings=load_settings() if settings is SERVED else settings,
     )
     # Every table view asks which `allow` blocks apply to the table, and Datasette answers by deep-
     # copying the whole metadata (~100 KB here: descriptions, interface strings) each time: about

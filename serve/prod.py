@@ -109,6 +109,22 @@ def release_key(identity) -> str:
     return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
 
 
+# The site's headers every response carries (plugins/stack.py): nginx adds them to its own error pages.
+SITE_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
+                "cross-origin-opener-policy", "x-data-version", "x-data-semver")
+
+
+def error_page_headers(headers: http.client.HTTPMessage) -> list[tuple[str, str]]:
+    """The site's headers on its rendered error page, as nginx add_header values (double-quoted)."""
+    found = [(name, headers[name]) for name in SITE_HEADERS if headers[name] is not None]
+    for name, value in found:
+        if any(c in value for c in '"$\\'):
+            raise RuntimeError(f"the header {name} cannot be written into nginx.conf: {value!r}")
+    if len(found) != len(SITE_HEADERS):
+        raise RuntimeError(f"the site's error page lacks {sorted(set(SITE_HEADERS) - {n for n, _ in found})}")
+    return found
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -212,6 +228,7 @@ class Supervisor:
         self.stop_requested = False
         self.restart_requested = False
         self.worker_log = None
+        self.error_headers: list[tuple[str, str]] = []
 
     # --- signals: flags only ------------------------------------------------------------------
     def on_stop(self, *args) -> None:
@@ -270,6 +287,7 @@ class Supervisor:
             "RELEASE_KEY": self.release_key,
             "UPSTREAM_SERVERS": servers,
             "LISTEN": f"{self.host}:{self.port}",
+            "ERROR_HEADERS": "\n".join(f'            add_header {name} "{value}" always;' for name, value in self.error_headers),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for name, value in values.items():
@@ -288,10 +306,11 @@ class Supervisor:
         for status in ERROR_STATUSES:
             for lang in LANGUAGES:
                 for fmt, suffix in (("html", ""), ("json", ".json")):
-                    code, _, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
+                    code, headers, body = get(address, f"/-/proxy-error/{status}{suffix}?_lang={lang}", timeout=10)
                     if code != status:
                         raise RuntimeError(f"the site answered {code} for its {status} page ({lang}, {fmt})")
                     (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
+        self.error_headers = error_page_headers(headers)
 
     def nginx_command(self, *extra: str) -> list[str]:
         return [self.nginx_binary, "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e", "stderr", *extra]
@@ -357,6 +376,9 @@ class Supervisor:
         self.reload_nginx()
         reloaded = time.monotonic()
         self.version = self.wait_ready(self.upstreams(), self.workers)
+        self.fetch_error_pages()  # in the new release's words, with its X-Data-Version
+        self.render()
+        self.reload_nginx()
         log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
             f"new workers answering {time.monotonic() - began:.2f} s)")
@@ -367,6 +389,7 @@ class Supervisor:
         versions = {v for v in map(served_version, self.external) if v}
         if len(versions) == 1 and (version := versions.pop()) != self.version:
             self.version, self.release_key = version, release_key(version)
+            self.fetch_error_pages()
             self.render()
             self.reload_nginx()
             log(f"the upstream instances now serve data version {version}: nginx reloaded with a new cache key")
