@@ -20,13 +20,15 @@ INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache
 # make when the published release is older than its inputs (a link's target keeps its old mtime).
 BUILT  := build/.built
 
-.PHONY: install build release serve serve-prod test soak bench bench-scale passages add-source quote clean mqa fuzz
+.PHONY: install build release serve serve-prod test test-fast soak bench bench-scale passages add-source quote clean mqa fuzz
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# Two hashed lock files: requirements.txt, what the site needs (the only one deploy/Dockerfile
+# installs), and requirements-dev.txt, what tests, lint and benchmarks add.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 build: $(BUILT)
@@ -44,20 +46,33 @@ release: build
 # serve.workers is granian's command line with its signal handling made safe (a second SIGTERM
 # deadlocked granian's main process; a starting worker ignored SIGTERM: serve/workers.py).
 # --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
+# --respawn-failed-workers: a worker that dies (a crash, kill -9) is started again; a stop of the
+# whole server (Ctrl-C, SIGTERM) never respawns one and exits 0 (serve/workers.py).
 serve: build
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
 	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
-	  --workers-kill-timeout 5 --log-level warning
+	  --workers-kill-timeout 5 --respawn-failed-workers --log-level warning
 
 # nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
+# nginx is installed as .ci/run installs it (Debian's package, as root, never prompting); a user
+# who is not root is told in one line what to run.
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
+NGINX ?= $(or $(shell command -v nginx 2>/dev/null),/usr/sbin/nginx)
 serve-prod: build
-	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS)
+	@test -x "$(NGINX)" || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx; } \
+	  || { echo "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)" >&2; exit 1; }
+	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS) \
+	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)"
 
 test: build $(AXE)
 	$(BIN)/python -m pytest -q tests
+
+# The in-process suite: no Chromium, nginx, wrk or npm, no server on a port (markers in pytest.ini).
+test-fast: build
+	$(BIN)/python -m pytest -q -m "not browser and not proxy and not live" tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
 # locked version, checked against its integrity hash); the tests inject it from this file.

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
-import json
 import os
 import re
 import shutil
@@ -187,7 +186,7 @@ class Worker:
         self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
         self.started = time.monotonic()
         command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0",
+                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0", "--respawn-failed-workers",
                    "--workers-kill-timeout", "5", "--log-level", "warning"]
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(self.database)},
                                         stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
@@ -342,6 +341,9 @@ class Supervisor:
 
     # --- the unit -------------------------------------------------------------------------------
     def start(self) -> None:
+        if not (os.path.isfile(self.nginx_binary) and os.access(self.nginx_binary, os.X_OK)):
+            raise RuntimeError(f"no nginx at {self.nginx_binary}: install it (Debian: sudo apt-get install nginx) "
+                               "or name it with --nginx")
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
         (self.run_dir / "tmp").mkdir(parents=True)

@@ -305,7 +305,8 @@ def test_one_worker_killed_under_load_no_request_fails(prod):
         more_requests_logged(prod.run)
         victim = worker_pids(prod)[0]
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: "starting it again" in prod.log.read_text(errors="replace"), "the supervisor to restart it")
+        # granian's main process starts its worker again (serve/workers.py), logged in workers.log
+        wait_until(lambda: "starting it again" in (prod.run / "workers.log").read_text(errors="replace"), "a restart of it")
         wait_until(lambda: all(served_version(a) for a in before), "both workers to answer again")
         more_requests_logged(prod.run)
     assert_no_failure(figures)
