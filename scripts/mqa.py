@@ -27,7 +27,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, RDF, SH, SKOS
@@ -36,7 +36,7 @@ from .catalog import AUTHORITY, IANA
 from .text import dutch_number
 
 ROOT = Path(__file__).resolve().parent.parent
-EU_SHAPES = [ROOT / "tests" / "shapes" / "3.0.1" / "split" / name
+EU_SHAPES = [ROOT / "data" / "shapes" / "3.0.1" / "split" / name
              for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl")]
 MAX = 405
 RATINGS = [(351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad")]
@@ -234,7 +234,7 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
                 met.setdefault(key, False)
                 why.setdefault(key, ("no distribution", "geen distributie"))
         points = 0
-        for key, dimension, _, value, _ in INDICATORS:
+        for key, _, _, value, _ in INDICATORS:
             if met.get(key):
                 points += value
             else:
