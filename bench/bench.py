@@ -449,7 +449,7 @@ def main() -> int:
     ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     subprocess.run(["make", "-s", "build"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     mix = endpoints()
     report = {"date": started_at, "command": " ".join(
@@ -463,7 +463,7 @@ def main() -> int:
         # the site first, alone, so that its cold start is measured without load: median of 3 starts
         cold = {}
         for name, variables in SITE_MODES.items():
-            for attempt in range(COLD_STARTS):
+            for _ in range(COLD_STARTS):
                 if name in servers:
                     servers.pop(name).stop()
                 servers[name] = start(name, site_command(variables), probe="/drugbeleid/caseload.json")

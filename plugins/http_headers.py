@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cache
 
 from serve import shared
 from serve.headers import has, replaced, request_header, with_headers, without
@@ -39,7 +39,7 @@ def cacheable_request(scope) -> bool:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def software_version() -> str:
     from datasette.plugins import get_plugins
     from datasette.version import __version__

@@ -305,7 +305,7 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
         primary_keys={"type": "array", "items": {"type": "string"}},
         primary_key_values={"type": "array", "items": {"type": "string"}},
     )
-    spec["paths"][f"/{DATABASE}/{table}/" + ",".join("{%s}" % k for k in key) + ".json"] = {"get": {
+    spec["paths"][f"/{DATABASE}/{table}/" + ",".join(f"{{{k}}}" for k in key) + ".json"] = {"get": {
         "operationId": f"{table}_row", "tags": [table], "summary": f"{title}: one row by {', '.join(key)}",
         "parameters": [path_parameter(k, first[k] if first else None) for k in key]
         + [parameter("_shape", shape["description"], {"enum": shapes})],

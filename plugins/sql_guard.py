@@ -235,7 +235,7 @@ def sql_gate(datasette):
             gate = gate or asyncio.Semaphore(concurrency)
             try:
                 await asyncio.wait_for(gate.acquire(), timeout=queue_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 body = json.dumps({"ok": False, "status": 429, "title": "Too many queries",
                                    "error": f"More than {concurrency} SQL queries are running; try again in a moment."}).encode()
                 await send({"type": "http.response.start", "status": 429,

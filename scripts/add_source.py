@@ -246,7 +246,7 @@ def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
     return Plan(
         files={
             root / "sources" / new_name: source.data,
-            root / "documents.sha256": f"{sums_text}{source.sha256}  {new_name}\n".encode("utf-8"),
+            root / "documents.sha256": f"{sums_text}{source.sha256}  {new_name}\n".encode(),
             root / "documents.csv": canonical_csv([columns] + [[d[c] for c in columns] for d in documents + [row]]),
             root / "passages.csv": passages_csv(passages),
         },
@@ -292,7 +292,7 @@ def report(root: Path, file: Path, added: Plan) -> str:
     out += [
         "next steps (docs/maintaining.md):",
         f"  1. read the new row in {name}/documents.csv and the text; fill in what the text states (asked_by, ...)",
-        f"     with its words, and leave NULL what it does not",
+        "     with its words, and leave NULL what it does not",
         f"  2. find the words of each figure: make quote ID={row['id']} TEXT=\"...\"",
         f"  3. add rows with document_id {row['id']} and that quote to the tables ({name}/caseload.csv, statistics.csv, ...)",
         "  4. make build   (every problem is listed with its file, row and field; fix them and build again)",

@@ -75,7 +75,7 @@ def unpacked_files(source: Path, record: dict) -> tuple[dict[str, bytes], list[P
     with zipfile.ZipFile(source / ZIP) as archive:
         files["datapackage.json"] = archive.read("datapackage.json")
         problems += check("datapackage.json", files["datapackage.json"], record["datapackage"], where)
-        for table, entry in record["tables"].items():
+        for entry in record["tables"].values():
             files[entry["path"]] = archive.read(entry["path"])
             problems += check(entry["path"], files[entry["path"]], entry, where)
     try:

@@ -29,7 +29,7 @@ def read_package(root: Path) -> Package:
     try:
         package = Package(str((root / "datapackage.json").resolve()))
         for resource in package.resources:
-            resource.schema  # resolves schemas/<table>.json
+            _ = resource.schema  # resolves schemas/<table>.json
     except FrictionlessException as error:
         raise BuildFailed([Problem(f"{root.name}/datapackage.json", error.error.message)]) from None
     return package

@@ -39,7 +39,7 @@ def database_path(datasette) -> Path:
     return path
 
 
-_resolved: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_resolved: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def release_dir(datasette) -> Path:
@@ -95,7 +95,7 @@ def plugin_config(datasette) -> dict:
     return config
 
 
-_plugin_configs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_plugin_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def ui_strings(datasette, lang: str) -> dict:
