@@ -49,6 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a file (make bench): the project's modules from its root
+from scripts.project import read_release  # noqa: E402
+
 OUT = ROOT / "build" / "bench"
 DB = ROOT / "build" / "drugbeleid.db"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
@@ -455,7 +458,7 @@ def main() -> int:
     report = {"date": started_at, "command": " ".join(
         [f"{k}={os.environ[k]}" for k in ("BENCH_SECONDS", "BENCH_PASSES", "BENCH_CONCURRENCY", "BENCH_ENDPOINTS")
          if k in os.environ] + ["make bench"]), "commit": git_commit(), "machine": machine(), "versions": versions(),
-        "data_version": json.loads((ROOT / "build" / "release.json").read_text())["version"],
+        "data_version": read_release(ROOT / "build")["version"],
         "seconds_per_load": SECONDS, "passes": PASSES}
     servers: dict[str, Server] = {}
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))

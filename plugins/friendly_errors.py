@@ -20,9 +20,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
-from serve.shared import language_of, ui_strings
+from serve.shared import DATABASE, language_of, ui_strings
 
-DATABASE = "drugbeleid"
 EDITOR_PATH = f"/{DATABASE}"
 
 

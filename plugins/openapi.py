@@ -20,7 +20,7 @@ from datasette.utils.asgi import Response
 
 from serve import shared
 
-DATABASE = "drugbeleid"
+DATABASE = shared.DATABASE
 API_TEMPLATE = Path(__file__).parent / "templates" / "api.html"
 
 # Datasette 0.65's row shapes (?_shape=) and what each returns.

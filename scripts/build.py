@@ -22,9 +22,9 @@ import sqlite_utils
 
 from . import history, load, metadata, mqa, privacy, provenance, publish, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
+from .project import DATABASE
 from .read import Inputs, read_inputs, write_canonical
 
-DATABASE = "drugbeleid"
 DESCRIBED_IN_DESCRIPTORS = {"title", "description", "description_html", "columns"}
 
 

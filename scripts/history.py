@@ -31,12 +31,12 @@ from pathlib import Path
 from . import publish
 from .changes import COUNTS, counts_line
 from .problems import BuildFailed, Problem
+from .project import DATABASE_FILE as DATABASE
 from .release import json_bytes, sha256_of
 
 RECORD = "release.json"
 ZIP = "drugbeleid.zip"
-DATABASE = "drugbeleid.db"
-COMPRESSED_DATABASE = "drugbeleid.db.xz"
+COMPRESSED_DATABASE = f"{DATABASE}.xz"
 CHANGES = "changes.json"
 INDEX = "index.json"
 

@@ -16,10 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "drugbeleid"
+from scripts.project import DATABASE, VERSION, VERSION_PATTERN, read_release  # noqa: F401  (defined once, used through here)
 
-VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$")
+ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -50,7 +49,7 @@ def release_dir(datasette) -> Path:
 @lru_cache(maxsize=16)
 def release_in(directory: Path) -> dict:
     """release.json of a release directory. A release directory never changes, so it is read once."""
-    release = json.loads((directory / "release.json").read_text(encoding="utf-8"))
+    release = read_release(directory)
     release["root"] = directory
     return release
 
@@ -166,7 +165,7 @@ def _index(path: Path, mtime: int, inode: int) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-VERSIONED_FILE = re.compile(r"^/releases/([0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12})/[^/]")
+VERSIONED_FILE = re.compile(rf"^/releases/({VERSION_PATTERN})/[^/]")
 HISTORY_PATHS = re.compile(r"^/releases(\.json|\.atom|/)")
 
 
