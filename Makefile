@@ -56,6 +56,8 @@ serve: build
 
 # nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
+# PUBLIC_HOST: the Host visitors send (default HOST:PORT), under which the cache is warmed at each
+# release (every page of the sitemap and the charts' data; about a minute here, docs/deploy.md).
 # nginx is installed as .ci/run installs it (Debian's package, as root, never prompting); a user
 # who is not root is told in one line what to run.
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
@@ -65,7 +67,8 @@ serve-prod: build
 	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx; } \
 	  || { echo "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)" >&2; exit 1; }
 	exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS) \
-	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)"
+	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)" \
+	  $(if $(PUBLIC_HOST),--public-host "$(PUBLIC_HOST)")
 
 test: build $(AXE)
 	$(BIN)/python -m pytest -q tests

@@ -22,6 +22,12 @@
   Then nginx is reloaded with the new data version in its cache key, so no entry cached from the
   old release answers an unversioned URL again; /releases/<version>/ URLs keep their entries
   (their key has no data version). docs/deploy.md states the bound.
+- **The cache warmed.** At start and after each release switch, every page of the sitemap (both
+  languages) and the data of every chart are fetched through nginx, under the public host name
+  (--public-host: the Host visitors send, which is part of nginx's cache key), so no visitor meets a
+  miss on a canonical page. It runs beside the supervisor (a stop or the next release ends it), with
+  as many requests at once as there are workers, and logs the pages and seconds it took; --no-warm
+  turns it off (tests that switch releases many times). docs/deploy.md gives the time it takes.
 - **Error pages.** The proxy's own 429 (visitor SQL beyond the rate limit) and 503 (no worker
   answers) are rendered by the site (plugins/proxy_errors.py) at start, in Dutch and English, HTML
   and JSON, and served by nginx as files.
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import secrets
 import http.client
 import os
 import re
@@ -38,7 +46,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from pathlib import Path
 
 from serve.shared import published_pointer
@@ -228,6 +240,11 @@ class Supervisor:
         self.restart_requested = False
         self.worker_log = None
         self.error_headers: list[tuple[str, str]] = []
+        self.public_host = args.public_host or f"{self.host}:{self.port}"
+        self.warm_enabled = args.warm
+        self.warm_token = secrets.token_hex(16)
+        self.warming_stop = threading.Event()  # set to end the warming under way
+        self.warming: threading.Thread | None = None
 
     # --- signals: flags only ------------------------------------------------------------------
     def on_stop(self, *args) -> None:
@@ -286,6 +303,7 @@ class Supervisor:
             "RELEASE_KEY": self.release_key,
             "UPSTREAM_SERVERS": servers,
             "LISTEN": f"{self.host}:{self.port}",
+            "WARM_TOKEN": self.warm_token,
             "ERROR_HEADERS": "\n".join(f'            add_header {name} "{value}" always;' for name, value in self.error_headers),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
@@ -357,6 +375,7 @@ class Supervisor:
         self.start_nginx()
         log(f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
             f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}")
+        self.warm()
 
     def switch_release(self, identity) -> None:
         """Every worker forks its successor, which opens the release published now, and its old
@@ -384,6 +403,7 @@ class Supervisor:
         log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
             f"new workers answering {time.monotonic() - began:.2f} s)")
+        self.warm()
 
     def follow_external_release(self) -> None:
         """Site instances elsewhere switch releases themselves: once every instance that answers
@@ -395,6 +415,70 @@ class Supervisor:
             self.render()
             self.reload_nginx()
             log(f"the upstream instances now serve data version {version}: nginx reloaded with a new cache key")
+
+    # --- the cache, warmed at each release ----------------------------------------------------------
+    def warm(self) -> None:
+        """Start warming the cache for the release served now, ending any warming still under way."""
+        if not self.warm_enabled:
+            return
+        if self.warming is not None:
+            self.warming_stop.set()
+            self.warming.join()
+        self.warming_stop = threading.Event()
+        self.warming = threading.Thread(target=self.warm_pages, args=(self.version, self.warming_stop),
+                                        name="cache-warming", daemon=True)
+        self.warming.start()
+
+    def warm_paths(self, fetch) -> list[str]:
+        """The sitemap's pages, and for each chart page the data its charts fetch (as
+        datasette-dashboards' dashboards.js builds the URL: the page's query string, then _shape)."""
+        status, body = fetch("/sitemap.xml")
+        if status != 200:
+            raise RuntimeError(f"the sitemap answered {status}")
+        paths = []
+        for loc in re.findall(r"<loc>([^<]+)</loc>", body.decode("utf-8")):
+            parts = urllib.parse.urlsplit(unescape(loc))
+            paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        metadata = json.loads((self.database.resolve().parent / "metadata.json").read_text(encoding="utf-8"))
+        dashboards = (metadata.get("plugins") or {}).get("datasette-dashboards") or {}
+        for path in list(paths):
+            page, _, query_string = path.partition("?")
+            if not page.startswith("/-/dashboards/"):
+                continue
+            slug, _, chart_slug = page.removeprefix("/-/dashboards/").partition("/")
+            charts = (dashboards.get(slug) or {}).get("charts") or {}
+            for name, chart in charts.items():
+                if chart_slug in ("", name) and chart.get("query") and chart.get("db"):
+                    query = urllib.parse.quote(chart["query"], safe="-_.!~*'()")
+                    paths.append(f"/{chart['db']}.json?sql={query}&{query_string}&_shape=objects")
+        return list(dict.fromkeys(paths))
+
+    def warm_pages(self, version: str, stop: threading.Event) -> None:
+        began = time.monotonic()
+        address = f"{self.host}:{self.port}"
+        headers = {"Host": self.public_host, "X-Cache-Warming": self.warm_token}
+
+        def fetch(path: str) -> tuple[int, bytes]:
+            if stop.is_set():
+                return 0, b""
+            try:
+                status, _, body = get(address, path, headers=headers, timeout=30)
+            except OSError:
+                return -1, b""
+            return status, body
+
+        try:
+            paths = self.warm_paths(fetch)
+        except (OSError, RuntimeError, ValueError) as error:
+            log(f"cache warming for {version}: no list of pages ({error})")
+            return
+        with ThreadPoolExecutor(max(1, len(self.upstreams()))) as pool:
+            statuses = list(pool.map(lambda path: fetch(path)[0], paths))
+        if stop.is_set():
+            return
+        failed = [path for path, status in zip(paths, statuses) if status != 200]
+        log(f"cache warmed for data version {version}: {len(paths) - len(failed)} of {len(paths)} pages in "
+            f"{time.monotonic() - began:.1f} s" + (f"; not 200: {', '.join(failed[:5])}" if failed else ""))
 
     def rolling_restart(self) -> None:
         for worker in self.workers:
@@ -435,6 +519,7 @@ class Supervisor:
         return 0
 
     def stop(self) -> None:
+        self.warming_stop.set()
         if self.nginx is not None:
             if self.nginx.poll() is None:
                 self.nginx.send_signal(signal.SIGQUIT)  # graceful: finish the requests in flight
@@ -458,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--nginx-workers", type=int, default=2)
     parser.add_argument("--cache-max-size", default="256m")
+    parser.add_argument("--public-host", help="the Host visitors send (nginx's cache key); default HOST:PORT")
+    parser.add_argument("--no-warm", dest="warm", action="store_false", help="do not warm the cache at each release")
     args = parser.parse_args(argv)
     supervisor = Supervisor(args)
     signal.signal(signal.SIGTERM, supervisor.on_stop)

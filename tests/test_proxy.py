@@ -117,7 +117,8 @@ def answers(url: str):
 class Prod:
     """serve/prod.py on free ports, with its own build copy and run directory."""
 
-    def __init__(self, tmp: Path, workers: int = 2, upstreams: list[str] = (), build_dir: Path | None = None):
+    def __init__(self, tmp: Path, workers: int = 2, upstreams: list[str] = (), build_dir: Path | None = None,
+                 warm: bool = False):
         require_nginx_and_wrk()
         tmp.mkdir(parents=True, exist_ok=True)
         self.build = build_dir or copy_build(tmp / "build")
@@ -129,6 +130,8 @@ class Prod:
                    "--build", str(self.build), "--run", str(self.run)]
         for upstream in upstreams:
             command += ["--upstream", upstream]
+        if not warm:  # these tests count the cache's hits and misses themselves
+            command.append("--no-warm")
         self.log_file = open(self.log, "ab")
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         wait_until(lambda: "serving http" in self.log.read_text(errors="replace"), "serve-prod to start",
