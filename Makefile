@@ -11,7 +11,7 @@ AXE    := tests/axe/node_modules/axe-core/axe.min.js
 # CACHE=off: no response cache, every request runs Datasette (benchmarks of cache misses).
 WORKERS ?= 1
 CACHE   ?= on
-# The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
+# The hardened Datasette settings are in serve/settings.json (reasons in docs/public-sql.md),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
 INPUTS := $(shell find datasets scripts releases -type f -not -path '*/__pycache__/*' 2>/dev/null) metadata.yml

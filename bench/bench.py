@@ -18,8 +18,8 @@ stock Datasette runs as `datasette serve` does (uvicorn), as people run it.
 For every endpoint and concurrency the targets are loaded one after the other with
 `wrk --latency` (absolute figures drift by up to 1.8x between passes on this machine, so ratios are
 taken within one pass; BENCH_PASSES > 1 repeats the whole mix and reports medians). It prints
-requests/s, p50, p99, non-2xx and socket errors and the ratio to the floor, then PASS/GAP per target
-of issue 5, and writes everything as JSON to build/bench/.
+requests/s, p50, p99, non-2xx and socket errors and the ratio to the floor, then PASS/GAP per speed
+target, and writes everything as JSON to build/bench/.
 
 Environment: BENCH_SECONDS (3), BENCH_PASSES (1), BENCH_CONCURRENCY (1,16,64), BENCH_ENDPOINTS
 (names, comma-separated; default all).
@@ -62,7 +62,7 @@ HIT_CONCURRENCY = 16
 COLD_STARTS = 3
 
 # How the site is started in each mode: `make serve` with these make variables
-# (from the cache/workers helper, see README "Cache" and "Workers").
+# (from the cache/workers helper, see docs/performance.md).
 SITE_MODES = {
     "site": {},
     "site_nocache": {"CACHE": "off"},
@@ -104,7 +104,7 @@ class Endpoint:
     format: str = "json"                          # of the SQL baseline's answer
     queries: dict | None = None                   # SQL baseline; None: no SQL behind it
     concurrency: list[int] = field(default_factory=lambda: list(CONCURRENCY))
-    mix: bool = True                              # part of the cache-miss mix (issue 5, parts 1 and 3)
+    mix: bool = True                              # part of the cache-miss mix
     stock: bool = True                            # stock Datasette serves the same page at this URL
 
 
@@ -588,7 +588,7 @@ def cell(report: dict, endpoint: str, concurrency: int, target: str) -> dict | N
 
 
 def checks(report: dict, mix: list[Endpoint]) -> list[dict]:
-    """The targets of issue 5 as PASS/GAP lines, each with its figures."""
+    """The speed targets as PASS/GAP lines, each with its figures."""
     found = []
     c = HIT_CONCURRENCY
     for e in mix:

@@ -3,7 +3,7 @@
     python -m scripts.mqa            # make mqa: serve the build on a free 127.0.0.1 port, score it live
     python -m scripts.mqa --url URL  # score the catalogue served at URL (its /catalog.ttl)
 
-The points are those of the published methodology (../shared/mqa/NOTES.md): 405 in five
+The points are those of data.europa.eu's published MQA methodology: 405 in five
 dimensions. Reading used here (docs/catalog.md, "MQA"):
 - every indicator is scored per dataset; a distribution-level indicator (access and download URL,
   format, media type, licence, rights, byte size) earns its points for a dataset only when every

@@ -50,7 +50,7 @@ pint.UnitRegistry = cached_unit_registry
 
 from datasette.app import Datasette  # noqa: E402  (after the pint default above)
 
-# Datasette's settings, written once: hardened for public SQL (reasons in README, "Public SQL").
+# Datasette's settings, written once: hardened for public SQL (reasons in docs/public-sql.md).
 SETTINGS = ROOT / "serve" / "settings.json"
 
 
