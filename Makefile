@@ -88,8 +88,11 @@ soak: build
 	$(BIN)/python bench/soak.py
 
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
+# Then the first request of a canonical page after a release, without and with the cache warmed
+# by make serve-prod (bench/warming.py, about 2 minutes).
 bench: build
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/warming.py
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build
