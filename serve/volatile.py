@@ -14,7 +14,7 @@ and date(column || 'now') are not, and telling them apart would mean evaluating 
 connections cannot tell: their authorizer runs when a statement is first prepared, which is after
 the ETag answer, and prepared statements are cached.
 
-The verdict is remembered per (database, SQL text). SQL that does not prepare (a syntax error, an
+The verdict is remembered per (database file, SQL text). SQL that does not prepare (a syntax error, an
 unknown table) counts as volatile: its answer is an error, never cached anyway.
 """
 from __future__ import annotations
@@ -53,7 +53,8 @@ class Verdicts:
         self.lock = threading.Lock()  # the tests call it from several event loops' threads
 
     def volatile(self, datasette, database: str, sql: str) -> bool:
-        key = (database, sql)
+        db = datasette.databases.get(database)
+        key = (getattr(db, "path", None), sql)  # the file, not its name: each release is its own file
         with self.lock:
             if key in self.known:
                 self.known.move_to_end(key)
