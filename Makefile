@@ -17,7 +17,7 @@ CACHE   ?= on
 # make serve-prod answers (host or host:port, space-separated; nginx answers any other with 421).
 PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/
 SERVER_NAMES    ?=
-# The hardened Datasette settings are in serve/settings.json (reasons in README, "Public SQL"),
+# The hardened Datasette settings are in serve/settings.json (reasons in docs/public-sql.md),
 # read by the app factory serve/app.py; /-/settings.json serves them.
 
 # content/: the site's texts and queries, one kind per file (docs/languages.md); an input like datasets/.
@@ -32,13 +32,15 @@ SERVER_NAMES    ?=
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build images release serve serve-prod test soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod test test-fast soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# Two hashed lock files: requirements.txt, what the site needs (the only one deploy/Dockerfile
+# installs), and requirements-dev.txt, what tests, lint and benchmarks add.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 BUILD_COMMAND = $(BIN)/python -m scripts.build --datasets datasets --out $(DB) --site metadata.yml --content content --releases releases --if-changed
@@ -76,21 +78,36 @@ release: $(VENV)/.installed $(COMPILED_CATALOGUES)
 # serve.workers is granian's command line with its signal handling made safe (a second SIGTERM
 # deadlocked granian's main process; a starting worker ignored SIGTERM: serve/workers.py).
 # --workers-kill-timeout: a worker that does not stop gracefully within 5 s is killed.
+# --respawn-failed-workers: a worker that dies (a crash, kill -9) is started again; a stop of the
+# whole server (Ctrl-C, SIGTERM) never respawns one and exits 0 (serve/workers.py).
 serve: build images
 	@echo "serving http://$(HOST):$(PORT)/ with $(WORKERS) worker(s), response cache $(CACHE)"
 	DRUGBELEID_DB=$(DB) RESPONSE_CACHE=$(CACHE) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.workers --interface asgi \
 	  --factory serve.app:create_app --workers $(WORKERS) --host $(HOST) --port $(PORT) \
-	  --workers-kill-timeout 5 --log-level warning
+	  --workers-kill-timeout 5 --respawn-failed-workers --log-level warning
 
 # nginx (Debian's package) in front of WORKERS (default 2 here) granian workers, as one unit that
 # Ctrl-C or SIGTERM stops; deploy/nginx.conf, serve/prod.py, docs/deploy.md "make serve-prod".
+# PUBLIC_HOST: the Host visitors send (default HOST:PORT), under which the cache is warmed at each
+# release (every page of the sitemap and the charts' data; about a minute here, docs/deploy.md).
+# nginx is installed as .ci/run installs it (Debian's package, as root, never prompting); a user
+# who is not root is told in one line what to run.
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
+NGINX ?= $(or $(shell command -v nginx 2>/dev/null),/usr/sbin/nginx)
 serve-prod: build images
-	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) \
-	  --workers $(PROD_WORKERS) $(foreach name,$(SERVER_NAMES),--server-name $(name))
+	@test -x "$(NGINX)" || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx; } \
+	  || { echo "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)" >&2; exit 1; }
+	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS) \
+	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)" \
+	  $(foreach name,$(SERVER_NAMES),--server-name $(name)) $(if $(PUBLIC_HOST),--public-host "$(PUBLIC_HOST)")
 
 test: build images $(AXE) $(VNU)
 	$(BIN)/python -m pytest -q tests
+
+# The in-process suite: no Chromium, nginx, wrk or npm, no server on a port (markers in pytest.ini).
+test-fast: build images
+	$(BIN)/python -m pytest -q -m "not browser and not proxy and not live" tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
 # locked version, checked against its integrity hash); the tests inject it from this file.
@@ -109,8 +126,11 @@ soak: build
 	$(BIN)/python bench/soak.py
 
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
+# Then the first request of a canonical page after a release, without and with the cache warmed
+# by make serve-prod (bench/warming.py, about 2 minutes).
 bench: build
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/warming.py
 
 # The costly requests of docs/security.md against this checkout and, with BASELINE=<commit>, that
 # commit too, side by side (about three minutes with a baseline): make bench-hostile BASELINE=75165c6

@@ -18,8 +18,8 @@ stock Datasette runs as `datasette serve` does (uvicorn), as people run it.
 For every endpoint and concurrency the targets are loaded one after the other with
 `wrk --latency` (absolute figures drift by up to 1.8x between passes on this machine, so ratios are
 taken within one pass; BENCH_PASSES > 1 repeats the whole mix and reports medians). It prints
-requests/s, p50, p99, non-2xx and socket errors and the ratio to the floor, then PASS/GAP per target
-of issue 5, and writes everything as JSON to build/bench/.
+requests/s, p50, p99, non-2xx and socket errors and the ratio to the floor, then PASS/GAP per speed
+target, and writes everything as JSON to build/bench/.
 
 Environment: BENCH_SECONDS (3), BENCH_PASSES (1), BENCH_CONCURRENCY (1,16,64), BENCH_ENDPOINTS
 (names, comma-separated; default all).
@@ -49,6 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a file (make bench): the project's modules from its root
+from scripts.project import read_release  # noqa: E402
+
 OUT = ROOT / "build" / "bench"
 DB = ROOT / "build" / "drugbeleid.db"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
@@ -59,7 +62,7 @@ HIT_CONCURRENCY = 16
 COLD_STARTS = 3
 
 # How the site is started in each mode: `make serve` with these make variables
-# (from the cache/workers helper, see README "Cache" and "Workers").
+# (from the cache/workers helper, see docs/performance.md).
 SITE_MODES = {
     "site": {},
     "site_nocache": {"CACHE": "off"},
@@ -101,7 +104,7 @@ class Endpoint:
     format: str = "json"                          # of the SQL baseline's answer
     queries: dict | None = None                   # SQL baseline; None: no SQL behind it
     concurrency: list[int] = field(default_factory=lambda: list(CONCURRENCY))
-    mix: bool = True                              # part of the cache-miss mix (issue 5, parts 1 and 3)
+    mix: bool = True                              # part of the cache-miss mix
     stock: bool = True                            # stock Datasette serves the same page at this URL
 
 
@@ -449,13 +452,13 @@ def main() -> int:
     ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     subprocess.run(["make", "-s", "build"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     mix = endpoints()
     report = {"date": started_at, "command": " ".join(
         [f"{k}={os.environ[k]}" for k in ("BENCH_SECONDS", "BENCH_PASSES", "BENCH_CONCURRENCY", "BENCH_ENDPOINTS")
          if k in os.environ] + ["make bench"]), "commit": git_commit(), "machine": machine(), "versions": versions(),
-        "data_version": json.loads((ROOT / "build" / "release.json").read_text())["version"],
+        "data_version": read_release(ROOT / "build")["version"],
         "seconds_per_load": SECONDS, "passes": PASSES}
     servers: dict[str, Server] = {}
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -463,7 +466,7 @@ def main() -> int:
         # the site first, alone, so that its cold start is measured without load: median of 3 starts
         cold = {}
         for name, variables in SITE_MODES.items():
-            for attempt in range(COLD_STARTS):
+            for _ in range(COLD_STARTS):
                 if name in servers:
                     servers.pop(name).stop()
                 servers[name] = start(name, site_command(variables), probe="/drugbeleid/caseload.json")
@@ -585,7 +588,7 @@ def cell(report: dict, endpoint: str, concurrency: int, target: str) -> dict | N
 
 
 def checks(report: dict, mix: list[Endpoint]) -> list[dict]:
-    """The targets of issue 5 as PASS/GAP lines, each with its figures."""
+    """The speed targets as PASS/GAP lines, each with its figures."""
     found = []
     c = HIT_CONCURRENCY
     for e in mix:

@@ -285,7 +285,7 @@ def main() -> int:
     ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    report = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
               "command": f"make bench-scale (SCALE_COPIES={COPIES})", "commit": git_commit(),
               "machine": machine(), "versions": versions(), "copies": COPIES}
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))

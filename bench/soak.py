@@ -72,7 +72,7 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
-    line = next((l for l in result.stdout.splitlines() if l.startswith("SOAK ")), None)
+    line = next((text for text in result.stdout.splitlines() if text.startswith("SOAK ")), None)
     if line is None:
         print(result.stdout, result.stderr, file=sys.stderr)
         return 1

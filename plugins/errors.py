@@ -25,8 +25,8 @@ def allowed_methods(path: str) -> tuple[str, ...]:
     return FORM_METHODS if path.startswith("/-/") else READ_METHODS
 
 
-@hookimpl
-def asgi_wrapper():
+def read_only(datasette):
+    """In the stack (plugins/stack.py): 405 for a method the site does not take."""
     def wrap(app):
         async def read_only(scope, receive, send):
             if scope["type"] != "http":
@@ -120,7 +120,7 @@ def unusable_parameters(request) -> list[str]:
     This is the one place that says which parameter values are unusable; it is asked whenever
     Datasette fails on a request, in every format (JSON, CSV, HTML)."""
     problems = []
-    for name, value in ((name, value) for name in request.args for value in request.args.getlist(name)):
+    for name, value in ((key, value) for key in request.args for value in request.args.getlist(key)):
         if any(not SQLITE_INTEGER[0] <= n <= SQLITE_INTEGER[1] for n in integers_in(value)):
             problems.append(f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})")
         elif name in FACET_PARAMETERS and (why := facet_problem(value)):
@@ -191,6 +191,9 @@ def client_error(request, exception) -> tuple[int, str] | None:
     return None
 
 
+SERVER_FAULT = "Internal server error"
+
+
 def is_client_error(exception) -> bool:
     return isinstance(exception, (Base400, DatasetteError)) and 400 <= exception.status < 500
 
@@ -210,7 +213,9 @@ def error_page(datasette, request, status: int, message, title):
 def handle_exception(datasette, request, exception):
     fixed = client_error(request, exception)
     if fixed is None and not is_client_error(exception):
-        return None  # a real server fault: Datasette's own 500
+        # A real server fault: its message (logged by error_logging.py) may name a file of the server,
+        # so the visitor gets the status and no detail.
+        fixed = 500, SERVER_FAULT
     status, message = fixed or (exception.status, getattr(exception, "message", None) or str(exception))
     if fixed is None and getattr(exception, "message_is_html", False):
         message = Markup(message)

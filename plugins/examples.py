@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import language_of, plugin_config
+from serve.shared import DATABASE, language_of, plugin_config
 
-DATABASE = "drugbeleid"
 
 
 def example(name: str, query: dict, lang: str) -> dict:

@@ -21,9 +21,8 @@ from datasette.utils.asgi import Request, Response
 from datasette.views.base import DatasetteError
 
 from serve.i18n import gettext
-from serve.shared import language_of
+from serve.shared import DATABASE, language_of
 
-DATABASE = "drugbeleid"
 EDITOR_PATH = f"/{DATABASE}"
 
 
@@ -131,8 +130,7 @@ def handle_exception(datasette, request, exception):
     return page
 
 
-@hookimpl(trylast=True)
-def asgi_wrapper(datasette):
+def busy_page(datasette):
     """sql_guard answers a visitor's query beyond its limit with a JSON 429 before Datasette runs;
     in the browser's SQL editor that becomes a page saying to wait and retry (still a 429)."""
     def wrap(app):

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import language_of, plugin_config, text_in
+from serve.shared import DATABASE, language_of, plugin_config, text_in
 
-DATABASE = "drugbeleid"
 
 
 def number(value, lang: str) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 import click
 from datasette import hookimpl
 
-DATABASE = "drugbeleid"
+from serve.shared import DATABASE
+
 
 
 class DatabaseRefused(click.ClickException):

@@ -53,8 +53,7 @@ def extra_template_vars(request, datasette):
     return template_vars(datasette, request)
 
 
-@hookimpl
-def asgi_wrapper():
+def page_language(datasette):
     def wrap(app):
         async def in_page_language(scope, receive, send):
             if scope["type"] != "http":

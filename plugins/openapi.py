@@ -21,7 +21,7 @@ from datasette.utils.asgi import Response
 from serve import shared
 from serve.shared import labels as schema_labels
 
-DATABASE = "drugbeleid"
+DATABASE = shared.DATABASE
 API_TEMPLATE = Path(__file__).parent / "templates" / "api.html"
 
 # Datasette 0.65's row shapes (?_shape=) and what each returns.
@@ -317,7 +317,7 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
         primary_keys={"type": "array", "items": {"type": "string"}},
         primary_key_values={"type": "array", "items": {"type": "string"}},
     )
-    spec["paths"][f"/{DATABASE}/{table}/" + ",".join("{%s}" % k for k in key) + ".json"] = {"get": {
+    spec["paths"][f"/{DATABASE}/{table}/" + ",".join(f"{{{k}}}" for k in key) + ".json"] = {"get": {
         "operationId": f"{table}_row", "tags": [table], "summary": f"{title}: one row by {', '.join(key)}",
         "parameters": [path_parameter(k, first[k] if first else None) for k in key]
         + [parameter("_shape", shape["description"], {"enum": shapes})],

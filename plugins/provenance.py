@@ -12,9 +12,8 @@ from datasette import Response, hookimpl
 from datasette.utils import urlsafe_components
 
 from scripts.text import normalise
-from serve.shared import language_of, search_strings
+from serve.shared import DATABASE, language_of, search_strings
 
-DATABASE = "drugbeleid"
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
 DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
 

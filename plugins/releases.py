@@ -164,6 +164,6 @@ def register_routes():
         (r"^/releases\.json$", releases_json),
         (r"^/releases\.atom$", releases_atom),
         (r"^/releases/?$", releases_page),
-        (r"^/releases/(?P<version>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12})/$", release_page),
-        (r"^/releases/(?P<version>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12})$", to_release_page),
+        (rf"^/releases/(?P<version>{shared.VERSION_PATTERN})/$", release_page),
+        (rf"^/releases/(?P<version>{shared.VERSION_PATTERN})$", to_release_page),
     ]

@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote_plus
 
-from datasette import hookimpl
 from datasette.utils.asgi import Request
 
 MAX_FACETS = 10
@@ -139,6 +138,6 @@ def wrap(app, datasette=None):
     return bounded
 
 
-@hookimpl(tryfirst=True)  # the first in Datasette's list is the innermost: the site's headers wrap it
-def asgi_wrapper(datasette):
+def request_bounds(datasette):
+    """In the stack (plugins/stack.py), inside the header wrappers: its 400 and 414 carry them."""
     return lambda app: wrap(app, datasette)

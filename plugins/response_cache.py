@@ -1,16 +1,15 @@
 """Response cache: a repeated anonymous GET is answered from memory, without running Datasette.
 
 The data is immutable between releases, so a response is fully determined by the URL and the data
-version. This wrapper is the OUTERMOST one, so it stores the final bytes and headers, after
-http_headers, security_headers and every other wrapper, and a hit replays them with no other Python
-work. Datasette applies the asgi_wrapper results in list order, the last wrapping all others; other
-plugins use trylast too, so a pluggy hook wrapper appends this one after all their results.
+version. This wrapper is the OUTERMOST one of the stack (plugins/stack.py), so it stores the final bytes and
+headers, after http_headers, security_headers and every other wrapper, and a hit replays them with
+no other Python work.
 
 What is stored is exactly what a shared proxy or CDN may store: a 200 that http_headers marked
 `Cache-Control: public` (so no error, no redirect, no 304, no `/-/` introspection page), with no
 Set-Cookie, varying by nothing but Cookie and Authorization. Requests carrying a cookie or
 credentials are never served from, nor stored in, the cache; neither are `_stream` requests
-(whole tables, unbounded) nor ad-hoc SQL that asks for random() or the current time. A body larger
+(whole tables, unbounded). Visitor SQL whose answer changes per call is `no-store` (http_headers). A body larger
 than max_entry_bytes passes through as it streams and is not kept. Every response says
 `X-Cache: hit` or `X-Cache: miss`.
 
@@ -25,11 +24,7 @@ not make `make serve` fast (docs/deploy.md). One event loop per worker: no locki
 """
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
-from urllib.parse import unquote_to_bytes
-
-from datasette import hookimpl
 
 from serve import shared
 
@@ -42,8 +37,6 @@ MISS = (b"x-cache", b"miss")
 PRIVATE_REQUEST_HEADERS = (b"cookie", b"authorization")
 # Vary values a stored response may carry: requests with these headers never use the cache.
 HARMLESS_VARY = {b"cookie", b"authorization", b""}
-# SQL whose result changes from call to call, though the database does not.
-NONDETERMINISTIC_SQL = re.compile(rb"random|\bnow\b|current_(date|time)")
 
 
 class LruBytes:
@@ -84,7 +77,7 @@ def request_side(scope) -> tuple[bool, bytes | None, bool]:
     if scope["method"] not in ("GET", "HEAD"):
         return False, None, True
     query = scope["query_string"]
-    if b"_stream" in query or (b"sql" in query and NONDETERMINISTIC_SQL.search(unquote_to_bytes(query.replace(b"+", b" ")).lower())):
+    if b"_stream" in query:
         return False, None, True
     host, skip_lookup = None, False
     for name, value in scope["headers"]:
@@ -116,13 +109,6 @@ def storable_response(start) -> bool:
 def settings(datasette) -> tuple[int, int]:
     config = shared.plugin_config(datasette).get("response_cache") or {}
     return int(config.get("max_bytes", MAX_BYTES)), int(config.get("max_entry_bytes", MAX_ENTRY_BYTES))
-
-
-@hookimpl(wrapper=True)
-def asgi_wrapper(datasette):
-    """Every other plugin's wrappers, then the cache: the last in the list is the outermost."""
-    wrappers = yield
-    return [*wrappers, cache_wrapper(datasette)]
 
 
 def cache_wrapper(datasette):

@@ -32,7 +32,7 @@ from scripts.text import fold, fold_with_origins, normalise
 from serve import shared
 from serve.shared import hidden_columns, language_of, published_package, search_settings, search_strings
 
-DATABASE = "drugbeleid"
+DATABASE = shared.DATABASE
 
 
 class BadQuery(ValueError):

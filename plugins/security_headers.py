@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from datasette import hookimpl
+from serve.headers import replaced, value_of, with_headers, without
 
 HEADERS = [
     (b"content-security-policy",
@@ -60,40 +60,58 @@ def same_site_location(value: bytes) -> bool:
 async def send_json(send, status: int, message: str) -> None:
     body = json.dumps({"ok": False, "error": message, "status": status, "title": None}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": HEADERS + [(b"content-type", b"application/json; charset=utf-8"),
-                                      (b"cache-control", b"no-store")]})
+                "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"cache-control", b"no-store")]})
     await send({"type": "http.response.body", "body": body})
 
 
-@hookimpl
-def asgi_wrapper(datasette):
+def security_headers(datasette):
+    """In the stack (plugins/stack.py), outside every wrapper that answers by itself: the security
+    headers on every response, and no Set-Cookie to an anonymous visitor."""
     def wrap(app):
         async def secured(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            path = scope.get("path", "")
-            if closed(path) or off_site(path) or "\\" in path:
-                return await send_json(send, 404, "Not found")
+            policy = headers_for(scope.get("path", ""))
             anonymous = not any(k.lower() in (b"cookie", b"authorization") for k, _ in scope.get("headers", []))
-            replaced = False
 
             async def send_secured(event):
-                nonlocal replaced
-                if replaced:
-                    return  # the app's own response was replaced by an error
                 if event["type"] == "http.response.start":
-                    headers = [(k, v) for k, v in event.get("headers", [])
-                               if k.lower() not in {name for name, _ in HEADERS}
-                               and not (anonymous and k.lower() == b"set-cookie")]
-                    location = next((v for k, v in headers if k.lower() == b"location"), None)
-                    if location is not None and not same_site_location(location):
-                        replaced = True
-                        return await send_json(send, 404, "Not found")
-                    event = {**event, "headers": headers + headers_for(path)}
+                    headers = without(event.get("headers", []), *(b"set-cookie",) * anonymous)
+                    event = with_headers(event, replaced(headers, policy))
                 await send(event)
 
             await app(scope, receive, send_secured)
 
         return secured
+
+    return wrap
+
+
+def refusals(datasette):
+    """In the stack, inside the header wrappers (so these 404s carry every header): closed
+    introspection pages, paths a browser would read as another host, and off-site redirects."""
+    def wrap(app):
+        async def refused_or_passed(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            path = scope.get("path", "")
+            if closed(path) or off_site(path) or "\\" in path:
+                return await send_json(send, 404, "Not found")
+            replaced_response = False
+
+            async def send_same_site(event):
+                nonlocal replaced_response
+                if replaced_response:
+                    return  # the app's own response was replaced by the 404
+                if event["type"] == "http.response.start":
+                    location = value_of(event.get("headers", []), b"location")
+                    if location is not None and not same_site_location(location):
+                        replaced_response = True
+                        return await send_json(send, 404, "Not found")
+                await send(event)
+
+            await app(scope, receive, send_same_site)
+
+        return refused_or_passed
 
     return wrap

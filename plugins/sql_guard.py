@@ -65,7 +65,7 @@ class ResultTooLarge(sqlite3.OperationalError):
 PRINTF_BOUND = 1000
 PRINTF_FUNCTIONS = ("printf", "format")
 # What Python's sqlite3 answers whenever a function written in Python raises; on these connections
-# only the guarded printf/format raise, so the message is replaced by PRINTF_MESSAGE (see asgi_wrapper).
+# only the guarded printf/format raise, so the message is replaced by PRINTF_MESSAGE (see sql_gate).
 UDF_RAISED = b"user-defined function raised exception"
 PRINTF_MESSAGE = (f"printf/format: a width or precision above {PRINTF_BOUND:,} is refused on this server "
                   f"(widths and precisions up to {PRINTF_BOUND:,}, written in the format or passed with *, work as in SQLite)")
@@ -315,8 +315,8 @@ def visitor_sql(scope) -> bool:
     return any(name in ADHOC_PARAMETERS for name in names)
 
 
-@hookimpl
-def asgi_wrapper(datasette):
+def sql_gate(datasette):
+    """In the stack (plugins/stack.py): the gate for visitor SQL."""
     config = plugin_config(datasette).get("sql_guard", {})
     concurrency = int(config.get("adhoc_concurrency", ADHOC_CONCURRENCY))
     queue_seconds = float(config.get("adhoc_queue_seconds", ADHOC_QUEUE_SECONDS))
@@ -337,7 +337,7 @@ def asgi_wrapper(datasette):
             gate = gate or asyncio.Semaphore(concurrency)
             try:
                 await asyncio.wait_for(gate.acquire(), timeout=queue_seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 body = json.dumps({"ok": False, "status": 429, "title": "Too many queries",
                                    "error": f"More than {concurrency} SQL queries are running; try again in a moment."}).encode()
                 await send({"type": "http.response.start", "status": 429,

@@ -308,7 +308,7 @@ def report(root: Path, file: Path, added: Plan) -> str:
     out += [
         "next steps (docs/maintaining.md):",
         f"  1. read the new row in {name}/documents.csv and the text; fill in what the text states (asked_by, ...)",
-        f"     with its words, and leave NULL what it does not",
+        "     with its words, and leave NULL what it does not",
         f"  2. find the words of each figure: make quote ID={row['id']} TEXT=\"...\"",
         f"  3. add rows with document_id {row['id']} and that quote to the tables ({name}/caseload.csv, statistics.csv, ...)",
         "  4. make build   (every problem is listed with its file, row and field; fix them and build again)",

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from . import changes, history
+from .project import read_release
 from .release import json_bytes, release_record
 
 
@@ -31,7 +32,7 @@ def built_release(commit: str, root: Path) -> tuple[dict, dict[str, bytes]]:
                             "build/drugbeleid.db", "--site", "metadata.yml"], cwd=worktree, check=True,
                            capture_output=True)
             build = worktree / "build"
-            old = json.loads((build / "release.json").read_text(encoding="utf-8"))
+            old = read_release(build)
             directory = build / old["directory"]
             files = {p.relative_to(directory).as_posix(): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
             files["drugbeleid.db"] = (build / "drugbeleid.db").read_bytes()

@@ -23,9 +23,9 @@ import sqlite_utils
 
 from . import content, coverage, history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
 from .problems import BuildFailed, Problem
+from .project import DATABASE
 from .read import Inputs, read_inputs, write_canonical
 
-DATABASE = "drugbeleid"
 DESCRIBED_IN_DESCRIPTORS = {"title", "description", "description_html", "columns"}
 
 

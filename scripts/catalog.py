@@ -23,7 +23,8 @@ from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, OWL, RDF, RDFS, SKOS, X
 
 from serve.i18n import gettext
 
-DATABASE = "drugbeleid"
+from .project import DATABASE, read_release
+
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -99,7 +100,7 @@ def read_published(database: Path) -> tuple[dict, dict, dict]:
     """(site metadata, release, data package) as published beside the database file."""
     build_dir = Path(database).resolve().parent
     site = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
-    release = json.loads((build_dir / "release.json").read_text(encoding="utf-8"))
+    release = read_release(build_dir)
     package = json.loads((build_dir / "datapackage.json").read_text(encoding="utf-8"))
     return site, release, package
 

@@ -32,12 +32,12 @@ from . import publish
 from .changes import COUNTED, counts_line
 from .citation import write_cff
 from .problems import BuildFailed, Problem
+from .project import DATABASE_FILE as DATABASE
 from .release import DATE_FILE, json_bytes, read_release_date, sha256_of, today, write_release_date
 
 RECORD = "release.json"
 ZIP = "drugbeleid.zip"
-DATABASE = "drugbeleid.db"
-COMPRESSED_DATABASE = "drugbeleid.db.xz"
+COMPRESSED_DATABASE = f"{DATABASE}.xz"
 CHANGES = "changes.json"
 INDEX = "index.json"
 
@@ -76,7 +76,7 @@ def unpacked_files(source: Path, record: dict) -> tuple[dict[str, bytes], list[P
     with zipfile.ZipFile(source / ZIP) as archive:
         files["datapackage.json"] = archive.read("datapackage.json")
         problems += check("datapackage.json", files["datapackage.json"], record["datapackage"], where)
-        for table, entry in record["tables"].items():
+        for entry in record["tables"].values():
             files[entry["path"]] = archive.read(entry["path"])
             problems += check(entry["path"], files[entry["path"]], entry, where)
     try:

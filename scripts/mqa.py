@@ -3,7 +3,7 @@
     python -m scripts.mqa            # make mqa: serve the build on a free 127.0.0.1 port, score it live
     python -m scripts.mqa --url URL  # score the catalogue served at URL (its /catalog.ttl)
 
-The points are those of the published methodology (../shared/mqa/NOTES.md): 405 in five
+The points are those of data.europa.eu's published MQA methodology: 405 in five
 dimensions. Reading used here (docs/catalog.md, "MQA"):
 - every indicator is scored per dataset; a distribution-level indicator (access and download URL,
   format, media type, licence, rights, byte size) earns its points for a dataset only when every
@@ -27,7 +27,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS as DCT, RDF, SH, SKOS
@@ -36,7 +36,7 @@ from .catalog import AUTHORITY, IANA
 from .text import dutch_number
 
 ROOT = Path(__file__).resolve().parent.parent
-EU_SHAPES = [ROOT / "tests" / "shapes" / "3.0.1" / "split" / name
+EU_SHAPES = [ROOT / "data" / "shapes" / "3.0.1" / "split" / name
              for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl")]
 MAX = 405
 RATINGS = [(351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad")]
@@ -234,7 +234,7 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
                 met.setdefault(key, False)
                 why.setdefault(key, ("no distribution", "geen distributie"))
         points = 0
-        for key, dimension, _, value, _ in INDICATORS:
+        for key, _, _, value, _ in INDICATORS:
             if met.get(key):
                 points += value
             else:

@@ -29,7 +29,7 @@ def read_package(root: Path) -> Package:
     try:
         package = Package(str((root / "datapackage.json").resolve()))
         for resource in package.resources:
-            resource.schema  # resolves schemas/<table>.json
+            _ = resource.schema  # resolves schemas/<table>.json
     except FrictionlessException as error:
         raise BuildFailed([Problem(f"{root.name}/datapackage.json", error.error.message)]) from None
     return package
@@ -41,7 +41,7 @@ def read_table(root: Path, path: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-# What a spreadsheet does to a CSV, and what the build makes of it (README, "CSVs from a spreadsheet"):
+# What a spreadsheet does to a CSV, and what the build makes of it (docs/provenance.md, "CSVs from a spreadsheet"):
 # a byte-order mark, CRLF line ends and a missing final newline change no cell, so they are accepted
 # and the file is written back canonically; another separator or another encoding changes what the
 # cells are, so the file is refused with what a person can see and fix.

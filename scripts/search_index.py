@@ -16,11 +16,11 @@ from datasette.utils import tilde_encode
 from frictionless import Package, Schema
 
 from . import load
+from .project import DATABASE
 from .provenance import document_of
 from .text import fold
 
 TABLE = "search_index"
-DATABASE = "drugbeleid"
 FTS_TOKENIZER = "trigram"
 
 

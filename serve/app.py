@@ -54,7 +54,7 @@ from datasette.app import Datasette  # noqa: E402  (after the pint default above
 
 from serve import shared  # noqa: E402  (needs the project root on sys.path)
 
-# Datasette's settings, written once: hardened for public SQL (reasons in README, "Public SQL").
+# Datasette's settings, written once: hardened for public SQL (reasons in docs/public-sql.md).
 SETTINGS = ROOT / "serve" / "settings.json"
 
 
@@ -62,22 +62,32 @@ def load_settings() -> dict:
     return json.loads(SETTINGS.read_text(encoding="utf-8"))
 
 
-def create_datasette(database: Path, cache: bool = True, public_base_url: str | None = None) -> Datasette:
+SERVED = object()  # the default of create_datasette's settings: serve/settings.json
+
+
+def create_datasette(database: Path, cache: bool = True, metadata: dict | None = None, settings=SERVED,
+                     public_base_url: str | None = None) -> Datasette:
+    """The site, built one way for production (create_app), the tests' fixture and the fuzzer: the
+    database with the inspect file and metadata the build wrote beside it (or `metadata`), the
+    project's plugins and templates, the served settings (or `settings`; None: Datasette's own), and
+    the public base URL (PUBLIC_BASE_URL; docs/deploy.md)."""
     build_dir = database.parent
-    metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
+    if metadata is None:
+        metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
     if public_base_url:
         metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = \
             shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
+    inspect_file = build_dir / "inspect.json"
     if not cache:
         plugin_config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})
         plugin_config["response_cache"] = {**plugin_config.get("response_cache", {}), "max_bytes": 0}
     datasette = Datasette(
         immutables=[str(database)],
-        inspect_data=json.loads((build_dir / "inspect.json").read_text(encoding="utf-8")),
+        inspect_data=json.loads(inspect_file.read_text(encoding="utf-8")) if inspect_file.exists() else None,
         metadata=metadata,
         plugins_dir=str(ROOT / "plugins"),
         template_dir=str(ROOT / "templates"),
-        settings=load_settings(),
+        settings=load_settings() if settings is SERVED else settings,
     )
     # Every table view asks which `allow` blocks apply to the table, and Datasette answers by deep-
     # copying the whole metadata (~100 KB here: descriptions, interface strings) each time: about

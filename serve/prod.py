@@ -22,6 +22,12 @@
   Then nginx is reloaded with the new data version in its cache key, so no entry cached from the
   old release answers an unversioned URL again; /releases/<version>/ URLs keep their entries
   (their key has no data version). docs/deploy.md states the bound.
+- **The cache warmed.** At start and after each release switch, every page of the sitemap (both
+  languages) and the data of every chart are fetched through nginx, under the public host name
+  (--public-host: the Host visitors send, which is part of nginx's cache key), so no visitor meets a
+  miss on a canonical page. It runs beside the supervisor (a stop or the next release ends it), with
+  as many requests at once as there are workers, and logs the pages and seconds it took; --no-warm
+  turns it off (tests that switch releases many times). docs/deploy.md gives the time it takes.
 - **Error pages.** The proxy's own 429 (visitor SQL beyond the rate limit) and 503 (no worker
   answers) are rendered by the site (plugins/proxy_errors.py) at start, in Dutch and English, HTML
   and JSON, and served by nginx as files.
@@ -34,8 +40,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
+import secrets
+import http.client
 import os
 import re
 import shutil
@@ -43,7 +50,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,6 +154,22 @@ def release_key(identity) -> str:
     return hashlib.sha256(repr(identity).encode()).hexdigest()[:16]
 
 
+# The site's headers every response carries (plugins/stack.py): nginx adds them to its own error pages.
+SITE_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
+                "cross-origin-opener-policy", "x-data-version", "x-data-semver")
+
+
+def error_page_headers(headers: http.client.HTTPMessage) -> list[tuple[str, str]]:
+    """The site's headers on its rendered error page, as nginx add_header values (double-quoted)."""
+    found = [(name, headers[name]) for name in SITE_HEADERS if headers[name] is not None]
+    for name, value in found:
+        if any(c in value for c in '"$\\'):
+            raise RuntimeError(f"the header {name} cannot be written into nginx.conf: {value!r}")
+    if len(found) != len(SITE_HEADERS):
+        raise RuntimeError(f"the site's error page lacks {sorted(set(SITE_HEADERS) - {n for n, _ in found})}")
+    return found
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -205,7 +232,7 @@ class Worker:
         self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
         self.started = time.monotonic()
         command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0",
+                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0", "--respawn-failed-workers",
                    "--workers-kill-timeout", "5", "--log-level", "warning"]
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(self.database)},
                                         stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
@@ -249,6 +276,13 @@ class Supervisor:
         self.stop_requested = False
         self.restart_requested = False
         self.worker_log = None
+        self.error_headers: list[tuple[str, str]] = []
+        # the Host visitors send, nginx's cache key: by default the public base URL's own
+        self.public_host = args.public_host or urlsplit(os.environ["PUBLIC_BASE_URL"]).netloc
+        self.warm_enabled = args.warm
+        self.warm_token = secrets.token_hex(16)
+        self.warming_stop = threading.Event()  # set to end the warming under way
+        self.warming: threading.Thread | None = None
 
     # --- signals: flags only ------------------------------------------------------------------
     def on_stop(self, *args) -> None:
@@ -311,6 +345,8 @@ class Supervisor:
             # map of known hosts compares the whole Host header, port included
             "SERVER_NAMES": " ".join(dict.fromkeys(re.sub(r":[0-9]+$", "", name) for name in self.server_names)),
             "KNOWN_HOSTS": "\n".join(f'        "{name}"  0;' for name in self.server_names),
+            "WARM_TOKEN": self.warm_token,
+            "ERROR_HEADERS": "\n".join(f'            add_header {name} "{value}" always;' for name, value in self.error_headers),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for name, value in values.items():
@@ -344,6 +380,7 @@ class Supervisor:
         text = "\n".join(lines) + "\n"
         changed = not conf.exists() or conf.read_text(encoding="utf-8") != text
         conf.write_text(text, encoding="utf-8")
+        self.error_headers = error_page_headers(received)
         return changed
 
     def nginx_command(self, *extra: str) -> list[str]:
@@ -376,6 +413,9 @@ class Supervisor:
 
     # --- the unit -------------------------------------------------------------------------------
     def start(self) -> None:
+        if not (os.path.isfile(self.nginx_binary) and os.access(self.nginx_binary, os.X_OK)):
+            raise RuntimeError(f"no nginx at {self.nginx_binary}: install it (Debian: sudo apt-get install nginx) "
+                               "or name it with --nginx")
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
         (self.run_dir / "tmp").mkdir(parents=True)
@@ -389,6 +429,7 @@ class Supervisor:
         self.start_nginx()
         log(f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
             f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}")
+        self.warm()
 
     def switch_release(self, identity) -> None:
         """Every worker forks its successor, which opens the release published now, and its old
@@ -410,11 +451,13 @@ class Supervisor:
         self.reload_nginx()
         reloaded = time.monotonic()
         self.version = self.wait_ready(self.upstreams(), self.workers)
-        if self.fetch_error_pages():  # the new release's headers on the 421 nginx answers itself
-            self.reload_nginx()
+        self.fetch_error_pages()  # in the new release's words, with its X-Data-Version
+        self.render()
+        self.reload_nginx()
         log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
             f"new workers answering {time.monotonic() - began:.2f} s)")
+        self.warm()
 
     def follow_external_release(self) -> None:
         """Site instances elsewhere switch releases themselves: once every instance that answers
@@ -422,9 +465,74 @@ class Supervisor:
         versions = {v for v in map(served_version, self.external) if v}
         if len(versions) == 1 and (version := versions.pop()) != self.version:
             self.version, self.release_key = version, release_key(version)
+            self.fetch_error_pages()
             self.render()
             self.reload_nginx()
             log(f"the upstream instances now serve data version {version}: nginx reloaded with a new cache key")
+
+    # --- the cache, warmed at each release ----------------------------------------------------------
+    def warm(self) -> None:
+        """Start warming the cache for the release served now, ending any warming still under way."""
+        if not self.warm_enabled:
+            return
+        if self.warming is not None:
+            self.warming_stop.set()
+            self.warming.join()
+        self.warming_stop = threading.Event()
+        self.warming = threading.Thread(target=self.warm_pages, args=(self.version, self.warming_stop),
+                                        name="cache-warming", daemon=True)
+        self.warming.start()
+
+    def warm_paths(self, fetch) -> list[str]:
+        """The sitemap's pages, and for each chart page the data its charts fetch (as
+        datasette-dashboards' dashboards.js builds the URL: the page's query string, then _shape)."""
+        status, body = fetch("/sitemap.xml")
+        if status != 200:
+            raise RuntimeError(f"the sitemap answered {status}")
+        paths = []
+        for loc in re.findall(r"<loc>([^<]+)</loc>", body.decode("utf-8")):
+            parts = urllib.parse.urlsplit(unescape(loc))
+            paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        metadata = json.loads((self.database.resolve().parent / "metadata.json").read_text(encoding="utf-8"))
+        dashboards = (metadata.get("plugins") or {}).get("datasette-dashboards") or {}
+        for path in list(paths):
+            page, _, query_string = path.partition("?")
+            if not page.startswith("/-/dashboards/"):
+                continue
+            slug, _, chart_slug = page.removeprefix("/-/dashboards/").partition("/")
+            charts = (dashboards.get(slug) or {}).get("charts") or {}
+            for name, chart in charts.items():
+                if chart_slug in ("", name) and chart.get("query") and chart.get("db"):
+                    query = urllib.parse.quote(chart["query"], safe="-_.!~*'()")
+                    paths.append(f"/{chart['db']}.json?sql={query}&{query_string}&_shape=objects")
+        return list(dict.fromkeys(paths))
+
+    def warm_pages(self, version: str, stop: threading.Event) -> None:
+        began = time.monotonic()
+        address = f"{self.host}:{self.port}"
+        headers = {"Host": self.public_host, "X-Cache-Warming": self.warm_token}
+
+        def fetch(path: str) -> tuple[int, bytes]:
+            if stop.is_set():
+                return 0, b""
+            try:
+                status, _, body = get(address, path, headers=headers, timeout=30)
+            except OSError:
+                return -1, b""
+            return status, body
+
+        try:
+            paths = self.warm_paths(fetch)
+        except (OSError, RuntimeError, ValueError) as error:
+            log(f"cache warming for {version}: no list of pages ({error})")
+            return
+        with ThreadPoolExecutor(max(1, len(self.upstreams()))) as pool:
+            statuses = list(pool.map(lambda path: fetch(path)[0], paths))
+        if stop.is_set():
+            return
+        failed = [path for path, status in zip(paths, statuses) if status != 200]
+        log(f"cache warmed for data version {version}: {len(paths) - len(failed)} of {len(paths)} pages in "
+            f"{time.monotonic() - began:.1f} s" + (f"; not 200: {', '.join(failed[:5])}" if failed else ""))
 
     def rolling_restart(self) -> None:
         for worker in self.workers:
@@ -465,6 +573,7 @@ class Supervisor:
         return 0
 
     def stop(self) -> None:
+        self.warming_stop.set()
         if self.nginx is not None:
             if self.nginx.poll() is None:
                 self.nginx.send_signal(signal.SIGQUIT)  # graceful: finish the requests in flight
@@ -491,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-name", action="append",
                         help="a Host header to answer (host or host:port), besides 127.0.0.1:PORT, localhost:PORT "
                              "and the host of PUBLIC_BASE_URL; others get 421")
+    parser.add_argument("--public-host", help="the Host visitors send (nginx's cache key); default the host of PUBLIC_BASE_URL")
+    parser.add_argument("--no-warm", dest="warm", action="store_false", help="do not warm the cache at each release")
     args = parser.parse_args(argv)
     try:
         supervisor = Supervisor(args)

@@ -17,10 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "drugbeleid"
+from scripts.project import DATABASE, VERSION, VERSION_PATTERN, read_release  # noqa: F401  (defined once, used through here)
 
-VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}$")
+ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -40,7 +39,7 @@ def database_path(datasette) -> Path:
     return path
 
 
-_resolved: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_resolved: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def release_dir(datasette) -> Path:
@@ -59,7 +58,7 @@ _release_dirs: dict[Path, Path] = {}
 @lru_cache(maxsize=16)
 def release_in(directory: Path) -> dict:
     """release.json of a release directory. A release directory never changes, so it is read once."""
-    release = json.loads((directory / "release.json").read_text(encoding="utf-8"))
+    release = read_release(directory)
     release["root"] = directory
     return release
 
@@ -112,7 +111,7 @@ def plugin_config(datasette) -> dict:
     return config
 
 
-_plugin_configs: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_plugin_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # --- the public base URL: every absolute URL the site writes starts with it ----------------------
@@ -245,7 +244,7 @@ def _index(path: Path, mtime: int, inode: int) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-VERSIONED_FILE = re.compile(r"^/releases/([0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12})/[^/]")
+VERSIONED_FILE = re.compile(rf"^/releases/({VERSION_PATTERN})/[^/]")
 HISTORY_PATHS = re.compile(r"^/releases(\.json|\.atom|/)")
 
 

@@ -29,12 +29,27 @@ SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(
 from datasette.app import Datasette  # noqa: E402
 
 from scripts.build import build  # noqa: E402
+from serve.app import create_datasette  # noqa: E402
 
 # Datasette's settings as `make serve` has them (serve/settings.json)
 SETTINGS = json.loads((ROOT / "serve" / "settings.json").read_text(encoding="utf-8"))
 DATASETS = ROOT / "datasets"
 PACKAGE = json.loads((DATASETS / "datapackage.json").read_text(encoding="utf-8"))
 TABLES = [r["name"] for r in PACKAGE["resources"]] + [r["name"] for r in PACKAGE["generatedResources"]]
+
+
+# The markers of pytest.ini: what a test needs beyond Python. `make test-fast` leaves these out.
+MARKERS_BY_FILE = {"test_browser.py": "browser", "test_proxy.py": "proxy", "test_serve.py": "live",
+                   "test_workers.py": "live", "test_maintainer.py": "live", "test_build_safety.py": "live"}
+LIVE_FIXTURES = {"live", "live_server", "server"}  # fixtures that start the site on a port
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if marker := MARKERS_BY_FILE.get(item.path.name):
+            item.add_marker(marker)
+        if LIVE_FIXTURES & set(item.fixturenames) or "make_serve" in item.name:
+            item.add_marker("live")
 
 
 def read_csv(name: str, root: Path = DATASETS) -> list[dict]:
@@ -68,10 +83,9 @@ def built_metadata(database: Path) -> dict:
 
 
 def in_process(database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None) -> Datasette:
-    """The site in process: `database` with the metadata built beside it (or `metadata`), this
-    project's plugins and templates, and the served settings (or `settings`; None: Datasette's own)."""
-    return Datasette(immutables=[str(database)], metadata=metadata if metadata is not None else built_metadata(database),
-                     plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"), settings=settings)
+    """The site in process, built as production builds it (serve/app.py): `database` with the
+    metadata built beside it (or `metadata`), and the served settings (or `settings`; None: Datasette's own)."""
+    return create_datasette(database, metadata=metadata, settings=settings)
 
 
 @pytest.fixture
@@ -150,7 +164,7 @@ def make_serve(timeout: float = 60, root: Path = ROOT):
             except OSError:
                 if process.poll() is not None:
                     log.seek(0)
-                    raise AssertionError(log.read().decode(errors="replace"))
+                    raise AssertionError(log.read().decode(errors="replace")) from None
                 assert time.monotonic() < deadline, f"the server did not answer within {timeout} s"
                 time.sleep(0.2)
         yield base

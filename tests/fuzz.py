@@ -47,7 +47,7 @@ def serve(port: int, workers: int) -> subprocess.Popen:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 stop(process)
-                raise SystemExit("make serve did not start")
+                raise SystemExit("make serve did not start") from None
             time.sleep(0.3)
 
 

@@ -8,7 +8,7 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 class Element:
-    def __init__(self, tag: str, attrs: dict, parent: "Element | None"):
+    def __init__(self, tag: str, attrs: dict, parent: Element | None):
         self.tag, self.attrs, self.parent, self.children = tag, attrs, parent, []
 
     def text(self) -> str:
@@ -21,17 +21,17 @@ class Element:
                 yield child
                 yield from child.elements()
 
-    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list["Element"]:
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Element]:
         return [e for e in self.elements()
                 if (tag is None or e.tag == tag)
                 and (cls is None or cls in (e.attrs.get("class") or "").split())
                 and all(e.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())]
 
-    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> "Element | None":
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> Element | None:
         found = self.find_all(tag, cls, **attrs)
         return found[0] if found else None
 
-    def by_id(self, id_: str) -> "Element | None":
+    def by_id(self, id_: str) -> Element | None:
         return self.find(id=id_)
 
 

@@ -1,4 +1,4 @@
-"""make add-source (issue 12, item 1): a new source is copied, recorded and split into passages;
+"""make add-source: a new source is copied, recorded and split into passages;
 anything else is refused with a clear message and datasets/ left byte for byte unchanged.
 
 The happy path runs the Makefile in a temporary copy of the project, as a maintainer would

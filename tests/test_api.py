@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import TABLES, read_csv
 
-# The public contract of issue 2: these names must never change (columns may be added).
+# The public contract: these names must never change (columns may be added).
 CONTRACT = {
     "documents": ["id", "title", "kind", "date", "date_note", "question_number", "asked_by", "answered_by", "answered_by_role", "source_file", "sha256"],
     "justice_houses": ["id", "name"],

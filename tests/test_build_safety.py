@@ -1,4 +1,4 @@
-"""Builds never lose data (issue 6, item 6).
+"""Builds never lose data.
 
 1. A build killed with SIGKILL during load, during indexing and just before the switch leaves the
    previously published database, metadata.json and release.json byte for byte intact, still served

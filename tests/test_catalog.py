@@ -18,7 +18,7 @@ from scripts.build import build
 
 from .conftest import PACKAGE, ROOT, TABLES, in_process
 
-SHAPES = Path(__file__).parent / "shapes"
+SHAPES = Path(__file__).resolve().parent.parent / "data" / "shapes"  # the shapes the site itself scores with
 SPLIT = SHAPES / "3.0.1" / "split"
 FLEMISH_SHAPES = SHAPES / "dcat-ap-vl" / "DCAT-AP-VL-SHACL.normalised.ttl"
 DATASETS = TABLES + ["drugbeleid"]  # one dataset per table, and the whole database

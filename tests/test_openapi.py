@@ -109,7 +109,7 @@ async def test_response_schemas_give_type_and_description_of_every_column(datase
     db = sqlite3.connect(built)
     for table in TABLES:
         row = spec["components"]["schemas"][f"{table}.row"]
-        for cid, name, sqlite_type, notnull, default, pk in db.execute(f"pragma table_info([{table}])"):
+        for _, name, sqlite_type, _, _, _ in db.execute(f"pragma table_info([{table}])"):
             column = row["properties"][name]
             assert column["x-sqlite-type"] == sqlite_type
             assert column["description"] == tables[table]["columns"][name]  # the one written in the descriptor
@@ -290,13 +290,14 @@ async def test_methods_other_than_reading_are_405_with_allow(datasette, method, 
 
 @pytest.fixture(scope="module")
 def live_server(built):
-    """`make serve`'s command on the freshly built database, on a free port; stopped by its PID."""
+    """`make serve`'s command (the app production runs, serve/app.py, with its settings) on the freshly
+    built database, on a free port; stopped by its process group."""
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "datasette"), "serve", "-i", str(built), "--metadata", str(built.parent / "metadata.json"),
-         "--plugins-dir", str(ROOT / "plugins"), "--template-dir", str(ROOT / "templates"),
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=SUBPROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [str(VENV_BIN / "python"), "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
+         "--workers", "1", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,4 @@
-"""make quote (issue 12, item 2): the quote as the build checks it, where it stands, and for a typo
+"""make quote: the quote as the build checks it, where it stands, and for a typo
 the nearest passages with their differences, the same as the build's "not found verbatim" error."""
 from __future__ import annotations
 

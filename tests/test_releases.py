@@ -1,4 +1,4 @@
-"""Every release kept and served byte for byte, its changes, its semantic version, the feeds (issue 12)."""
+"""Every release kept and served byte for byte, its changes, its semantic version, the feeds."""
 from __future__ import annotations
 
 import hashlib

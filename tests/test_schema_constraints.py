@@ -1,4 +1,4 @@
-"""Constraints for the future (issue 12, item 4): a schema states rules, not today's data, and says
+"""Constraints for the future: a schema states rules, not today's data, and says
 why each constraint holds (constraints_reason / constraints_reason_nl beside it)."""
 from __future__ import annotations
 

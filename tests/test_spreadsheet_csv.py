@@ -1,4 +1,4 @@
-"""CSVs edited the way maintainers edit them (issue 12, item 3).
+"""CSVs edited the way maintainers edit them.
 
 What a spreadsheet writes without changing a cell (a byte-order mark, CRLF line ends, no final
 newline, every cell quoted) is accepted, and the file is written back canonically once every check

@@ -62,7 +62,7 @@ def wait_for(base: str, process: subprocess.Popen, log, seconds: float = 60) -> 
         except OSError:
             if process.poll() is not None:
                 log.seek(0)
-                raise AssertionError(log.read().decode(errors="replace"))
+                raise AssertionError(log.read().decode(errors="replace")) from None
             assert time.monotonic() < deadline, "the server did not answer"
             time.sleep(0.1)
 

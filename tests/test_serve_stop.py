@@ -1,0 +1,140 @@
+"""`make serve` stays up when a worker dies, and stops quietly when asked, never respawning then.
+
+A worker killed with kill -9 is started again and the site answers; a stop (Ctrl-C or SIGTERM to
+the process group, SIGTERM to the server alone) then ends every process with no traceback, no
+`Unexpected exit`, no `Error 1` and no respawn, and the server process itself exits 0.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from .conftest import ROOT, free_port
+from .test_workers import get, granian_workers, processes_in_group, wait_for
+
+pytestmark = pytest.mark.live
+
+NOISE = ("Traceback", "Unexpected exit", "Error 1", "Error 2", "[ERROR]")
+
+
+def started(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "log", "w+b")
+    make = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base, make, log)
+    return make, log, base
+
+
+def log_text(log) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+def wait_for_new_worker(make, old: set[int], seconds: float = 30) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        new = set(granian_workers(make.pid)) - old
+        if new:
+            return new.pop()
+        time.sleep(0.05)
+    raise AssertionError("no worker was started again")
+
+
+def assert_all_gone(make) -> None:
+    deadline = time.monotonic() + 15
+    while processes_in_group(make.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_in_group(make.pid), processes_in_group(make.pid)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_a_killed_worker_is_respawned_and_a_stop_of_the_group_is_quiet_and_respawns_nothing(tmp_path, stop_signal):
+    make, log, base = started(tmp_path)
+    try:
+        [worker] = granian_workers(make.pid)
+        os.kill(worker, signal.SIGKILL)
+        replacement = wait_for_new_worker(make, {worker})
+        wait_for(base, make, log)
+        assert get(base + "/drugbeleid/caseload.json")[0] == 200
+        assert granian_workers(make.pid) == [replacement]
+        os.killpg(make.pid, stop_signal)  # as Ctrl-C or `kill -TERM -PGID` would
+        make.wait(timeout=30)
+        assert_all_gone(make)
+        text = log_text(log)
+        assert text.count("starting it again") == 1, text  # the kill -9, not the stop
+        assert not [noise for noise in NOISE if noise in text], text
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_sigterm_to_the_server_process_alone_ends_it_with_0(tmp_path):
+    """make reports a child that fails (`Error N`); it exits 0 only when the server exited 0."""
+    make, log, base = started(tmp_path)
+    try:
+        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        os.kill(server, signal.SIGTERM)
+        assert make.wait(timeout=30) == 0, log_text(log)
+        assert_all_gone(make)
+        text = log_text(log)
+        assert "starting it again" not in text and not [noise for noise in NOISE if noise in text], text
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        log.close()
+
+
+# --- make serve-prod: first contact and a quiet stop --------------------------------------------------
+
+NGINX_MISSING = "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)"
+
+
+def test_make_serve_prod_without_nginx_says_in_one_line_what_to_install():
+    command = ["make", "-s", "serve-prod", "NGINX=/nonexistent/nginx", "PORT=1"]
+    if os.geteuid() == 0:  # root gets nginx installed (as .ci/run does): the line is for everyone else
+        command = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", *command]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert [line for line in result.stderr.splitlines() if not line.startswith("make:")] == [NGINX_MISSING]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_serve_prod_with_no_nginx_where_it_is_named_stops_with_one_line():
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "serve.prod", "--port", str(free_port()),
+                             "--nginx", "/nonexistent/nginx", "--run", "/nonexistent/run"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "serve-prod: error: no nginx at /nonexistent/nginx: install it (Debian: sudo apt-get install nginx) or name it with --nginx",
+        "serve-prod: stopped"]
+
+
+@pytest.mark.proxy
+def test_sigterm_to_serve_prod_alone_ends_it_with_0(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "log", "w+b")
+    make = subprocess.Popen(["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "serving http" not in log_text(log):
+            assert make.poll() is None and time.monotonic() < deadline, log_text(log)
+            time.sleep(0.1)
+        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        os.kill(server, signal.SIGTERM)
+        assert make.wait(timeout=60) == 0, log_text(log)
+        text = log_text(log)
+        assert not [noise for noise in NOISE if noise in text], text
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        log.close()
