@@ -159,7 +159,7 @@ def benign_under_stuck_calls(server: Server, calls: int = 4) -> tuple[float, lis
 
 def measure(server: Server) -> dict[str, tuple]:
     results = {}
-    for family, name, path, *_ in CASES:
+    for _family, name, path, *_ in CASES:
         results[name] = request(server.port, path)
         if results[name][0] == "timeout":
             server.restart()

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench import ensure_wrk, free_port  # noqa: E402
-from bench.hostile import CASES
+from bench.hostile import CASES  # noqa: E402
 
 HOSTILE_PATHS = ROOT / "build" / "soak-hostile-paths.txt"
 

@@ -260,7 +260,7 @@ def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
     return Plan(
         files={
             root / "sources" / new_name: stored.data,
-            root / "documents.sha256": f"{sums_text}{stored.sha256}  {new_name}\n".encode("utf-8"),
+            root / "documents.sha256": f"{sums_text}{stored.sha256}  {new_name}\n".encode(),
             root / "documents.csv": canonical_csv([columns] + [[d[c] for c in columns] for d in documents + [row]]),
             root / "passages.csv": passages_csv(passages),
         },

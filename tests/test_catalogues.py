@@ -3,6 +3,7 @@ translation, every catalogue entry is still used, and no message is built at run
 extraction (`make catalogues`, babel.cfg) cannot see it."""
 from __future__ import annotations
 
+from html.parser import HTMLParser
 import re
 from pathlib import Path
 
@@ -91,7 +92,6 @@ def test_no_message_is_built_at_run_time():
 
 # --- every visible string of our templates is marked for translation ------------------------------
 
-from html.parser import HTMLParser
 
 JINJA = re.compile(r"{#.*?#}|{%-?\s*trans\b.*?endtrans\s*-?%}|{%.*?%}|{{.*?}}", re.DOTALL)
 NAMING_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from .conftest import ROOT, run_make
 from .test_maintainer import append_row
