@@ -66,8 +66,12 @@ def create_datasette(database: Path, cache: bool = True, public_base_url: str | 
     build_dir = database.parent
     metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
     if public_base_url:
-        metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = \
-            shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
+        base = shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
+        metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = base
+        # Datasette's footer links the site's source_url as written: the documents page's path
+        # becomes a full URL under the public base URL, as everywhere else the site links it.
+        if metadata.get("source_url", "").startswith("/"):
+            metadata["source_url"] = base + metadata["source_url"].lstrip("/")
     if not cache:
         plugin_config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})
         plugin_config["response_cache"] = {**plugin_config.get("response_cache", {}), "max_bytes": 0}
