@@ -16,7 +16,7 @@ from serve.shared import language_of, search_strings
 
 DATABASE = "drugbeleid"
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
-DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
+DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256, sha256_received"
 
 
 async def document(db, document_id: str) -> dict | None:
