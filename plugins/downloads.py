@@ -49,6 +49,9 @@ async def datapackage(datasette, request, version, directory, prefix):
     descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
         resource["path"] = shared.absolute_url(datasette, f"{prefix}/{resource['path']}", request)
+    documents_page = shared.source_url(datasette, request)
+    for source in descriptor.get("sources", []) if documents_page else []:
+        source.setdefault("path", documents_page)
     release = shared.current_release(datasette)
     descriptor.setdefault("semver", release.get("semver"))
     return Response.json(descriptor, headers=headers)

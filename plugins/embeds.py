@@ -71,7 +71,7 @@ async def embed_page(datasette, request):
         "spec_json": json.dumps(embedded_spec(chart, columns, rows), ensure_ascii=False).replace("</", "<\\/"),
         "share": sharing(datasette, request, slug, chart_slug, chart, lang),
         "license": site.get("license"), "license_url": site.get("license_url"),
-        "source": site.get("source"), "source_url": site.get("source_url"),
+        "source": site.get("source"), "source_url": shared.source_url(datasette, request),
     }
     return Response.html(await datasette.render_template("chart_embed.html", context, request=request))
 

@@ -101,7 +101,7 @@ async def describe(datasette) -> dict:
             "description": site.get("description_html", "") + ERRORS_NOTE,
             "license": {"name": site.get("license", ""), "url": site.get("license_url", "")},
         },
-        "externalDocs": {"url": site.get("source_url", ""), "description": site.get("source", "")}
+        "externalDocs": {"url": shared.source_url(datasette), "description": site.get("source", "")}
         if site.get("source_url") else None,
         "tags": [],
         "paths": {},

@@ -15,7 +15,7 @@ from scripts.text import normalise
 from serve.shared import DATABASE, language_of, search_strings
 
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
-DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256"
+DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256, sha256_received"
 
 
 async def document(db, document_id: str) -> dict | None:

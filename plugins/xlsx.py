@@ -122,7 +122,7 @@ def described(datasette, request, table, query_name, sql, lang: str) -> list[tup
         rows.append((words["sql"], sql or ""))
     rows += [
         (words["license"], " ".join(filter(None, (site.get("license"), site.get("license_url"))))),
-        (words["source"], " ".join(filter(None, (site.get("source"), site.get("source_url"))))),
+        (words["source"], " ".join(filter(None, (site.get("source"), shared.source_url(datasette, request))))),
         (words["data_version"], release["version"]),
         (words["semver"], release.get("semver", "")),
         (words["url"], url),

@@ -88,7 +88,7 @@ def section(descriptor: dict, site: dict, lang: str) -> list[str]:
     licence = next(iter(descriptor.get("licenses", [])), {})
     lines += ["", f"### {words['licence']}", "", f"{licence.get('title', '')} ({licence.get('path', '')})", "",
               f"### {words['source']}", ""]
-    lines += [f"- {s.get('title', '')} ({s.get('path', '')})" for s in descriptor.get("sources", [])]
+    lines += [f"- {s.get('title', '')}" + (f" ({s['path']})" if s.get("path") else "") for s in descriptor.get("sources", [])]
     lines += ["", f"### {words['cite']}", "", words["cite_text"].format(**facts), "", f"### {words['tables']}", ""]
     for resource in descriptor["resources"]:
         name = resource["name"]

@@ -15,6 +15,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlite_utils
 from frictionless import Package
@@ -104,6 +105,14 @@ def table_files(package: Package, database: Path) -> dict[str, bytes]:
     return files
 
 
+def source_of(site: dict) -> dict:
+    """The data package's source: the site's, with its URL when that is absolute. A path on the site
+    (the documents page) has no host until the site is served, so a release, made once for any
+    host, leaves it out; the served /datapackage.json adds it under the public base URL."""
+    url = site.get("source_url")
+    return {"title": site.get("source"), **({"path": url} if url and urlsplit(url).scheme else {})}
+
+
 def package_descriptor(package: Package, files: dict[str, bytes], version: dict, site: dict) -> dict:
     resources = []
     described = [(r.to_descriptor(), r.schema) for r in package.resources] + generated_tables(package)
@@ -123,7 +132,7 @@ def package_descriptor(package: Package, files: dict[str, bytes], version: dict,
         "version": version["version"],
         "created": f"{version['date']}T00:00:00Z",
         "licenses": [{"name": "CC-BY-4.0", "title": site.get("license"), "path": site.get("license_url")}],
-        "sources": [{"title": site.get("source"), "path": site.get("source_url")}],
+        "sources": [source_of(site)],
         "profile": "tabular-data-package",
         "resources": resources,
     }

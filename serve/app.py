@@ -75,8 +75,12 @@ def create_datasette(database: Path, cache: bool = True, metadata: dict | None =
     if metadata is None:
         metadata = json.loads((build_dir / "metadata.json").read_text(encoding="utf-8"))
     if public_base_url:
-        metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = \
-            shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
+        base = shared.checked_base_url(public_base_url, "PUBLIC_BASE_URL")
+        metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})["public_base_url"] = base
+        # Datasette's footer links the site's source_url as written: the documents page's path
+        # becomes a full URL under the public base URL, as everywhere else the site links it.
+        if metadata.get("source_url", "").startswith("/"):
+            metadata["source_url"] = base + metadata["source_url"].lstrip("/")
     inspect_file = build_dir / "inspect.json"
     if not cache:
         plugin_config = metadata.setdefault("plugins", {}).setdefault("drugbeleid", {})

@@ -164,6 +164,14 @@ def absolute_url(datasette, path: str, request=None) -> str:
     return public_base_url(datasette, request) + path.lstrip("/")
 
 
+def source_url(datasette, request=None) -> str | None:
+    """The site's source_url (metadata.yml) as an absolute URL: it names the site's own documents
+    page by its path, which a reader outside the site (an embed, a spreadsheet, the OpenAPI
+    description) can only follow under the public base URL."""
+    url = (datasette.metadata() or {}).get("source_url")
+    return absolute_url(datasette, url, request) if url and url.startswith("/") else url
+
+
 # --- what a plugin makes once per release --------------------------------------------------------
 
 async def computed_once(cache, key, compute, limit: int):

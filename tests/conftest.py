@@ -93,7 +93,7 @@ def datasette(built) -> Datasette:
     return in_process(built)
 
 
-# A synthetic sixth source, as the next parliamentary answer would come: a written question with its
+# A synthetic sixth source, as the next answer of a minister would come: a written question with its
 # answer and a figure for a new year. Each test ends it with the paragraph it needs.
 NEW_ID = "vraag-123-2024"
 QUOTE_2023 = "In 2023 waren er 40 dossiers bij het Justitiehuis Gent."

@@ -84,6 +84,21 @@ async def test_document_page_says_what_the_source_does_not_state(datasette):
     assert dated["date"] in page and f">{dated['question_number']}<" in page and dated["asked_by"] in page
 
 
+async def test_document_page_shows_the_checksum_of_the_stored_copy_and_of_the_text_as_received(datasette):
+    documents = read_csv("documents")
+    assert any(d["sha256_received"] != d["sha256"] for d in documents)  # the redacted presentation
+    for document in documents:
+        dutch = (await datasette.client.get(f"/documents/{document['id']}")).text
+        english = (await datasette.client.get(f"/documents/{document['id']}?_lang=en")).text
+        for page, as_received in ((dutch, "zoals ontvangen, vóór het verwijderen van persoonsgegevens"),
+                                  (english, "as received, before personal data was redacted")):
+            assert f"<code>{document['sha256']}</code>" in page, document["id"]
+            if document["sha256_received"] == document["sha256"]:
+                assert as_received not in page, document["id"]
+            else:
+                assert f"{as_received} <code>{document['sha256_received']}</code>" in page, document["id"]
+
+
 async def test_unknown_document_is_404(datasette):
     assert (await datasette.client.get("/documents/no-such-document")).status_code == 404
     assert (await datasette.client.get("/documents/%3Cscript%3E")).status_code == 404

@@ -72,7 +72,8 @@ async def test_every_chart_has_an_embed_page_with_its_data_in_the_page(site, lan
         assert f'<html lang="{lang}">' in page
         assert escape(chart["title"]) in page and escape(chart["description"]) in page
         metadata = site.metadata()
-        assert f'href="{metadata["license_url"]}"' in page and metadata["source"] in page
+        assert f'href="{metadata["license_url"]}"' in page and escape(metadata["source"]) in page
+        assert '<a href="http://localhost/documents" target="_top">' in page  # the source, reachable from any site
         assert re.search(rf'<a href="http://localhost/-/dashboards/{slug}/{chart_slug}[^"]*" target="_top">', page)
         # the data is in the page, exactly what the chart's query returns; no SQL is sent from it
         spec = json.loads(re.search(r'<script type="application/json" id="chart-spec">(.*?)</script>', page, re.DOTALL)

@@ -227,6 +227,9 @@ async def test_every_absolute_url_starts_with_the_configured_public_base_url(con
                                    "x-default": f"{PUBLIC}drugbeleid/caseload"}
     package = (await configured.client.get("/datapackage.json", headers=host)).json()
     assert all(resource["path"].startswith(PUBLIC) for resource in package["resources"])
+    assert [source["path"] for source in package["sources"]] == [f"{PUBLIC}documents"]  # the documents page
+    openapi = (await configured.client.get("/openapi.json", headers=host)).json()
+    assert openapi["externalDocs"]["url"] == f"{PUBLIC}documents"
     score = (await configured.client.get("/-/mqa.json", headers=host))
     assert score.status_code == 200 and host["host"] not in score.text
 
@@ -288,6 +291,8 @@ async def test_the_app_factory_takes_the_public_base_url_from_the_environment(bu
     datasette = create_datasette(built, public_base_url="https://data.example.org")
     robots = (await datasette.client.get("/robots.txt", headers={"host": random_hosts(1)[0]})).text
     assert "Sitemap: https://data.example.org/sitemap.xml" in robots.splitlines()
+    page = (await datasette.client.get("/drugbeleid/caseload/antwerpen,2022")).text
+    assert 'href="https://data.example.org/documents"' in page  # the data's source: the documents page
 
 
 def test_a_worker_with_a_wrong_public_base_url_stops_with_a_message_naming_it(built):

@@ -1,4 +1,4 @@
-"""What a maintainer does when the next parliamentary answer comes, step by step as docs/maintaining.md
+"""What a maintainer does when the next answer to a written question comes, step by step as docs/maintaining.md
 says, in a temporary copy of the project: add the source, find the quotes, add a caseload figure for a
 new year and a statistic quoting the source, build, release, serve. Then a column renamed: a major
 release."""
