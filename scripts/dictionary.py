@@ -63,11 +63,6 @@ def cell(text) -> str:
     return " ".join(str(text or "").split()).replace("|", "\\|")
 
 
-def value_labels(labels: dict, table: str, column: str) -> dict:
-    values = labels.get("values", {})
-    return values.get(f"{table}.{column}") or values.get(column) or {}
-
-
 def in_language(thing: dict, key: str, lang: str) -> str:
     """A package text in `lang`: English is the plain key, Dutch the `_nl` one."""
     return (thing.get(f"{key}_nl") if lang == "nl" else None) or thing.get(key) or ""
@@ -76,7 +71,6 @@ def in_language(thing: dict, key: str, lang: str) -> str:
 def section(descriptor: dict, site: dict, lang: str) -> list[str]:
     words = WORDS[lang]
     project = site.get("plugins", {}).get("drugbeleid", {})
-    labels = project.get("labels") or {}
     publisher = project.get("publisher", {})
     facts = {"semver": descriptor.get("semver", ""), "version": descriptor.get("version", ""),
              "date": (descriptor.get("created") or "")[:10], "title": descriptor.get("title", ""),
@@ -101,11 +95,11 @@ def section(descriptor: dict, site: dict, lang: str) -> list[str]:
             required = f" ({words['required']})" if field.get("constraints", {}).get("required") else ""
             lines.append(f"| `{field['name']}` | {field['type']}{required} | {cell(field.get('unit'))} | "
                          f"{cell(in_language(field, 'description', lang))} |")
-            found = value_labels(labels, name, field["name"])
+            found = field.get("value_labels") or {}  # beside the field in its schema (docs/languages.md)
             enum = field.get("constraints", {}).get("enum")
             if enum or found:
                 values = [str(v) for v in enum] if enum else list(found)
-                coded.append((field["name"], [(v, (found.get(v) or {}).get(lang, "")) for v in values]))
+                coded.append((field["name"], [(v, in_language(found.get(v) or {}, "label", lang)) for v in values]))
         lines.append("")
         for column, values in coded:
             lines += [words["values"].format(column=column) + ":", ""]
