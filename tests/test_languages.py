@@ -14,7 +14,7 @@ PAGES = ["/", "/examples", "/documents", "/documents/vraag-69-2022", "/search?q=
          "/drugbeleid/caseload", "/drugbeleid/events?_facet=kind", "/drugbeleid/caseload/antwerpen,2022",
          "/drugbeleid/statistics/recidivism-dbk-group", "/drugbeleid?sql=select+*+from+caseload",
          "/drugbeleid/caseload_by_year", "/-/dashboards/drugbeleid", "/releases"]
-FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico)(\?|#|$)")
+FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico|bib|ris)(\?|#|$)")
 
 
 def site_links(page) -> list[dict]:
