@@ -3,7 +3,8 @@
 1. Synthesise, in a temporary folder (never build/), a copy of datasets/ with every document
    repeated COPIES times: the same source text under another file name and id, and the rows of every
    table that belongs to a document (passages, statistics, events, citations, legal references,
-   recommendations, question and answer items) repeated with it, ids suffixed `-s<k>`. So every
+   recommendations, statements, question and answer items, the parts of the sources) repeated with
+   it, ids suffixed `-s<k>` and so the references between them. So every
    check of the real build still holds and runs unchanged: checksums, Frictionless validation
    (primary, unique and foreign keys), provenance (each quote is in its copy of the text),
    passages (regenerated from the copied sources with scripts.passages). The lookup tables
@@ -46,7 +47,7 @@ SECONDS = int(os.environ.get("SCALE_SECONDS", "3"))
 BOTH_BUILDS = os.environ.get("SCALE_BOTH_BUILDS") == "1"
 # tables whose rows belong to one document and are repeated with it (passages are regenerated)
 PER_DOCUMENT = ["statistics", "events", "citations", "legal_references", "recommendations",
-                "question_items", "answer_items"]
+                "question_items", "answer_items", "source_parts", "statements"]
 SEARCH_TERM = "recidive"
 FILTER = ("statistics", "topic", "recidivism")
 ROW = ("statistics", "bleave-project-age")
@@ -70,18 +71,21 @@ def write_rows(path: Path, columns: list[str], rows) -> None:
 
 
 def copy_of(row: dict, k: int, schema: dict) -> dict:
-    """Row `row` as it belongs to the k-th copy of its document: the document id and every other
-    string key suffixed, integer unique columns offset, so keys stay unique and references hold."""
+    """Row `row` as it belongs to the k-th copy of its document: the document id, every other
+    string key and every reference to a row of the same document suffixed, integer unique columns
+    offset, so keys stay unique and references hold."""
     if k == 0:
         return row
     suffix = f"-s{k:04d}"
     keys = schema.get("primaryKey", [])
     keys = [keys] if isinstance(keys, str) else keys
+    references = {key["fields"][0] for key in schema.get("foreignKeys", [])
+                  if key["reference"]["resource"] in PER_DOCUMENT and len(key["fields"]) == 1}
     copy = dict(row)
     for field in schema["fields"]:
         name, constraints = field["name"], field.get("constraints", {})
         own_key = (keys == [name]) or constraints.get("unique")
-        if name == "document_id" and copy[name]:
+        if (name == "document_id" or name in references) and copy[name]:
             copy[name] += suffix
         elif own_key and copy[name]:
             copy[name] = f"{copy[name]}{suffix}" if field["type"] == "string" else str(int(copy[name]) + k * 100000)
