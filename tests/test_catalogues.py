@@ -97,7 +97,7 @@ JINJA = re.compile(r"{#.*?#}|{%-?\s*trans\b.*?endtrans\s*-?%}|{%.*?%}|{{.*?}}", 
 NAMING_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 # Words that are the same in both languages: names, formats and symbols.
 SAME_IN_BOTH = {"CSV", "JSON", "SQL", "Datasette", "Datasette v", "array", "object", "json", "Atom", "SVG", "PNG", "ms",
-                "Menu", "SHA-256", "db", "API"}
+                "Menu", "SHA-256", "db", "API", "BibTeX", "RIS", "CSL-JSON"}
 FILE_NAME = re.compile(r"^[\w-]+\.(json|zip|db|csv|ttl|jsonld)$")
 # Content written once per language in a template, `{% if lang == "en" %}English{% else %}Dutch{% endif %}`,
 # is content in both languages (docs/languages.md), not an interface string.
