@@ -634,14 +634,16 @@ TWIN_TABLES = [r["name"] for r in PACKAGE["resources"] + PACKAGE["generatedResou
 
 
 def sample_rows(table: str) -> list[tuple[str, dict]]:
-    """The first and the last row of a table (in its primary-key order), with their texts, as the
-    path of its row page and {column: text}."""
+    """The first and the last row of a table (in its primary-key order) that have authored text in
+    a language, with their texts, as the path of its row page and {column: text}. (A text with a
+    twin can be NULL by design, as source_parts.no_facts_reason is for the parts that hold facts.)"""
     schema = schema_of(table)
     keys = schema.get("primaryKey") or ["rowid"]  # a table without one (data_quality): its rowid
     keys = keys if isinstance(keys, list) else [keys]
     columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
     order = ", ".join(f"[{k}]" for k in keys)
-    rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] order by {order}")
+    authored = " or ".join(f"coalesce([{c}], '') != ''" for c in columns)
+    rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] where {authored} order by {order}")
     picked = [rows[0], rows[-1]] if len(rows) > 1 else rows
     return [("/drugbeleid/" + table + "/" + ",".join(str(v) for v in row[:len(keys)]),
              dict(zip(columns, row[len(keys):]))) for row in picked]
