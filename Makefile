@@ -32,7 +32,7 @@ SERVER_NAMES    ?=
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build images release serve serve-prod test test-fast soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod nginx test test-fast soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -94,10 +94,13 @@ serve: build images
 # who is not root is told in one line what to run.
 PROD_WORKERS := $(if $(filter file,$(origin WORKERS)),2,$(WORKERS))
 NGINX ?= $(or $(shell command -v nginx 2>/dev/null),/usr/sbin/nginx)
-serve-prod: build images
+# nginx first, before anything is built: a machine without it learns that at once.
+nginx:
 	@test -x "$(NGINX)" || { [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx; } \
 	  || { echo "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)" >&2; exit 1; }
+
+serve-prod: nginx build images
 	PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) exec $(BIN)/python -m serve.prod --host $(HOST) --port $(PORT) --workers $(PROD_WORKERS) \
 	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)" \
 	  $(foreach name,$(SERVER_NAMES),--server-name $(name)) $(if $(PUBLIC_HOST),--public-host "$(PUBLIC_HOST)")
