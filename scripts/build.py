@@ -209,7 +209,9 @@ def input_paths(datasets: Path, site: Path, releases: Path) -> list[Path]:
     releases (the previous one sets the changes and the semantic version), the site metadata, the
     pipeline, and the served settings the build reads."""
     scripts = Path(__file__).resolve().parent
-    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site, site.resolve().parent / "content"]
+    project = site.resolve().parent
+    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site, project / "content",
+             project / "locale"]
     files = []
     for root in roots:
         if root.is_file():

@@ -187,7 +187,7 @@ def describe(record: dict) -> str:
 
 # What the build reads that git keeps (scripts/build.py input_paths reads releases/ too, which
 # `make release` writes). The stored date is written by `make release` itself.
-BUILD_INPUTS = ("datasets", "content", "metadata.yml", "scripts", "serve/settings.json")
+BUILD_INPUTS = ("datasets", "content", "locale", "metadata.yml", "scripts", "serve/settings.json")
 STORED_DATE = f"datasets/{DATE_FILE}"
 
 
