@@ -3,6 +3,7 @@ CITATION.cff carrying the latest recorded release."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import bibtexparser
 import pytest
@@ -103,12 +104,15 @@ def test_recording_a_release_writes_its_version_into_citation_cff(tmp_path):
     """`make release` (scripts.history) records a new build and sets CITATION.cff to it."""
     releases = tmp_path / "releases"
     releases.mkdir()
-    build(DATASETS, tmp_path / "build" / "drugbeleid.db", ROOT / "metadata.yml", releases=releases)
+    datasets = tmp_path / "datasets"  # a copy: the release dates it today, in datasets/release_date.txt
+    shutil.copytree(DATASETS, datasets)
+    build(datasets, tmp_path / "build" / "drugbeleid.db", ROOT / "metadata.yml", releases=releases)
     cff = tmp_path / "CITATION.cff"  # the project's, beside its releases folder
     cff.write_text((ROOT / "CITATION.cff").read_text(encoding="utf-8"), encoding="utf-8")
     ours = (ROOT / "CITATION.cff").read_bytes()
     assert record_release(["--build", str(tmp_path / "build"), "--releases", str(releases),
-                           "--changelog", str(tmp_path / "CHANGELOG.md")]) == 0
+                           "--changelog", str(tmp_path / "CHANGELOG.md"),
+                           "--datasets", str(datasets), "--site", str(ROOT / "metadata.yml")]) == 0
     assert (ROOT / "CITATION.cff").read_bytes() == ours  # this repository's is left alone
     [recorded] = [json.loads(p.read_text(encoding="utf-8")) for p in releases.glob("*/release.json")]
     written = yaml.safe_load(cff.read_text(encoding="utf-8"))
