@@ -105,7 +105,7 @@ def container(tmp_path_factory):
 
 def test_the_dockerfile_copies_the_code_the_data_and_the_build():
     copied = {source.rstrip("/") for source, _ in copied_paths()}
-    assert {"plugins", "templates", "scripts", "serve", "data", "build", "requirements.txt"} <= copied
+    assert {"plugins", "templates", "scripts", "serve", "data", "locale", "build", "requirements.txt"} <= copied
     assert "tests" not in copied and "requirements-dev.txt" not in copied
 
 
