@@ -52,7 +52,7 @@ def test_canonical_pages_are_hits_from_the_first_request_at_start_and_after_a_re
         site = tmp_path / "metadata.yml"  # a new release: the same data under a changed site title
         site.write_text((ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1),
                         encoding="utf-8")
-        new = build(DATASETS, prod.build / "drugbeleid.db", site)["release"]["version"]
+        new = build(DATASETS, prod.build / "drugbeleid.db", site, content_dir=ROOT / "content")["release"]["version"]
         wait_until(lambda: warmed_count(prod) >= 2, "the cache to be warmed for the new release", seconds=WARMING_SECONDS)
         began = time.monotonic()
         for path in canonical_paths(prod) + [chart_data_path(prod)]:
