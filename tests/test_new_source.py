@@ -165,7 +165,7 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     for name, summary in {**found["summary"], **found["derived_summary"]}.items():
         assert summary["rows_removed"] == 0 and (summary["rows_changed"] == 0 or name == "data_quality"), (name, summary)
     recounted = {change["key"]["check"] for change in found["derived_tables"]["data_quality"]["rows_changed"]}
-    assert recounted == {f"row_count:{table}" for table in ("documents", "statistics", "events", "passages")}
+    assert recounted == {f"row_count:{table}" for table in ("documents", "statistics", "events", "source_parts", "passages")}
     assert list(found["summary"])[-1] == "passages" and "search_index" in found["derived_summary"]
 
     # 7. commit the release, with the reason under its CHANGELOG heading
