@@ -9,6 +9,7 @@ status, bytes and seconds of both, as a Markdown table. A request is given at mo
 a server left busy by a request that ran out of time is restarted before the next case.
 About two minutes against a baseline without the bounds. Every process is stopped by its PID.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -39,44 +40,187 @@ def built(n: int, char: str = "x") -> str:
 
 # (route family, case, path, expected statuses after the bounds, most bytes after, generous seconds after)
 CASES = [
-    ("table JSON", "100 x the same facet, facet size max, _size=0",
-     "/drugbeleid/search_index.json?" + "&".join(["_facet=text"] * 100) + "&_facet_size=max&_size=0", {200}, 200_000, 10),
-    ("table JSON", "1,000 x _facet=year (12 KB URL)", "/drugbeleid/caseload.json?" + "&".join(["_facet=year"] * 1000), {414}, 2_000, 10),
-    ("table JSON", "300 x _facet=year (3.6 KB URL)", "/drugbeleid/caseload.json?" + "&".join(["_facet=year"] * 300), {200}, 200_000, 10),
-    ("table JSON", "11 different facets",
-     "/drugbeleid/search_index.json?" + "&".join(f"_facet={c}" for c in
-                                                 ["text", "kind", "table_name", "title", "a", "b", "c", "d", "e", "f", "g"]), {400}, 2_000, 10),
-    ("table JSON", "9 facets x facet size max, 4 KB URL (the largest facet body)",
-     "/drugbeleid/search_index.json?" + "&".join(f"_facet={c}" for c in ["id", "table_name", "row_key", "row_path", "column_name",
-                                                                          "document_id", "passage_id", "text", "text_normalised"])
-     + "&_facet_size=max&_size=max&_pad=" + "x" * 3_700, {200}, 5_000_000, 15),
-    ("table HTML", "9 facets x facet size max, 4 KB URL, as a page", "/drugbeleid/search_index?" + "&".join(
-        f"_facet={c}" for c in ["id", "table_name", "row_key", "row_path", "column_name", "document_id", "passage_id", "text",
-                                "text_normalised"]) + "&_facet_size=max&_size=max&_pad=" + "x" * 3_700, {200}, 8_000_000, 20),
-    ("table HTML", "4,000 digits in a parameter, Dutch page", "/drugbeleid/caseload?_x=" + "1" * 4000, {200}, 1_000_000, 10),
-    ("table HTML", "10,000 digits in a parameter, Dutch page", "/drugbeleid/caseload?_x=" + "1" * 10000, {414}, 100_000, 10),
+    (
+        "table JSON",
+        "100 x the same facet, facet size max, _size=0",
+        "/drugbeleid/search_index.json?" + "&".join(["_facet=text"] * 100) + "&_facet_size=max&_size=0",
+        {200},
+        200_000,
+        10,
+    ),
+    (
+        "table JSON",
+        "1,000 x _facet=year (12 KB URL)",
+        "/drugbeleid/caseload.json?" + "&".join(["_facet=year"] * 1000),
+        {414},
+        2_000,
+        10,
+    ),
+    (
+        "table JSON",
+        "300 x _facet=year (3.6 KB URL)",
+        "/drugbeleid/caseload.json?" + "&".join(["_facet=year"] * 300),
+        {200},
+        200_000,
+        10,
+    ),
+    (
+        "table JSON",
+        "11 different facets",
+        "/drugbeleid/search_index.json?"
+        + "&".join(f"_facet={c}" for c in ["text", "kind", "table_name", "title", "a", "b", "c", "d", "e", "f", "g"]),
+        {400},
+        2_000,
+        10,
+    ),
+    (
+        "table JSON",
+        "9 facets x facet size max, 4 KB URL (the largest facet body)",
+        "/drugbeleid/search_index.json?"
+        + "&".join(
+            f"_facet={c}"
+            for c in [
+                "id",
+                "table_name",
+                "row_key",
+                "row_path",
+                "column_name",
+                "document_id",
+                "passage_id",
+                "text",
+                "text_normalised",
+            ]
+        )
+        + "&_facet_size=max&_size=max&_pad="
+        + "x" * 3_700,
+        {200},
+        5_000_000,
+        15,
+    ),
+    (
+        "table HTML",
+        "9 facets x facet size max, 4 KB URL, as a page",
+        "/drugbeleid/search_index?"
+        + "&".join(
+            f"_facet={c}"
+            for c in [
+                "id",
+                "table_name",
+                "row_key",
+                "row_path",
+                "column_name",
+                "document_id",
+                "passage_id",
+                "text",
+                "text_normalised",
+            ]
+        )
+        + "&_facet_size=max&_size=max&_pad="
+        + "x" * 3_700,
+        {200},
+        8_000_000,
+        20,
+    ),
+    (
+        "table HTML",
+        "4,000 digits in a parameter, Dutch page",
+        "/drugbeleid/caseload?_x=" + "1" * 4000,
+        {200},
+        1_000_000,
+        10,
+    ),
+    (
+        "table HTML",
+        "10,000 digits in a parameter, Dutch page",
+        "/drugbeleid/caseload?_x=" + "1" * 10000,
+        {414},
+        100_000,
+        10,
+    ),
     ("table HTML", "_size=max on the largest table", "/drugbeleid/search_index?_size=max", {200}, 5_000_000, 15),
     ("table JSON", "_through={}", "/drugbeleid/caseload.json?_through=%7B%7D", {400}, 2_000, 10),
     ("table JSON", "_through=[]", "/drugbeleid/caseload.json?_through=%5B%5D", {400}, 2_000, 10),
     ("table CSV", "the largest table, whole", "/drugbeleid/search_index.csv?_size=max", {200}, 5_000_000, 15),
-    ("query HTML", "a *_markdown column of 8,000 [", sql(f"select {built(1000, '[')} as a_markdown", ""), {200}, 1_000_000, 10),
-    ("query Atom", "visitor SQL as an Atom feed with 1 MB of atom_content_html",
-     sql(f"select 1 as atom_id, 'x' as atom_title, '2020-01-01T00:00:00Z' as atom_updated, {built(1_000_000, '<')} as atom_content_html", ".atom"),
-     {400}, 2_000, 10),
-    ("query JSON", "printf %n shifting a width past the guard", sql("select length(printf('%n%.*c', 1001, 'x'))"), {400}, 2_000, 10),
-    ("query JSON", "printf %n with a width of 2^31-1 over three rows",
-     sql("select length(printf('%n%.*c', 2147483647, column1)) from (values ('a'),('b'),('c'))"), {400}, 2_000, 10),
-    ("query JSON", "result at the cell budget (the largest query body)",
-     sql("select " + ", ".join(["a.text"] * 10) + " from passages a, (select 1 from passages limit 8) b"), {200}, 6_000_000, 15),
-    ("query HTML", "result at the cell budget, as a page",
-     sql("select " + ", ".join(["a.text"] * 10) + " from passages a, (select 1 from passages limit 8) b", ""), {200}, 6_000_000, 20),
-    ("query JSON", "result of escaped characters at the cell budget",
-     sql("select " + ", ".join([built(450_000, "\"")] * 11)), {200, 400}, 8_000_000, 15),
-    ("query HTML", "cells of 200 quotes (each written &#34;) x 2,000 rows, as a page",
-     sql("select " + ", ".join([built(200, '"')] * 11) + " from passages a, (select 1 from passages limit 9) b", ""), {400}, 100_000, 20),
-    ("query HTML", "190 columns of small numbers x 2,000 rows, as a page",
-     sql("select " + ", ".join(f"a.ordinal as c{i}" for i in range(190)) + " from passages a, (select 1 from passages limit 9) b", ""),
-     {400}, 100_000, 20),
+    (
+        "query HTML",
+        "a *_markdown column of 8,000 [",
+        sql(f"select {built(1000, '[')} as a_markdown", ""),
+        {200},
+        1_000_000,
+        10,
+    ),
+    (
+        "query Atom",
+        "visitor SQL as an Atom feed with 1 MB of atom_content_html",
+        sql(
+            f"select 1 as atom_id, 'x' as atom_title, '2020-01-01T00:00:00Z' as atom_updated, {built(1_000_000, '<')} as atom_content_html",
+            ".atom",
+        ),
+        {400},
+        2_000,
+        10,
+    ),
+    (
+        "query JSON",
+        "printf %n shifting a width past the guard",
+        sql("select length(printf('%n%.*c', 1001, 'x'))"),
+        {400},
+        2_000,
+        10,
+    ),
+    (
+        "query JSON",
+        "printf %n with a width of 2^31-1 over three rows",
+        sql("select length(printf('%n%.*c', 2147483647, column1)) from (values ('a'),('b'),('c'))"),
+        {400},
+        2_000,
+        10,
+    ),
+    (
+        "query JSON",
+        "result at the cell budget (the largest query body)",
+        sql("select " + ", ".join(["a.text"] * 10) + " from passages a, (select 1 from passages limit 8) b"),
+        {200},
+        6_000_000,
+        15,
+    ),
+    (
+        "query HTML",
+        "result at the cell budget, as a page",
+        sql("select " + ", ".join(["a.text"] * 10) + " from passages a, (select 1 from passages limit 8) b", ""),
+        {200},
+        6_000_000,
+        20,
+    ),
+    (
+        "query JSON",
+        "result of escaped characters at the cell budget",
+        sql("select " + ", ".join([built(450_000, '"')] * 11)),
+        {200, 400},
+        8_000_000,
+        15,
+    ),
+    (
+        "query HTML",
+        "cells of 200 quotes (each written &#34;) x 2,000 rows, as a page",
+        sql("select " + ", ".join([built(200, '"')] * 11) + " from passages a, (select 1 from passages limit 9) b", ""),
+        {400},
+        100_000,
+        20,
+    ),
+    (
+        "query HTML",
+        "190 columns of small numbers x 2,000 rows, as a page",
+        sql(
+            "select "
+            + ", ".join(f"a.ordinal as c{i}" for i in range(190))
+            + " from passages a, (select 1 from passages limit 9) b",
+            "",
+        ),
+        {400},
+        100_000,
+        20,
+    ),
 ]
 
 # A single call SQLite cannot interrupt: its cost is the product of its arguments' lengths (each
@@ -120,8 +264,13 @@ class Server:
 
     def start(self) -> Server:
         self.port = free_port()
-        self.process = subprocess.Popen(["make", "-s", "serve", f"PORT={self.port}", "HOST=127.0.0.1"], cwd=self.root,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            ["make", "-s", "serve", f"PORT={self.port}", "HOST=127.0.0.1"],
+            cwd=self.root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while request(self.port, "/drugbeleid/caseload.json", timeout=2)[0] != 200:
             assert self.process.poll() is None and time.monotonic() < deadline, f"{self.root}: the server did not start"
@@ -145,8 +294,10 @@ class Server:
 def benign_under_stuck_calls(server: Server, calls: int = 4) -> tuple[float, list]:
     """The slowest of three table requests while `calls` stuck calls run, and the calls' answers."""
     answers: list = []
-    threads = [threading.Thread(target=lambda i=i: answers.append(request(server.port, STUCK_CALL + f"&_={i}")))
-               for i in range(calls)]
+    threads = [
+        threading.Thread(target=lambda i=i: answers.append(request(server.port, STUCK_CALL + f"&_={i}")))
+        for i in range(calls)
+    ]
     [t.start() for t in threads]
     time.sleep(0.3)
     slowest = 0.0
@@ -201,7 +352,11 @@ def main(argv: list[str]) -> int:
     print("|---|---|" + "---|" * len(labels))
     families = {name: family for family, name, *_ in CASES}
     for name in runs["after"]:
-        print(f"| {families.get(name, 'query JSON')} | {name} | " + " | ".join(cell(runs[label][name]) for label in labels) + " |")
+        print(
+            f"| {families.get(name, 'query JSON')} | {name} | "
+            + " | ".join(cell(runs[label][name]) for label in labels)
+            + " |"
+        )
     return 0
 
 

@@ -10,6 +10,7 @@ medians and the spread of the per-run ratios, and writes build/bench/html_miss.j
 machine requests/s follow the neighbours' load, so it also gives the CPU time each target's worker
 spent per request (user + system, from /proc), which they disturb far less.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,7 @@ def main() -> int:
     servers = {}
     try:
         # `make serve`'s own command (its variables given through the environment above)
-        command = site_line[site_line.index("exec") + 1:]
+        command = site_line[site_line.index("exec") + 1 :]
         servers["site"] = start("site_html", command, env=env, probe="/drugbeleid/caseload")
         servers["stock"] = start("stock_html", baseline_command("stock_app"), env=env, probe="/drugbeleid/caseload")
         results = {page: {"site": [], "stock": []} for page in PAGES}
@@ -77,19 +78,35 @@ def main() -> int:
     for page, found in results.items():
         site, stock = statistics.median(found["site"]), statistics.median(found["stock"])
         ratios = [a / b for a, b in zip(found["site"], found["stock"])]
-        report["pages"][page] = {"path": PAGES[page], "site_rps": found["site"], "stock_rps": found["stock"],
-                                 "site_median": site, "stock_median": stock, "ratio": site / stock,
-                                 "run_ratios": ratios}
-        print(f"{page:6} {' '.join(f'{v:7.1f}' for v in found['site']):>24} {' '.join(f'{v:7.1f}' for v in found['stock']):>24}"
-              f" {site:7.1f} {stock:7.1f} {site / stock:6.2f} {min(ratios):8.2f}-{max(ratios):.2f}")
+        report["pages"][page] = {
+            "path": PAGES[page],
+            "site_rps": found["site"],
+            "stock_rps": found["stock"],
+            "site_median": site,
+            "stock_median": stock,
+            "ratio": site / stock,
+            "run_ratios": ratios,
+        }
+        print(
+            f"{page:6} {' '.join(f'{v:7.1f}' for v in found['site']):>24} {' '.join(f'{v:7.1f}' for v in found['stock']):>24}"
+            f" {site:7.1f} {stock:7.1f} {site / stock:6.2f} {min(ratios):8.2f}-{max(ratios):.2f}"
+        )
     print(f"CPU time of the worker per request (ms), median of {RUNS} runs")
     for page, found in cpu.items():
         site, stock = statistics.median(found["site"]), statistics.median(found["stock"])
         ratios = [b / a for a, b in zip(found["site"], found["stock"])]
-        report["pages"][page].update({"site_cpu_ms": found["site"], "stock_cpu_ms": found["stock"],
-                                      "cpu_ratio": stock / site, "cpu_run_ratios": ratios})
-        print(f"{page:6} site {site:6.2f} ms  stock {stock:6.2f} ms  speed ratio (stock CPU / site CPU) {stock / site:.2f}"
-              f"  runs {min(ratios):.2f}-{max(ratios):.2f}")
+        report["pages"][page].update(
+            {
+                "site_cpu_ms": found["site"],
+                "stock_cpu_ms": found["stock"],
+                "cpu_ratio": stock / site,
+                "cpu_run_ratios": ratios,
+            }
+        )
+        print(
+            f"{page:6} site {site:6.2f} ms  stock {stock:6.2f} ms  speed ratio (stock CPU / site CPU) {stock / site:.2f}"
+            f"  runs {min(ratios):.2f}-{max(ratios):.2f}"
+        )
     (OUT / "html_miss.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0
 

@@ -8,6 +8,7 @@ answers each page type asks for. Under a minute.
 
     .venv/bin/python bench/metadata_cache.py
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,10 +48,14 @@ def configuration_only(metadata: dict) -> dict:
 def datasette_with(metadata: dict):
     from datasette.app import Datasette
 
-    return Datasette(immutables=[str(BUILD / "drugbeleid.db")],
-                     inspect_data=json.loads((BUILD / "inspect.json").read_text(encoding="utf-8")),
-                     metadata=metadata, plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"),
-                     settings=app.load_settings())
+    return Datasette(
+        immutables=[str(BUILD / "drugbeleid.db")],
+        inspect_data=json.loads((BUILD / "inspect.json").read_text(encoding="utf-8")),
+        metadata=metadata,
+        plugins_dir=str(ROOT / "plugins"),
+        template_dir=str(ROOT / "templates"),
+        settings=app.load_settings(),
+    )
 
 
 def cpu_ms_per_answer(datasette) -> float:
@@ -80,7 +85,11 @@ async def answers_per_page(datasette) -> dict[str, int]:
 
 def main() -> None:
     served = json.loads((BUILD / "metadata.json").read_text(encoding="utf-8"))
-    variants = {"served": served, "without content": without_content(served), "configuration only": configuration_only(served)}
+    variants = {
+        "served": served,
+        "without content": without_content(served),
+        "configuration only": configuration_only(served),
+    }
     per_answer = {}
     for name, metadata in variants.items():
         per_answer[name] = cpu_ms_per_answer(datasette_with(metadata))

@@ -20,6 +20,7 @@
 Environment: SCALE_COPIES (1000), SCALE_SECONDS (3 per load), SCALE_BOTH_BUILDS=1 (a second
 build without validation, instead of deriving it from the step times), SCALE_KEEP=1 keeps the folder.
 """
+
 from __future__ import annotations
 
 import collections
@@ -39,15 +40,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench import (OUT, checks_markdown, ensure_wrk, git_commit, machine, make_serve_line, number, run_wrk,  # noqa: E402
-                         start, versions)
+from bench.bench import (  # noqa: E402
+    OUT,
+    checks_markdown,
+    ensure_wrk,
+    git_commit,
+    machine,
+    make_serve_line,
+    number,
+    run_wrk,
+    start,
+    versions,
+)
 
 COPIES = int(os.environ.get("SCALE_COPIES", "1000"))
 SECONDS = int(os.environ.get("SCALE_SECONDS", "3"))
 BOTH_BUILDS = os.environ.get("SCALE_BOTH_BUILDS") == "1"
 # tables whose rows belong to one document and are repeated with it (passages are regenerated)
-PER_DOCUMENT = ["statistics", "events", "citations", "legal_references", "recommendations",
-                "question_items", "answer_items", "source_parts", "statements"]
+PER_DOCUMENT = [
+    "statistics",
+    "events",
+    "citations",
+    "legal_references",
+    "recommendations",
+    "question_items",
+    "answer_items",
+    "source_parts",
+    "statements",
+]
 SEARCH_TERM = "recidive"
 FILTER = ("statistics", "topic", "recidivism")
 ROW = ("statistics", "bleave-project-age")
@@ -79,8 +99,11 @@ def copy_of(row: dict, k: int, schema: dict) -> dict:
     suffix = f"-s{k:04d}"
     keys = schema.get("primaryKey", [])
     keys = [keys] if isinstance(keys, str) else keys
-    references = {key["fields"][0] for key in schema.get("foreignKeys", [])
-                  if key["reference"]["resource"] in PER_DOCUMENT and len(key["fields"]) == 1}
+    references = {
+        key["fields"][0]
+        for key in schema.get("foreignKeys", [])
+        if key["reference"]["resource"] in PER_DOCUMENT and len(key["fields"]) == 1
+    }
     copy = dict(row)
     for field in schema["fields"]:
         name, constraints = field["name"], field.get("constraints", {})
@@ -95,6 +118,7 @@ def copy_of(row: dict, k: int, schema: dict) -> dict:
 def synthesise(source: Path, target: Path, copies: int) -> dict[str, int]:
     shutil.copytree(source, target)
     from scripts import passages
+
     schemas = {}
     for path in (target / "schemas").glob("*.json"):
         schema = json.loads(path.read_text(encoding="utf-8"))
@@ -117,7 +141,9 @@ def synthesise(source: Path, target: Path, copies: int) -> dict[str, int]:
     (target / "documents.sha256").write_text("\n".join(checksums) + "\n", encoding="utf-8")
     for table in PER_DOCUMENT:
         columns, rows = read_rows(target / f"{table}.csv")
-        write_rows(target / f"{table}.csv", columns, (copy_of(row, k, schemas[table]) for k in range(copies) for row in rows))
+        write_rows(
+            target / f"{table}.csv", columns, (copy_of(row, k, schemas[table]) for k in range(copies) for row in rows)
+        )
     passages.write_passages(target)
     return {path.stem: len(read_rows(path)[1]) for path in target.glob("*.csv")}  # rows, not lines
 
@@ -148,6 +174,7 @@ def timed_build(datasets: Path, out: Path, validate: bool = True) -> tuple[float
     calls another is charged without it); validate=False replaces Frictionless validation by
     'no problems' and runs everything else."""
     import importlib
+
     times: dict[str, float] = collections.defaultdict(float)
     running: list[list] = []  # [step, seconds spent in the steps it called]
     originals = []
@@ -170,8 +197,10 @@ def timed_build(datasets: Path, out: Path, validate: bool = True) -> tuple[float
                 times[_step] += spent - running.pop()[1]
                 if running:
                     running[-1][1] += spent
+
         setattr(module, attribute, wrapper)
     from scripts.build import build
+
     try:
         began = time.perf_counter()
         result = build(datasets, out, ROOT / "metadata.yml")
@@ -185,7 +214,9 @@ def timed_build(datasets: Path, out: Path, validate: bool = True) -> tuple[float
 
 def database_rows(path: Path) -> dict[str, int]:
     db = sqlite3.connect(path)
-    tables = [r[0] for r in db.execute("select name from sqlite_master where type = 'table' and name not like '%_fts%'")]
+    tables = [
+        r[0] for r in db.execute("select name from sqlite_master where type = 'table' and name not like '%_fts%'")
+    ]
     counts = {t: db.execute(f"select count(*) from [{t}]").fetchone()[0] for t in tables}
     db.close()
     return counts
@@ -216,8 +247,10 @@ def sql_timings(path: Path) -> dict[str, dict]:
     db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
     queries = {
         "count filtered": (f"select count(*) from {table} where {column} = ?", [value]),
-        "count search": ("select count(*) from passages where rowid in (select rowid from passages_fts where passages_fts match ?)",
-                         [f'"{SEARCH_TERM}"']),
+        "count search": (
+            "select count(*) from passages where rowid in (select rowid from passages_fts where passages_fts match ?)",
+            [f'"{SEARCH_TERM}"'],
+        ),
         "count whole passages": ("select count(*) from passages", []),
         "facet topic (whole table)": (f"select {column}, count(*) from {table} group by {column}", []),
         "facet unit within filter": (f"select unit, count(*) from {table} where {column} = ? group by unit", [value]),
@@ -237,8 +270,11 @@ def sql_timings(path: Path) -> dict[str, dict]:
 
 def full_scans(plan: str) -> list[str]:
     """The steps of a query plan that read a whole table (not an index search, not FTS)."""
-    return [step for step in plan.split("; ") if step.startswith("SCAN ") and "INDEX" not in step
-            and "VIRTUAL TABLE" not in step]
+    return [
+        step
+        for step in plan.split("; ")
+        if step.startswith("SCAN ") and "INDEX" not in step and "VIRTUAL TABLE" not in step
+    ]
 
 
 def facet_indexes(path: Path) -> dict[str, float]:
@@ -246,6 +282,7 @@ def facet_indexes(path: Path) -> dict[str, float]:
     lists as a facet of a table, so that filtered counts and facet counts are index searches.
     Returns the seconds each index took to create."""
     import yaml
+
     site = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
     db = sqlite3.connect(path)
     took = {}
@@ -262,14 +299,22 @@ def facet_indexes(path: Path) -> dict[str, float]:
 def facet_indexes_missing(path: Path) -> dict[str, float]:
     """The facet columns of metadata.yml: 1.0 for one that no index starts with, else 0.0."""
     import yaml
+
     site = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    indexed = {(row[0], row[1]) for row in db.execute(
-        "select m.name, i.name from sqlite_master m, pragma_index_list(m.name) l, pragma_index_info(l.name) i "
-        "where m.type = 'table' and i.seqno = 0")}
+    indexed = {
+        (row[0], row[1])
+        for row in db.execute(
+            "select m.name, i.name from sqlite_master m, pragma_index_list(m.name) l, pragma_index_info(l.name) i "
+            "where m.type = 'table' and i.seqno = 0"
+        )
+    }
     db.close()
-    return {f"{table}.{column}": 0.0 if (table, column) in indexed else 1.0
-            for table, config in site["databases"]["drugbeleid"]["tables"].items() for column in config.get("facets", [])}
+    return {
+        f"{table}.{column}": 0.0 if (table, column) in indexed else 1.0
+        for table, config in site["databases"]["drugbeleid"]["tables"].items()
+        for column in config.get("facets", [])
+    }
 
 
 def serve_command(database: Path) -> tuple[list[str], dict]:
@@ -289,9 +334,14 @@ def main() -> int:
     ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
-    report = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-              "command": f"make bench-scale (SCALE_COPIES={COPIES})", "commit": git_commit(),
-              "machine": machine(), "versions": versions(), "copies": COPIES}
+    report = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": f"make bench-scale (SCALE_COPIES={COPIES})",
+        "commit": git_commit(),
+        "machine": machine(),
+        "versions": versions(),
+        "copies": COPIES,
+    }
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     server = None
     try:
@@ -299,8 +349,11 @@ def main() -> int:
         csv_rows = synthesise(ROOT / "datasets", work / "datasets", COPIES)
         report["synthesise_s"] = round(time.perf_counter() - t, 1)
         report["csv_rows"] = csv_rows
-        print(f"synthesised {sum(csv_rows.values()):,} CSV rows in {report['synthesise_s']} s: "
-              + ", ".join(f"{k} {v:,}" for k, v in sorted(csv_rows.items(), key=lambda kv: -kv[1])[:6]), flush=True)
+        print(
+            f"synthesised {sum(csv_rows.values()):,} CSV rows in {report['synthesise_s']} s: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(csv_rows.items(), key=lambda kv: -kv[1])[:6]),
+            flush=True,
+        )
         builds = {}
         # without validation: measured by a second build with SCALE_BOTH_BUILDS=1, otherwise the
         # same build less its validation step (the steps share nothing)
@@ -309,24 +362,46 @@ def main() -> int:
             total, steps, result = timed_build(work / "datasets", out, validate)
             rows = sum(database_rows(out).values())
             name = "with validation" if validate else "without validation (measured)"
-            builds[name] = {"seconds": round(total, 1), "rows": rows, "rows_per_s": round(rows / total),
-                            "csv_rows_per_s": round(sum(csv_rows.values()) / total),
-                            "steps_s": {k: round(v, 2) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
-                            "db_bytes": out.stat().st_size, "table_rows": database_rows(out)}
-            print(f"build {name}: {total:.1f} s, {rows:,} rows ({rows / total:,.0f} rows/s), "
-                  f"db {out.stat().st_size / 1e6:.0f} MB", flush=True)
+            builds[name] = {
+                "seconds": round(total, 1),
+                "rows": rows,
+                "rows_per_s": round(rows / total),
+                "csv_rows_per_s": round(sum(csv_rows.values()) / total),
+                "steps_s": {k: round(v, 2) for k, v in sorted(steps.items(), key=lambda kv: -kv[1])},
+                "db_bytes": out.stat().st_size,
+                "table_rows": database_rows(out),
+            }
+            print(
+                f"build {name}: {total:.1f} s, {rows:,} rows ({rows / total:,.0f} rows/s), "
+                f"db {out.stat().st_size / 1e6:.0f} MB",
+                flush=True,
+            )
             if not validate:
                 shutil.rmtree(out.parent)
         first = builds["with validation"]
         less = first["seconds"] - first["steps_s"].get("Frictionless validation", 0)
         builds["without validation (same build less its validation step)"] = {
-            "seconds": round(less, 1), "rows": first["rows"], "rows_per_s": round(first["rows"] / less),
-            "csv_rows_per_s": round(sum(csv_rows.values()) / less), "steps_s": {}, "db_bytes": first["db_bytes"]}
+            "seconds": round(less, 1),
+            "rows": first["rows"],
+            "rows_per_s": round(first["rows"] / less),
+            "csv_rows_per_s": round(sum(csv_rows.values()) / less),
+            "steps_s": {},
+            "db_bytes": first["db_bytes"],
+        }
         report["builds"] = builds
         database = work / "build" / "drugbeleid.db"
         t = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv" / "bin" / "datasette"), "inspect", str(database), "--inspect-file",
-                        str(database.parent / "inspect.json")], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                str(ROOT / ".venv" / "bin" / "datasette"),
+                "inspect",
+                str(database),
+                "--inspect-file",
+                str(database.parent / "inspect.json"),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         report["inspect_s"] = round(time.perf_counter() - t, 1)
         report["sql"] = sql_timings(database)
 
@@ -340,11 +415,17 @@ def main() -> int:
                 body = json.loads(response.read()) if ".json" in path else None
             for c in (1, 16):
                 figures = run_wrk(server.base + path, c, SECONDS)
-                loads[f"{name}|{c}"] = {"path": path, **{k: figures[k] for k in ("rps", "p50_ms", "p99_ms", "non2xx", "errors")}}
+                loads[f"{name}|{c}"] = {
+                    "path": path,
+                    **{k: figures[k] for k in ("rps", "p50_ms", "p99_ms", "non2xx", "errors")},
+                }
             if body and "filtered_table_rows_count" in body:
                 loads[f"{name}|1"]["count"] = body["filtered_table_rows_count"]
-            print(f"  {name:17} c=1 p50 {number(loads[f'{name}|1']['p50_ms']):>7} ms  c=16 p50 "
-                  f"{number(loads[f'{name}|16']['p50_ms']):>7} ms p99 {number(loads[f'{name}|16']['p99_ms']):>7} ms", flush=True)
+            print(
+                f"  {name:17} c=1 p50 {number(loads[f'{name}|1']['p50_ms']):>7} ms  c=16 p50 "
+                f"{number(loads[f'{name}|16']['p50_ms']):>7} ms p99 {number(loads[f'{name}|16']['p99_ms']):>7} ms",
+                flush=True,
+            )
         report["loads"] = loads
         report["rss_mb"] = {str(pid): round(mb, 1) for pid, mb in server.rss_mb().items()}
         server.stop()
@@ -381,28 +462,52 @@ def checks(report: dict) -> list[dict]:
     found = []
     for name in ("search", "filtered", "filtered_html", "search_html"):
         one, many = loads[f"{name}|1"], loads[f"{name}|16"]
-        found.append({"target": "p50 <= 20 ms at 1000x (cache off)", "endpoint": name,
-                      "ok": one["p50_ms"] is not None and one["p50_ms"] <= 20 and one["non2xx"] == 0,
-                      "detail": f"p50 {one['p50_ms']} ms at c=1, {many['p50_ms']} ms at c=16 (p99 {many['p99_ms']} ms)"})
+        found.append(
+            {
+                "target": "p50 <= 20 ms at 1000x (cache off)",
+                "endpoint": name,
+                "ok": one["p50_ms"] is not None and one["p50_ms"] <= 20 and one["non2xx"] == 0,
+                "detail": f"p50 {one['p50_ms']} ms at c=1, {many['p50_ms']} ms at c=16 (p99 {many['p99_ms']} ms)",
+            }
+        )
     counts = {n: q for n, q in sql.items() if n.startswith("count")}
     scans = {n: q for n, q in counts.items() if full_scans(q["plan"]) and n != "count whole passages"}
     with_count, without = loads["filtered|1"]["p50_ms"], loads["filtered_nocount|1"]["p50_ms"]
-    found.append({"target": "no request waits on a full count(*)", "endpoint": "filtered and search pages", "ok": not scans,
-                  "detail": "; ".join(f"{n}: {q['ms']} ms ({q['plan']})" for n, q in counts.items())
-                  + f"; served filtered p50 {with_count} ms with the count, {without} ms with _nocount=1"})
+    found.append(
+        {
+            "target": "no request waits on a full count(*)",
+            "endpoint": "filtered and search pages",
+            "ok": not scans,
+            "detail": "; ".join(f"{n}: {q['ms']} ms ({q['plan']})" for n, q in counts.items())
+            + f"; served filtered p50 {with_count} ms with the count, {without} ms with _nocount=1",
+        }
+    )
     fixed = report.get("sql_with_facet_indexes")
     if fixed:
-        found.append({"target": "(proposed fix) facet-column indexes make counts index searches", "endpoint": "SQL",
-                      "ok": not any(full_scans(q["plan"]) for n, q in fixed.items() if n.startswith("count") and n != "count whole passages"),
-                      "detail": "; ".join(f"{n}: {sql[n]['ms']} -> {q['ms']} ms ({q['plan']})" for n, q in fixed.items())})
+        found.append(
+            {
+                "target": "(proposed fix) facet-column indexes make counts index searches",
+                "endpoint": "SQL",
+                "ok": not any(
+                    full_scans(q["plan"])
+                    for n, q in fixed.items()
+                    if n.startswith("count") and n != "count whole passages"
+                ),
+                "detail": "; ".join(f"{n}: {sql[n]['ms']} -> {q['ms']} ms ({q['plan']})" for n, q in fixed.items()),
+            }
+        )
     return found
 
 
 def print_report(report: dict) -> None:
-    print(f"\n{report['command']}  {report['date']}  commit {report['commit']}  ({report['copies']} copies of each document)")
+    print(
+        f"\n{report['command']}  {report['date']}  commit {report['commit']}  ({report['copies']} copies of each document)"
+    )
     for name, b in report["builds"].items():
-        print(f"\nbuild {name}: {b['seconds']} s, {b['rows']:,} rows in the database = {b['rows_per_s']:,} rows/s "
-              f"({b['csv_rows_per_s']:,} CSV rows/s), {b['db_bytes'] / 1e6:.0f} MB")
+        print(
+            f"\nbuild {name}: {b['seconds']} s, {b['rows']:,} rows in the database = {b['rows_per_s']:,} rows/s "
+            f"({b['csv_rows_per_s']:,} CSV rows/s), {b['db_bytes'] / 1e6:.0f} MB"
+        )
         for step, seconds in b["steps_s"].items():
             print(f"  {seconds:8.2f} s  {step}")
     print(f"datasette inspect: {report['inspect_s']} s; cold start {report['cold_start_s']} s")
@@ -410,15 +515,21 @@ def print_report(report: dict) -> None:
     for name, q in report["sql"].items():
         print(f"  {q['ms']:8.2f} ms  {name}: {q['plan']}")
     if report.get("sql_with_facet_indexes"):
-        print(f"\nthe same with an index on each facet column of metadata.yml (created in {report['facet_indexes_s']} s):")
+        print(
+            f"\nthe same with an index on each facet column of metadata.yml (created in {report['facet_indexes_s']} s):"
+        )
         for name, q in report["sql_with_facet_indexes"].items():
             print(f"  {q['ms']:8.2f} ms  {name}: {q['plan']}")
     print(f"\nserved, cache off, wrk {SECONDS} s per load:")
-    print(f"  {'endpoint':17} {'c=1 p50':>8} {'c=1 p99':>8} {'c=16 p50':>9} {'c=16 p99':>9} {'c=16 req/s':>10} {'non2xx':>6}")
+    print(
+        f"  {'endpoint':17} {'c=1 p50':>8} {'c=1 p99':>8} {'c=16 p50':>9} {'c=16 p99':>9} {'c=16 req/s':>10} {'non2xx':>6}"
+    )
     for name in urls():
         one, many = report["loads"][f"{name}|1"], report["loads"][f"{name}|16"]
-        print(f"  {name:17} {number(one['p50_ms']):>8} {number(one['p99_ms']):>8} {number(many['p50_ms']):>9} {number(many['p99_ms']):>9} "
-              f"{many['rps']:10.0f} {one['non2xx'] + many['non2xx']:6}")
+        print(
+            f"  {name:17} {number(one['p50_ms']):>8} {number(one['p99_ms']):>8} {number(many['p50_ms']):>9} {number(many['p99_ms']):>9} "
+            f"{many['rps']:10.0f} {one['non2xx'] + many['non2xx']:6}"
+        )
     print()
     for check in report["checks"]:
         print(f"{'PASS' if check['ok'] else 'GAP '} {check['target']}: {check['endpoint']}: {check['detail']}")
@@ -427,28 +538,46 @@ def print_report(report: dict) -> None:
 def markdown(report: dict) -> str:
     """The tables of BENCHMARKS.md from a saved report: `python bench/scale.py --markdown [json]`."""
     m = report["machine"]
-    lines = [f"`{report['command']}`, {report['date']}, commit {(report['commit'] or '?')[:7]}; {m['nproc']} cores "
-             f"({m['cpu']}), {m['ram_gib']} GiB, load average {m['loadavg_start'][0]:.1f} at the start; total "
-             f"{report['total_s'] / 60:.1f} min. CSV rows: " + ", ".join(f"{k} {v:,}" for k, v in report["csv_rows"].items() if v > 100)
-             + f" ({sum(report['csv_rows'].values()):,} in all, synthesised in {report['synthesise_s']} s).", "",
-             "| build | seconds | rows in the database | rows/s | CSV rows/s | database |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"`{report['command']}`, {report['date']}, commit {(report['commit'] or '?')[:7]}; {m['nproc']} cores "
+        f"({m['cpu']}), {m['ram_gib']} GiB, load average {m['loadavg_start'][0]:.1f} at the start; total "
+        f"{report['total_s'] / 60:.1f} min. CSV rows: "
+        + ", ".join(f"{k} {v:,}" for k, v in report["csv_rows"].items() if v > 100)
+        + f" ({sum(report['csv_rows'].values()):,} in all, synthesised in {report['synthesise_s']} s).",
+        "",
+        "| build | seconds | rows in the database | rows/s | CSV rows/s | database |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, b in report["builds"].items():
-        lines.append(f"| {name} | {b['seconds']:,} | {b['rows']:,} | {b['rows_per_s']:,} | {b['csv_rows_per_s']:,} | {b['db_bytes'] / 1e6:,.0f} MB |")
+        lines.append(
+            f"| {name} | {b['seconds']:,} | {b['rows']:,} | {b['rows_per_s']:,} | {b['csv_rows_per_s']:,} | {b['db_bytes'] / 1e6:,.0f} MB |"
+        )
     steps = report["builds"]["with validation"]["steps_s"]
     total = report["builds"]["with validation"]["seconds"]
     lines += ["", "| build step (with validation) | seconds | share |", "|---|---|---|"]
     lines += [f"| {step} | {seconds:,.1f} | {seconds / total:.0%} |" for step, seconds in steps.items()]
-    lines += ["", f"`datasette inspect`: {report['inspect_s']} s. Cold start of the site on this database: {report['cold_start_s']} s.",
-              "", "| query (timed on the file, median of 5) | ms | plan | with facet-column indexes: ms | plan |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"`datasette inspect`: {report['inspect_s']} s. Cold start of the site on this database: {report['cold_start_s']} s.",
+        "",
+        "| query (timed on the file, median of 5) | ms | plan | with facet-column indexes: ms | plan |",
+        "|---|---|---|---|---|",
+    ]
     fixed = report.get("sql_with_facet_indexes", {})
     for name, q in report["sql"].items():
         f = fixed.get(name, {})
         lines.append(f"| {name} | {q['ms']} | {q['plan']} | {f.get('ms', '–')} | {f.get('plan', '–')} |")
-    lines += ["", "| served, cache off | URL | c=1 p50 / p99 ms | c=16 p50 / p99 ms | c=16 req/s | non-2xx |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| served, cache off | URL | c=1 p50 / p99 ms | c=16 p50 / p99 ms | c=16 req/s | non-2xx |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, path in urls().items():
         one, many = report["loads"][f"{name}|1"], report["loads"][f"{name}|16"]
-        lines.append(f"| {name} | `{path}` | {number(one['p50_ms'], 1)} / {number(one['p99_ms'], 1)} | "
-                     f"{number(many['p50_ms'], 1)} / {number(many['p99_ms'], 1)} | {many['rps']:,.0f} | {one['non2xx'] + many['non2xx']} |")
+        lines.append(
+            f"| {name} | `{path}` | {number(one['p50_ms'], 1)} / {number(one['p99_ms'], 1)} | "
+            f"{number(many['p50_ms'], 1)} / {number(many['p99_ms'], 1)} | {many['rps']:,.0f} | {one['non2xx'] + many['non2xx']} |"
+        )
     return "\n".join(lines + checks_markdown(report["checks"]))
 
 

@@ -4,6 +4,7 @@ Starts the site as `make serve` does on 127.0.0.1, loads it with wrk (installed 
 packages if missing), and prints throughput, p99, 5xx and connection errors, and the server's
 resident memory at the start and the end. Stops the server by its PID.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,13 @@ def main() -> int:
     environment = {**os.environ, "SOAK_HOSTILE_PATHS": str(HOSTILE_PATHS)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         for _ in range(300):
             try:
@@ -62,11 +68,29 @@ def main() -> int:
                 time.sleep(0.2)
         pids = server_pids(server.pid)
         # warm up every endpoint once so that the start figure is the steady state
-        subprocess.run([wrk, "-t2", "-c4", "-d3s", "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True, env=environment)
+        subprocess.run(
+            [wrk, "-t2", "-c4", "-d3s", "-s", str(ROOT / "bench" / "soak.lua"), base],
+            capture_output=True,
+            env=environment,
+        )
         start = rss_mb(pids)
-        result = subprocess.run([wrk, "-t2", f"-c{CONCURRENCY}", f"-d{DURATION}s", "--timeout", "10s",
-                                 "-s", str(ROOT / "bench" / "soak.lua"), base], capture_output=True, text=True, timeout=DURATION + 60,
-                                env=environment)
+        result = subprocess.run(
+            [
+                wrk,
+                "-t2",
+                f"-c{CONCURRENCY}",
+                f"-d{DURATION}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(ROOT / "bench" / "soak.lua"),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=DURATION + 60,
+            env=environment,
+        )
         end = rss_mb(pids)
         alive = urllib.request.urlopen(base + "/drugbeleid/caseload.json", timeout=5).status == 200
     finally:
@@ -78,13 +102,29 @@ def main() -> int:
         return 1
     figures = dict(item.split("=") for item in line.split()[1:])
     growth = (end - start) / start * 100 if start else float("nan")
-    print(f"soak: {DURATION} s at concurrency {CONCURRENCY}, endpoint mix of bench/soak.lua (5 of 14 paths hostile) "
-          f"and the {len(CASES)} costly requests of bench/hostile.py")
-    for key in ("requests", "rps", "p50_ms", "p99_ms", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
-                "connect_errors", "read_errors", "write_errors", "timeouts"):
+    print(
+        f"soak: {DURATION} s at concurrency {CONCURRENCY}, endpoint mix of bench/soak.lua (5 of 14 paths hostile) "
+        f"and the {len(CASES)} costly requests of bench/hostile.py"
+    )
+    for key in (
+        "requests",
+        "rps",
+        "p50_ms",
+        "p99_ms",
+        "status_2xx",
+        "status_3xx",
+        "status_4xx",
+        "status_5xx",
+        "connect_errors",
+        "read_errors",
+        "write_errors",
+        "timeouts",
+    ):
         print(f"  {key:15} {figures[key]}")
-    print(f"  rss_start_mb    {start:.1f}\n  rss_end_mb      {end:.1f}\n  rss_growth_pct  {growth:.1f}\n  alive_after     {alive}")
-    ok = (int(figures["status_5xx"]) == 0 and int(figures["connect_errors"]) == 0 and growth <= 20 and alive)
+    print(
+        f"  rss_start_mb    {start:.1f}\n  rss_end_mb      {end:.1f}\n  rss_growth_pct  {growth:.1f}\n  alive_after     {alive}"
+    )
+    ok = int(figures["status_5xx"]) == 0 and int(figures["connect_errors"]) == 0 and growth <= 20 and alive
     print("PASS" if ok else "FAIL: 5xx, connection errors, memory growth over 20 % or a dead server")
     return 0 if ok else 1
 

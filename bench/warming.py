@@ -7,6 +7,7 @@ the charts' data are fetched before (the log says when it is done). Both runs sa
 pages: the sitemap's first pages, a slice of its middle (row pages) and its last (release files),
 in both languages.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,15 +53,26 @@ def sample(base: str) -> list[str]:
     _, _, body = fetch(base + "/sitemap.xml")
     locs = [urllib.parse.urlsplit(unescape(loc)) for loc in re.findall(r"<loc>([^<]+)</loc>", body.decode())]
     paths = [loc.path + (f"?{loc.query}" if loc.query else "") for loc in locs]
-    return paths[:12] + paths[len(paths) // 2: len(paths) // 2 + 6] + paths[-4:]
+    return paths[:12] + paths[len(paths) // 2 : len(paths) // 2 + 6] + paths[-4:]
 
 
 def first_requests(warm: bool) -> dict:
     with tempfile.TemporaryDirectory() as run:
         port = free_port()
         log = Path(run) / "serve-prod.log"
-        command = [sys.executable, "-m", "serve.prod", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-                   "--run", str(Path(run) / "run")] + ([] if warm else ["--no-warm"])
+        command = [
+            sys.executable,
+            "-m",
+            "serve.prod",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--run",
+            str(Path(run) / "run"),
+        ] + ([] if warm else ["--no-warm"])
         with open(log, "wb") as out:
             process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -79,16 +91,25 @@ def first_requests(warm: bool) -> dict:
         finally:
             os.kill(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
-    return {"warm": warm, "pages": len(paths), "hits": hits, "median_ms": round(statistics.median(times), 1),
-            "max_ms": round(max(times), 1), "total_ms": round(sum(times)), "warming": warmed}
+    return {
+        "warm": warm,
+        "pages": len(paths),
+        "hits": hits,
+        "median_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+        "total_ms": round(sum(times)),
+        "warming": warmed,
+    }
 
 
 def main() -> None:
     results = [first_requests(warm=False), first_requests(warm=True)]
     for result in results:
-        print(f"first request after a release, cache {'warmed' if result['warm'] else 'not warmed'}: "
-              f"{result['pages']} canonical pages, {result['hits']} hits, median {result['median_ms']} ms, "
-              f"max {result['max_ms']} ms" + (f" ({result['warming'][0]})" if result["warming"] else ""))
+        print(
+            f"first request after a release, cache {'warmed' if result['warm'] else 'not warmed'}: "
+            f"{result['pages']} canonical pages, {result['hits']} hits, median {result['median_ms']} ms, "
+            f"max {result['max_ms']} ms" + (f" ({result['warming'][0]})" if result["warming"] else "")
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "warming.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

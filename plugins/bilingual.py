@@ -11,6 +11,7 @@ values explained, links to related rows (metadata.yml plugins.drugbeleid.related
 the table and key of each related row), then the provenance block. The row's JSON and CSV are
 Datasette's own and unchanged.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,11 @@ def table_row(datasette, table: str, lang: str, cells: list, raw_row, pks: list,
             href = with_language(f"/{DATABASE}/{tilde_encode(table)}/{path_from_row_pks(raw_row, pks, not pks)}", lang)
             html = Markup(f'<a href="{escape(href)}">{escape(raw)}</a>')
         else:
-            html = coded(datasette, table, column, raw, lang) if raw is not None and not isinstance(raw, (dict, float)) else None
+            html = (
+                coded(datasette, table, column, raw, lang)
+                if raw is not None and not isinstance(raw, (dict, float))
+                else None
+            )
             if html is None:
                 if isinstance(raw, (int, float)) and not isinstance(raw, bool) and value == str(raw):
                     html = number(raw, lang, column not in measured)
@@ -132,8 +137,13 @@ async def related_rows(datasette, table: str, row: dict, lang: str) -> list[dict
     found = []
     for relation in (plugin_config(datasette).get("related") or {}).get(table, []):
         result = await db.execute(relation["sql"], {k: v for k, v in row.items()})
-        links = [{"href": with_language(row_path(r["tbl"], str(r["key"]).split(",")), lang),
-                  "text": (r["label_nl"] if lang == "nl" and "label_nl" in r.keys() else r["label"])} for r in result.rows]
+        links = [
+            {
+                "href": with_language(row_path(r["tbl"], str(r["key"]).split(",")), lang),
+                "text": (r["label_nl"] if lang == "nl" and "label_nl" in r.keys() else r["label"]),
+            }
+            for r in result.rows
+        ]
         if links:
             found.append({"label": text_in(relation, "label", lang), "links": links})
     return found
@@ -157,16 +167,26 @@ async def record_card(datasette, request, table: str) -> dict:
         if column in hidden:
             continue
         field = fields.get(column, {})
-        line = {"column": column, "label": column_label(datasette, table, column, lang), "empty": value is None or value == "",
-                "lang": "nl" if (field.get("verbatim") or field.get("language") == "nl"
-                                 or column_languages(datasette, table).get(column) == "nl") else None}
+        line = {
+            "column": column,
+            "label": column_label(datasette, table, column, lang),
+            "empty": value is None or value == "",
+            "lang": "nl"
+            if (
+                field.get("verbatim")
+                or field.get("language") == "nl"
+                or column_languages(datasette, table).get(column) == "nl"
+            )
+            else None,
+        }
         if line["empty"]:
             lines.append(line)
             continue
         if column in foreign:
             fk = foreign[column]
             line["html"] = Markup('<a href="{}">{}</a>').format(
-                with_language(row_path(fk["other_table"], [value]), lang), value)
+                with_language(row_path(fk["other_table"], [value]), lang), value
+            )
         else:
             whole = unit_code(datasette, table, column, row, fields) not in MEASURED_UNITS
             line["html"] = coded(datasette, table, column, value, lang) or escape(number(value, lang, whole))
@@ -174,8 +194,12 @@ async def record_card(datasette, request, table: str) -> dict:
         if unit:
             line["html"] = Markup("{} {}").format(line["html"], unit)
         lines.append(line)
-    return {"title": table_title(datasette, table, lang), "key": ", ".join(key_values), "lines": lines,
-            "related": await related_rows(datasette, table, row, lang)}
+    return {
+        "title": table_title(datasette, table, lang),
+        "key": ", ".join(key_values),
+        "lines": lines,
+        "related": await related_rows(datasette, table, row, lang),
+    }
 
 
 def inherited_metadata(datasette, database: str, table: str) -> dict:
@@ -210,8 +234,11 @@ def measured_names(datasette) -> set[str]:
 
 @lru_cache(maxsize=16)
 def _measured_names(_release, datasette) -> frozenset[str]:
-    return frozenset(name for resource in published_package(datasette)["resources"]
-                     for name in measured_columns(datasette, resource["name"]))
+    return frozenset(
+        name
+        for resource in published_package(datasette)["resources"]
+        for name in measured_columns(datasette, resource["name"])
+    )
 
 
 def column_description(datasette, table: str, column: str, lang: str) -> str | None:
@@ -231,13 +258,17 @@ def table_description(datasette, table: str, lang: str) -> str | None:
 
 # --- the table page's description of its filters, search and sort, from the filters themselves ----
 
+
 def filter_clause(column: str, lookup: str, value: str, lang: str) -> str | None:
     """One filter as the table page's heading says it (Datasette's words, in `lang`)."""
     quoted = not value.isdigit()
     if lookup == "in" or lookup == "notin":
-        listed = json.dumps(json.loads(value) if value.startswith("[") else [v.strip() for v in value.split(",")],
-                            ensure_ascii=False)
-        message = gettext("%(column)s in %(value)s", lang) if lookup == "in" else gettext("%(column)s not in %(value)s", lang)
+        listed = json.dumps(
+            json.loads(value) if value.startswith("[") else [v.strip() for v in value.split(",")], ensure_ascii=False
+        )
+        message = (
+            gettext("%(column)s in %(value)s", lang) if lookup == "in" else gettext("%(column)s not in %(value)s", lang)
+        )
         return message % {"column": column, "value": listed}
     messages = {
         "exact": gettext('%(column)s = "%(value)s"', lang) if quoted else gettext("%(column)s = %(value)s", lang),
@@ -274,7 +305,10 @@ def filter_sentence(request, filters, sort: str | None, sort_desc: str | None, s
             bits.append(gettext('search matches "%(text)s"', lang) % {"text": search_args["_search"]})
         else:
             for key, text in search_args.items():
-                bits.append(gettext('search column "%(column)s" matches "%(text)s"', lang) % {"column": key.split("_search_", 1)[1], "text": text})
+                bits.append(
+                    gettext('search column "%(column)s" matches "%(text)s"', lang)
+                    % {"column": key.split("_search_", 1)[1], "text": text}
+                )
     for given in request.args.getlist("_through"):
         try:
             through = json.loads(given)
@@ -287,15 +321,24 @@ def filter_sentence(request, filters, sort: str | None, sort_desc: str | None, s
             bits.append(clause)
     sentence = ""
     if bits:
-        listed = bits[-1] if len(bits) == 1 else gettext("%(first)s and %(last)s", lang) % {"first": ", ".join(bits[:-1]), "last": bits[-1]}
+        listed = (
+            bits[-1]
+            if len(bits) == 1
+            else gettext("%(first)s and %(last)s", lang) % {"first": ", ".join(bits[:-1]), "last": bits[-1]}
+        )
         sentence = gettext("where %(conditions)s", lang) % {"conditions": listed}
     if sort or sort_desc:
-        ordered = (gettext("sorted by %(column)s descending", lang) if sort_desc else gettext("sorted by %(column)s", lang)) % {"column": sort_desc or sort}
-        sentence = gettext("%(filters)s %(sorted)s", lang) % {"filters": sentence, "sorted": ordered} if sentence else ordered
+        ordered = (
+            gettext("sorted by %(column)s descending", lang) if sort_desc else gettext("sorted by %(column)s", lang)
+        ) % {"column": sort_desc or sort}
+        sentence = (
+            gettext("%(filters)s %(sorted)s", lang) % {"filters": sentence, "sorted": ordered} if sentence else ordered
+        )
     return sentence
 
 
 # --- numbers in the page's language -------------------------------------------------------------
+
 
 def number(value, lang: str, whole: bool = True) -> str:
     """A number as a page shows it: a decimal comma on Dutch pages, and (`whole`) a float that holds
@@ -330,7 +373,7 @@ def error_in_language(error, lang: str) -> Markup:
     }
     for english, translated in beginnings.items():
         if message.startswith(english):
-            return escape(translated) + message[len(english):]
+            return escape(translated) + message[len(english) :]
     return message if lang == "en" else Markup('<span lang="en">{}</span>').format(message)
 
 
@@ -353,12 +396,19 @@ def extra_template_vars(view_name, database, table, request, datasette):
             "measured_names": measured_names(datasette),
             "table_title": table_title(datasette, table, lang) if ours else None,
             "table_title_of": lambda t: table_title(datasette, t, lang),
-            "filter_sentence": lambda filters, sort, sort_desc, supports_search=False: filter_sentence(
-                request, filters, sort, sort_desc, supports_search, lang) if request is not None else "",
-            "table_row": (lambda cells, raw_row, pks: table_row(datasette, table, lang, cells, raw_row, pks, hidden, measured))
-            if ours else None,
-            "row_href": lambda row, pks: with_language(
-                f"/{DATABASE}/{tilde_encode(table)}/{path_from_row_pks(row, pks, not pks)}", lang) if ours else None,
+            "filter_sentence": lambda filters, sort, sort_desc, supports_search=False: (
+                filter_sentence(request, filters, sort, sort_desc, supports_search, lang) if request is not None else ""
+            ),
+            "table_row": (
+                lambda cells, raw_row, pks: table_row(datasette, table, lang, cells, raw_row, pks, hidden, measured)
+            )
+            if ours
+            else None,
+            "row_href": lambda row, pks: (
+                with_language(f"/{DATABASE}/{tilde_encode(table)}/{path_from_row_pks(row, pks, not pks)}", lang)
+                if ours
+                else None
+            ),
         }
         if view_name == "row" and ours and request is not None:
             found["record"] = await record_card(datasette, request, table)

@@ -6,6 +6,7 @@ the request came to, so the catalogue is rendered once per base URL and data ver
 in a small bounded cache (the Host header is chosen by the client, so the cache must not grow
 with it).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -17,8 +18,8 @@ from scripts import catalog
 from serve.shared import computed_once, public_base_url, remember
 
 MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
-RENDERED_LIMIT = 8    # releases x formats kept
-PUBLISHED_LIMIT = 4   # releases kept (a rebuild while serving, or several test builds)
+RENDERED_LIMIT = 8  # releases x formats kept
+PUBLISHED_LIMIT = 4  # releases kept (a rebuild while serving, or several test builds)
 _published: OrderedDict[tuple, tuple[dict, dict, dict, dict]] = OrderedDict()
 _rendered: OrderedDict[tuple, str] = OrderedDict()
 
@@ -52,7 +53,8 @@ async def published(datasette) -> tuple[dict, dict, dict, dict, dict]:
         table, values = resource["name"], []
         for column in catalog.temporal_columns(resource.get("schema", {})):
             rows = await db.execute(
-                f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''")
+                f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''"
+            )
             values += [row[0] for row in rows]
         spans[table] = catalog.span_of(values)
     sizes = await json_download_sizes(datasette, db, package)
@@ -103,6 +105,7 @@ def extra_template_vars(template, view_name, database, table, datasette, request
     """`schema_org_json_ld`: for templates/table.html the table as a schema.org Dataset, for the
     home page (templates/home.html) the site as a schema.org DataCatalog."""
     if template == "home.html":
+
         async def schema_org_catalog():
             site, release, package, spans, _ = await published(datasette)
             data = catalog.schema_org_catalog(site, package, release, public_base_url(datasette, request), spans)

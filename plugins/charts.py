@@ -9,6 +9,7 @@ Dutch (`track_nl`); `display` in Dutch and `display_en` in English (axis titles,
 tooltips); `columns`, the labels of the data table's columns. `in_language` gives the chart of the
 page's language, for the figures here and for the chart itself (templates/dashboard_view.html).
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -64,7 +65,11 @@ def extra_template_vars(template, request, datasette):
         config = datasette.plugin_config("datasette-dashboards") or {}
         dashboard = config.get(request.url_vars.get("slug", ""), {})
         lang = language_of(request)
-        return {"chart_data": await chart_data(datasette, dashboard, lang),
-                "charts_in_language": {slug: in_language(chart, lang) for slug, chart in dashboard.get("charts", {}).items()}}
+        return {
+            "chart_data": await chart_data(datasette, dashboard, lang),
+            "charts_in_language": {
+                slug: in_language(chart, lang) for slug, chart in dashboard.get("charts", {}).items()
+            },
+        }
 
     return inner

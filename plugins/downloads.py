@@ -6,6 +6,7 @@ The same files are also served under a versioned path, /releases/<version>/..., 
 released, for every release kept (all recorded in releases/, unpacked by the build) together with
 its database and changes.json: such a URL never changes content, so caches may keep it forever.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,11 +33,13 @@ def requested_release(datasette, request):
 def release_file(serve):
     """A route to a file of a release, the served one or the one the URL names: 404 when the build
     kept no such release. `serve` is given the release's (version, directory, URL prefix)."""
+
     async def route(datasette, request):
         found = requested_release(datasette, request)
         if found is None:
             return not_found(f"Release not found: {request.url_vars['version']}")
         return await serve(datasette, request, *found)
+
     return route
 
 
@@ -44,8 +47,11 @@ def release_file(serve):
 async def datapackage(datasette, request, version, directory, prefix):
     headers = {"Content-Disposition": 'inline; filename="datapackage.json"'}
     if prefix:  # a release's own file, byte for byte: its relative paths resolve against this URL
-        return Response((directory / "datapackage.json").read_bytes(), content_type="application/json; charset=utf-8",
-                        headers=headers)
+        return Response(
+            (directory / "datapackage.json").read_bytes(),
+            content_type="application/json; charset=utf-8",
+            headers=headers,
+        )
     descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
         resource["path"] = shared.absolute_url(datasette, f"{prefix}/{resource['path']}", request)
@@ -60,8 +66,11 @@ async def datapackage(datasette, request, version, directory, prefix):
 @release_file
 async def zipped(datasette, request, version, directory, prefix):
     body = (directory / "drugbeleid.zip").read_bytes()
-    return Response(body, content_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.zip"'})
+    return Response(
+        body,
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.zip"'},
+    )
 
 
 @release_file
@@ -70,8 +79,9 @@ async def table_csv(datasette, request, version, directory, prefix):
     if not (directory / "data" / f"{table}.csv").is_file():
         return not_found(f"Table not found: {table}")
     body = (directory / "data" / f"{table}.csv").read_bytes()
-    return Response(body, content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'inline; filename="{table}.csv"'})
+    return Response(
+        body, content_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'inline; filename="{table}.csv"'}
+    )
 
 
 @release_file
@@ -83,8 +93,11 @@ async def database_checksum(datasette, request, version, directory, prefix):
 @release_file
 async def database_file(datasette, request, version, directory, prefix):
     """A kept release's database (the current one is /drugbeleid.db, served by Datasette)."""
-    return Response((directory / "drugbeleid.db").read_bytes(), content_type="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.db"'})
+    return Response(
+        (directory / "drugbeleid.db").read_bytes(),
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="drugbeleid-{version}.db"'},
+    )
 
 
 @release_file
@@ -95,8 +108,10 @@ async def changes_json(datasette, request, version, directory, prefix):
 async def release_json(datasette, request):
     release = {k: v for k, v in shared.current_release(datasette).items() if k not in ("root", "directory")}
     release["released"] = any(r["version"] == release["version"] for r in shared.recorded_releases(datasette))
-    release["changes"] = {**release.get("changes", {}), "url": shared.absolute_url(
-        datasette, f"/releases/{release['version']}/changes.json", request)}
+    release["changes"] = {
+        **release.get("changes", {}),
+        "url": shared.absolute_url(datasette, f"/releases/{release['version']}/changes.json", request),
+    }
     return Response.json(release)
 
 

@@ -9,6 +9,7 @@
   `make images` (scripts/images.py); the chart's page links them and names the PNG as its og:image,
   with og:title, og:description and a Twitter card, all absolute from the public base URL.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,12 +43,20 @@ def image_path(datasette, slug: str, chart_slug: str, lang: str, kind: str):
 def sharing(datasette, request, slug: str, chart_slug: str, chart: dict, lang: str) -> dict:
     """What a shared link shows: title, description and images, with absolute URLs."""
     base = shared.public_base_url(datasette, request)
-    images = {kind: f"{base}charts/{slug}/{chart_slug}.{lang}.{kind}" for kind in IMAGE_TYPES
-              if image_path(datasette, slug, chart_slug, lang, kind)}
+    images = {
+        kind: f"{base}charts/{slug}/{chart_slug}.{lang}.{kind}"
+        for kind in IMAGE_TYPES
+        if image_path(datasette, slug, chart_slug, lang, kind)
+    }
     page = shared.with_language(f"-/dashboards/{slug}/{chart_slug}", lang)
     embed = shared.with_language(f"-/dashboards/{slug}/{chart_slug}/embed", lang)
-    return {"title": chart.get("title", chart_slug), "description": chart.get("description", ""),
-            "images": images, "page_url": base + page, "embed_url": base + embed}
+    return {
+        "title": chart.get("title", chart_slug),
+        "description": chart.get("description", ""),
+        "images": images,
+        "page_url": base + page,
+        "embed_url": base + embed,
+    }
 
 
 def embedded_spec(chart: dict, columns, rows) -> dict:
@@ -67,11 +76,16 @@ async def embed_page(datasette, request):
     columns, rows = result.columns, [list(row) for row in result.rows]
     site = datasette.metadata() or {}
     context = {
-        "chart": chart, "chart_slug": chart_slug, "columns": columns, "rows": rows,
+        "chart": chart,
+        "chart_slug": chart_slug,
+        "columns": columns,
+        "rows": rows,
         "spec_json": json.dumps(embedded_spec(chart, columns, rows), ensure_ascii=False).replace("</", "<\\/"),
         "share": sharing(datasette, request, slug, chart_slug, chart, lang),
-        "license": site.get("license"), "license_url": site.get("license_url"),
-        "source": site.get("source"), "source_url": shared.source_url(datasette, request),
+        "license": site.get("license"),
+        "license_url": site.get("license_url"),
+        "source": site.get("source"),
+        "source_url": shared.source_url(datasette, request),
     }
     return Response.html(await datasette.render_template("chart_embed.html", context, request=request))
 
@@ -103,5 +117,8 @@ def extra_template_vars(template, request, datasette):
 def register_routes():
     return [
         (r"^/-/dashboards/(?P<slug>[^/]+)/(?P<chart_slug>[^/]+)/embed$", embed_page),
-        (r"^/charts/(?P<slug>[a-z0-9_-]+)/(?P<chart_slug>[a-z0-9_-]+)\.(?P<lang>nl|en)\.(?P<kind>svg|png)$", chart_image),
+        (
+            r"^/charts/(?P<slug>[a-z0-9_-]+)/(?P<chart_slug>[a-z0-9_-]+)\.(?P<lang>nl|en)\.(?P<kind>svg|png)$",
+            chart_image,
+        ),
     ]

@@ -6,6 +6,7 @@ then about 3 s of CPU to print, under the GIL, so a few bad queries stalled ever
 Datasette looks the module up at call time, so clearing it here is enough; the error responses
 themselves are unchanged.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,5 +19,7 @@ datasette.handle_exception.rich = None
 
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
-    print(f"error: {request.method} {request.path}: {type(exception).__name__}: {str(exception)[:200]!r}", file=sys.stderr)
+    print(
+        f"error: {request.method} {request.path}: {type(exception).__name__}: {str(exception)[:200]!r}", file=sys.stderr
+    )
     return None  # the response is made by the other hooks, as before

@@ -4,6 +4,7 @@ The site is read-only, so every method but GET, HEAD and OPTIONS is refused with
 Datasette sees it (Datasette answers TRACE, and POST to a table or canned query, with a 500).
 Requests Datasette cannot answer are turned into 400 or 404; a real server fault stays a 500.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def allowed_methods(path: str) -> tuple[str, ...]:
 
 def read_only(datasette):
     """In the stack (plugins/stack.py): 405 for a method the site does not take."""
+
     def wrap(app):
         async def read_only(scope, receive, send):
             if scope["type"] != "http":
@@ -35,7 +37,8 @@ def read_only(datasette):
             if scope["method"] not in allowed:
                 await Response.json(
                     {"ok": False, "error": f"Method {scope['method']} not allowed", "status": 405, "title": None},
-                    status=405, headers={"Allow": ", ".join(allowed)},
+                    status=405,
+                    headers={"Allow": ", ".join(allowed)},
                 ).asgi_send(send)
                 return
             if b"_shape=" in scope.get("query_string", b""):
@@ -65,7 +68,7 @@ def error_status_fixed(send):
     return checked_send
 
 
-SQLITE_INTEGER = (-(2 ** 63), 2 ** 63 - 1)
+SQLITE_INTEGER = (-(2**63), 2**63 - 1)
 INTEGER = re.compile(r"[-+]?\d+")
 FACET_PARAMETERS = ("_facet", "_facet_array", "_facet_date")
 # What Datasette raises when a parameter it passes on unchecked cannot be used: an integer SQLite
@@ -109,8 +112,12 @@ def through_problem(value: str) -> str | None:
         through = json.loads(value)
     except ValueError:
         return "is not valid JSON"
-    if not (isinstance(through, dict) and isinstance(through.get("table"), str) and isinstance(through.get("column"), str)
-            and "value" in through):
+    if not (
+        isinstance(through, dict)
+        and isinstance(through.get("table"), str)
+        and isinstance(through.get("column"), str)
+        and "value" in through
+    ):
         return 'must be {"table": "<table>", "column": "<column>", "value": <value>} in JSON'
     return None
 
@@ -122,7 +129,9 @@ def unusable_parameters(request) -> list[str]:
     problems = []
     for name, value in ((key, value) for key in request.args for value in request.args.getlist(key)):
         if any(not SQLITE_INTEGER[0] <= n <= SQLITE_INTEGER[1] for n in integers_in(value)):
-            problems.append(f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})")
+            problems.append(
+                f"{name}: the integer is too large for SQLite (it takes {SQLITE_INTEGER[0]} to {SQLITE_INTEGER[1]})"
+            )
         elif name in FACET_PARAMETERS and (why := facet_problem(value)):
             problems.append(f"{name}: {value[:60]!r} {why}")
         elif name == "_through" and (why := through_problem(value)):
@@ -144,12 +153,16 @@ async def misread_dates(datasette, request, database: str, table: str) -> list[s
         if column.lstrip().startswith("{"):
             continue  # the JSON form: facet_problem's
         try:
-            found = await datasette.get_database(database).execute(NOT_A_DATE.format(table=table.replace("]", ""), column=column.replace("]", "")))
+            found = await datasette.get_database(database).execute(
+                NOT_A_DATE.format(table=table.replace("]", ""), column=column.replace("]", ""))
+            )
         except Exception:  # an unknown column: Datasette answers it
             continue
         for row in found.rows[:1]:
-            problems.append(f"_facet_date={column}: {table}.{column} holds values that are not full dates, such as "
-                            f"{row[0]!r}; a date facet would read them as other dates. Facet by the value instead: _facet={column}")
+            problems.append(
+                f"_facet_date={column}: {table}.{column} holds values that are not full dates, such as "
+                f"{row[0]!r}; a date facet would read them as other dates. Facet by the value instead: _facet={column}"
+            )
     return problems
 
 
@@ -185,7 +198,12 @@ def client_error(request, exception) -> tuple[int, str] | None:
             return 404, "Record not found"
         if request.args:  # a parameter name that becomes a column name, with a NUL character in it
             return 400, f"Invalid parameter: {exception}"
-    if isinstance(exception, KeyError) and "table" not in url_vars and "database" in url_vars and not request.args.get("sql"):
+    if (
+        isinstance(exception, KeyError)
+        and "table" not in url_vars
+        and "database" in url_vars
+        and not request.args.get("sql")
+    ):
         # /db.csv, or /db.json?_shape=array: only the result of a query has rows.
         return 400, "This format needs a query: add ?sql=select ..."
     return None
@@ -201,6 +219,7 @@ def is_client_error(exception) -> bool:
 def error_page(datasette, request, status: int, message, title):
     """The HTML error page, rendered with the request (Datasette's own rendering has none), so that
     it is in the page's language like every other page (templates/error.html)."""
+
     async def inner():
         context = {"ok": False, "error": message, "status": status, "title": title}
         html = await datasette.render_template([f"{status}.html", "error.html"], context, request=request)

@@ -2,6 +2,7 @@
 its plain-language explanation and SQL and links to run it: the SQL editor (ready to run and adapt),
 the canned query's own page and its CSV. Which queries, in which order: content/examples.yml.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -10,7 +11,6 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from serve.shared import DATABASE, language_of, plugin_config
-
 
 
 def example(name: str, query: dict, lang: str) -> dict:

@@ -15,6 +15,7 @@ SQL threads) is wrapped so that a failure clears the local variables of the fram
 through, the cursor among them, before the exception leaves the thread. The message, the status
 and everything Datasette does with the exception are unchanged.
 """
+
 from __future__ import annotations
 
 import traceback

@@ -16,6 +16,7 @@ find and describe every page.
   written in templates/base.html's <head>) and `page_description` (its <meta name="description">,
   in the page's language: the table's, query's or chart's description, else the site's).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -31,8 +32,13 @@ DATABASE = shared.DATABASE
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Ad-hoc SQL: Google-style patterns (`*` any characters), most specific first.
-DISALLOWED = [f"/{DATABASE}?*sql=", f"/{DATABASE}.json?*sql=", f"/{DATABASE}.csv?*sql=", f"/{DATABASE}.xlsx?*sql=",
-              f"/{DATABASE}/*_where="]
+DISALLOWED = [
+    f"/{DATABASE}?*sql=",
+    f"/{DATABASE}.json?*sql=",
+    f"/{DATABASE}.csv?*sql=",
+    f"/{DATABASE}.xlsx?*sql=",
+    f"/{DATABASE}/*_where=",
+]
 # Tables whose rows are not pages for people: the search index and the quotes' places in their
 # documents are internal; the document pages show the passages; data_quality is read as a table.
 ROWS_NOT_PAGES = {"search_index", "quote_locations", "passages", "data_quality"}
@@ -43,9 +49,15 @@ DESCRIPTION_CHARS = 300
 
 
 async def robots_txt(datasette, request):
-    lines = ["# Everything may be crawled except ad-hoc SQL: a visitor's query runs on every request.",
-             "User-agent: *", *(f"Disallow: {path}" for path in DISALLOWED), "Allow: /", "",
-             f"Sitemap: {shared.public_base_url(datasette)}sitemap.xml", ""]
+    lines = [
+        "# Everything may be crawled except ad-hoc SQL: a visitor's query runs on every request.",
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in DISALLOWED),
+        "Allow: /",
+        "",
+        f"Sitemap: {shared.public_base_url(datasette)}sitemap.xml",
+        "",
+    ]
     return Response("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
@@ -58,7 +70,7 @@ async def page_paths(datasette) -> list[str]:
     db = datasette.get_database(DATABASE)
     paths = ["/", "/documents", "/examples", "/api", f"/{DATABASE}"]  # not /search: a form, and results per query
     paths += [f"/documents/{row['id']}" for row in (await db.execute("select id from documents order by id")).rows]
-    dashboards = (datasette.plugin_config("datasette-dashboards") or {})
+    dashboards = datasette.plugin_config("datasette-dashboards") or {}
     for slug, dashboard in dashboards.items():
         paths.append(f"/-/dashboards/{slug}")
         paths += [f"/-/dashboards/{slug}/{chart}" for chart in (dashboard.get("charts") or {})]
@@ -88,8 +100,10 @@ def release_paths(datasette) -> list[str]:
 
 
 def url_entry(loc: str, lastmod: str, alternates: dict[str, str] | None = None) -> str:
-    links = "".join(f'<xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(href)}/>'
-                    for lang, href in (alternates or {}).items())
+    links = "".join(
+        f'<xhtml:link rel="alternate" hreflang="{lang}" href={quoteattr(href)}/>'
+        for lang, href in (alternates or {}).items()
+    )
     return f"<url><loc>{escape(loc)}</loc><lastmod>{lastmod}</lastmod>{links}</url>"
 
 
@@ -108,8 +122,11 @@ async def rendered_sitemap(datasette, base: str) -> str:
         alternates = alternates_of(base, path)
         entries += [url_entry(alternates[lang], release["date"], alternates) for lang in shared.LANGUAGES]
     entries += [url_entry(base.rstrip("/") + path, release["date"]) for path in release_paths(datasette)]
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
-            + "\n".join(entries) + "\n</urlset>\n")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n'
+        + "\n".join(entries)
+        + "\n</urlset>\n"
+    )
 
 
 async def sitemap_xml(datasette, request):
@@ -121,6 +138,7 @@ async def sitemap_xml(datasette, request):
 
 # --- each page's own metadata ---------------------------------------------------------------------
 
+
 def short_description(text: str | None) -> str | None:
     """`text` on one line, cut after its last whole sentence (else word) within DESCRIPTION_CHARS."""
     text = " ".join((text or "").split())
@@ -129,8 +147,8 @@ def short_description(text: str | None) -> str | None:
     cut = text[:DESCRIPTION_CHARS]
     sentence = cut.rfind(". ")
     if sentence > DESCRIPTION_CHARS // 3:
-        return cut[:sentence + 1]
-    return cut[:cut.rfind(" ")].rstrip(",;:") + " …"
+        return cut[: sentence + 1]
+    return cut[: cut.rfind(" ")].rstrip(",;:") + " …"
 
 
 def table_description(datasette, table: str, lang: str) -> str | None:
@@ -150,7 +168,11 @@ def page_description(datasette, request, database, table, lang: str) -> str | No
     table = table or (request.url_vars.get("table") if request is not None else None)  # a canned query's page
     if database == DATABASE and table:
         query = (datasette.metadata("queries", database=DATABASE) or {}).get(table)
-        text = in_language(query, "description", lang) if isinstance(query, dict) else table_description(datasette, table, lang)
+        text = (
+            in_language(query, "description", lang)
+            if isinstance(query, dict)
+            else table_description(datasette, table, lang)
+        )
         if text:
             return short_description(text)
     parts = request.path.strip("/").split("/") if request is not None else []
@@ -171,8 +193,10 @@ def extra_template_vars(request, datasette, database, table):
     lang = shared.language_of(request)
     path = request.path + (f"?{request.query_string}" if request.query_string else "")
     alternates = alternates_of(shared.public_base_url(datasette, request), path)
-    return {"language_alternates": list(alternates.items()),
-            "page_description": page_description(datasette, request, database, table, lang)}
+    return {
+        "language_alternates": list(alternates.items()),
+        "page_description": page_description(datasette, request, database, table, lang),
+    }
 
 
 @hookimpl

@@ -10,6 +10,7 @@ raises instead of rendering the query page (time limit, not a SELECT) are answer
 templates/sql_error.html, which keeps the visitor's SQL in an editor. The wording is in
 the message catalogues (locale/, English in error_strings).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -31,14 +32,35 @@ def error_strings(lang: str) -> dict[str, str]:
     return {
         "error_unknown_table": gettext("There is no table “{name}”.", lang),
         "error_unknown_column": gettext("There is no column “{name}”.", lang),
-        "error_syntax": gettext("The SQL has a typing error at “{token}”: check that word and what comes before it (commas, brackets, quotes).", lang),
-        "error_syntax_end": gettext("The SQL ends unexpectedly: is a bracket, a quote or the last part of the statement missing?", lang),
-        "error_time_limit": gettext("The query took longer than the 1 second limit and was stopped. Return fewer rows (WHERE, LIMIT) or avoid combining large tables without a condition.", lang),
-        "error_printf": gettext("printf and format work as in SQLite, with widths and precisions up to 1000 (e.g. printf('%.1f', fte)). A larger width or precision is refused, to keep the server available for everyone.", lang),
-        "error_denied": gettext("This function is switched off on this public server (to keep the server available for everyone).", lang),
-        "error_too_large": gettext("The result is too large for this server. Select fewer rows (WHERE, LIMIT) or fewer columns.", lang),
-        "error_not_select": gettext("Only queries that read data are allowed: the SQL must start with SELECT (or WITH). Is that first word spelled right?", lang),
-        "error_other": gettext("Check the names of the tables and columns and the order of the clauses (SELECT … FROM … WHERE … ORDER BY …).", lang),
+        "error_syntax": gettext(
+            "The SQL has a typing error at “{token}”: check that word and what comes before it (commas, brackets, quotes).",
+            lang,
+        ),
+        "error_syntax_end": gettext(
+            "The SQL ends unexpectedly: is a bracket, a quote or the last part of the statement missing?", lang
+        ),
+        "error_time_limit": gettext(
+            "The query took longer than the 1 second limit and was stopped. Return fewer rows (WHERE, LIMIT) or avoid combining large tables without a condition.",
+            lang,
+        ),
+        "error_printf": gettext(
+            "printf and format work as in SQLite, with widths and precisions up to 1000 (e.g. printf('%.1f', fte)). A larger width or precision is refused, to keep the server available for everyone.",
+            lang,
+        ),
+        "error_denied": gettext(
+            "This function is switched off on this public server (to keep the server available for everyone).", lang
+        ),
+        "error_too_large": gettext(
+            "The result is too large for this server. Select fewer rows (WHERE, LIMIT) or fewer columns.", lang
+        ),
+        "error_not_select": gettext(
+            "Only queries that read data are allowed: the SQL must start with SELECT (or WITH). Is that first word spelled right?",
+            lang,
+        ),
+        "error_other": gettext(
+            "Check the names of the tables and columns and the order of the clauses (SELECT … FROM … WHERE … ORDER BY …).",
+            lang,
+        ),
         "error_busy": gettext("Too many queries are running at this moment. Wait a few seconds and try again.", lang),
     }
 
@@ -67,14 +89,23 @@ def explain(message: str, strings: dict, tables: dict[str, list[str]], sql: str 
     visible_tables = sorted(t for t in tables if "_fts" not in t)
     if m := re.search(r"no such table: (?:main\.)?(\S+)", message):
         name = m.group(1)
-        return {"text": strings["error_unknown_table"].format(name=name), "name": name,
-                "suggestions": close(name, visible_tables), "tables": visible_tables}
+        return {
+            "text": strings["error_unknown_table"].format(name=name),
+            "name": name,
+            "suggestions": close(name, visible_tables),
+            "tables": visible_tables,
+        }
     if m := re.search(r"no such column: (\S+)", message):
         name = m.group(1).rsplit(".", 1)[-1]
         used = tables_in(sql, tables)
         columns = sorted({c for t in (used or tables) for c in tables[t]})
-        return {"text": strings["error_unknown_column"].format(name=name), "name": name,
-                "suggestions": close(name, columns), "tables": [], "columns_of": {t: tables[t] for t in used}}
+        return {
+            "text": strings["error_unknown_column"].format(name=name),
+            "name": name,
+            "suggestions": close(name, columns),
+            "tables": [],
+            "columns_of": {t: tables[t] for t in used},
+        }
     if m := re.search(r'(?:near|unrecognized token:) "(.+)"', message):
         return {"text": strings["error_syntax"].format(token=m.group(1)), "suggestions": [], "tables": []}
     if "incomplete input" in message:
@@ -123,8 +154,11 @@ def handle_exception(datasette, request, exception):
         # the time-limit message is HTML with the SQL in a <textarea>: keep only its sentence, as text
         message = " ".join(re.sub(r"<[^>]+>", "", str(exception.message).split("<textarea")[0]).split())
         help = explain(message, strings, await schema(datasette), request.args["sql"])
-        html = await datasette.render_template("sql_error.html", {
-            "sql": request.args["sql"], "message": f"{exception.title}: {message}", "help": help}, request=request)
+        html = await datasette.render_template(
+            "sql_error.html",
+            {"sql": request.args["sql"], "message": f"{exception.title}: {message}", "help": help},
+            request=request,
+        )
         return Response.html(html, status=exception.status)
 
     return page
@@ -133,6 +167,7 @@ def handle_exception(datasette, request, exception):
 def busy_page(datasette):
     """sql_guard answers a visitor's query beyond its limit with a JSON 429 before Datasette runs;
     in the browser's SQL editor that becomes a page saying to wait and retry (still a 429)."""
+
     def wrap(app):
         async def friendly(scope, receive, send):
             if scope["type"] != "http" or scope["path"] != EDITOR_PATH:
@@ -148,10 +183,20 @@ def busy_page(datasette):
                     request = Request({**scope, "csrftoken": lambda: ""}, receive)
                     strings = error_strings(language_of(request))
                     await datasette.invoke_startup()  # done once; a refused request may be the first
-                    html = await datasette.render_template("sql_error.html", {
-                        "sql": request.args.get("sql", ""), "message": json.loads(event.get("body") or b"{}").get("error", ""),
-                        "help": {"text": strings["error_busy"], "suggestions": [], "tables": []}}, request=request)
-                    headers = [(k, v) for k, v in held["start"]["headers"] if k.lower() not in (b"content-type", b"content-length")]
+                    html = await datasette.render_template(
+                        "sql_error.html",
+                        {
+                            "sql": request.args.get("sql", ""),
+                            "message": json.loads(event.get("body") or b"{}").get("error", ""),
+                            "help": {"text": strings["error_busy"], "suggestions": [], "tables": []},
+                        },
+                        request=request,
+                    )
+                    headers = [
+                        (k, v)
+                        for k, v in held["start"]["headers"]
+                        if k.lower() not in (b"content-type", b"content-length")
+                    ]
                     await send({**held["start"], "headers": headers + [(b"content-type", b"text/html; charset=utf-8")]})
                     await send({"type": "http.response.body", "body": html.encode("utf-8")})
                     return

@@ -7,13 +7,13 @@ SQL. Datasette's index stays available as JSON at /.json; the database page is /
 The key figures (SQL, labels, source links) are written in content/key_figures.yml (English `label`,
 Dutch `label_nl`); the page text is in templates/home.html, once per language.
 """
+
 from __future__ import annotations
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from serve.shared import DATABASE, language_of, plugin_config, text_in
-
 
 
 def number(value, lang: str) -> str:
@@ -54,7 +54,16 @@ async def home_page(datasette, request):
     db = datasette.get_database(DATABASE)
     config = plugin_config(datasette)
     figures = [await key_figure(db, figure, lang) for figure in config.get("key_figures", [])]
-    documents = [dict(r) for r in (await db.execute(
-        "select id, title, kind, date, question_number from documents order by date is null, date, id")).rows]
-    return Response.html(await datasette.render_template(
-        "home.html", {"key_figures": figures, "documents": documents, "site": datasette.metadata()}, request=request))
+    documents = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select id, title, kind, date, question_number from documents order by date is null, date, id"
+            )
+        ).rows
+    ]
+    return Response.html(
+        await datasette.render_template(
+            "home.html", {"key_figures": figures, "documents": documents, "site": datasette.metadata()}, request=request
+        )
+    )

@@ -9,6 +9,7 @@ Responses to requests carrying a cookie or credentials are never marked cacheabl
 to visitor SQL that may change from call to call (serve/volatile.py): those are `no-store`, with
 no ETag, so neither the response cache nor a proxy keeps them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,10 @@ from serve import shared
 from serve.headers import has, replaced, request_header, with_headers, without
 from serve.volatile import volatile_request
 
-CACHEABLE = "public, max-age=86400"       # one day; revalidate with the ETag after a release
-IMMUTABLE = "public, max-age=31536000, immutable"   # /releases/<version>/...: content never changes
+CACHEABLE = "public, max-age=86400"  # one day; revalidate with the ETag after a release
+IMMUTABLE = "public, max-age=31536000, immutable"  # /releases/<version>/...: content never changes
 NOT_CACHEABLE = "no-store"
-UNCACHED_PREFIXES = ("/-/",)              # introspection and settings: not data
+UNCACHED_PREFIXES = ("/-/",)  # introspection and settings: not data
 # ...except Datasette's and plugins' static assets (the charts load ~800 KB of Vega per page) and
 # the dashboards, HTML built from the immutable data. Asset URLs carry no version, so their ETag
 # comes from the installed software's versions instead of the data version.
@@ -61,8 +62,16 @@ def matches(if_none_match: bytes | None, etag: bytes, exists: bool) -> bool:
 
 
 # What a 304 repeats of the 200 it stands for (RFC 9110, 15.4.5), and the site's own headers.
-NOT_MODIFIED_HEADERS = {b"cache-control", b"content-location", b"etag", b"expires", b"vary", b"x-data-version",
-                        b"x-data-semver", b"access-control-allow-origin"}
+NOT_MODIFIED_HEADERS = {
+    b"cache-control",
+    b"content-location",
+    b"etag",
+    b"expires",
+    b"vary",
+    b"x-data-version",
+    b"x-data-semver",
+    b"access-control-allow-origin",
+}
 
 
 def not_modified_headers(headers) -> list:
@@ -90,8 +99,11 @@ def http_headers(datasette):
             volatile = cacheable_request(scope) and volatile_request(datasette, scope)
             etag = None
             if cacheable_request(scope) and not volatile:
-                etag_version = (software_version() if scope["path"].startswith(STATIC_PREFIXES)
-                                else shared.content_version(datasette, scope["path"]))
+                etag_version = (
+                    software_version()
+                    if scope["path"].startswith(STATIC_PREFIXES)
+                    else shared.content_version(datasette, scope["path"])
+                )
                 etag = etag_for(etag_version, scope)
             if_none_match = request_header(scope, b"if-none-match")
             if etag and etag in sent and matches(if_none_match, etag, exists=True):
@@ -108,8 +120,10 @@ def http_headers(datasette):
                 if event["type"] == "http.response.start":
                     # Transfer-Encoding is the server's (ASGI): Datasette sends it beside Content-Length
                     # on database downloads, and granian then drops the response.
-                    headers = without(event.get("headers", []), b"etag", b"access-control-allow-origin",
-                                      b"transfer-encoding") + common
+                    headers = (
+                        without(event.get("headers", []), b"etag", b"access-control-allow-origin", b"transfer-encoding")
+                        + common
+                    )
                     sets_cookie = has(headers, b"set-cookie")
                     status = event["status"]
                     if etag and status == 200 and not sets_cookie:

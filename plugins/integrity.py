@@ -12,6 +12,7 @@ user space cannot set a ctime back), so the record only ever vouches for the ver
 checked; the next start of an unchanged file costs a stat. Where build/ is read-only nothing is
 remembered and every start checks in full (see docs/build-safety.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,6 @@ import click
 from datasette import hookimpl
 
 from serve.shared import DATABASE
-
 
 
 class DatabaseRefused(click.ClickException):
@@ -104,11 +104,15 @@ def database_problems(database: Path) -> list[str]:
     identity = identity_of(database)  # taken before reading: a write during the check is not vouched for
     size = identity[2]
     if size != expected["bytes"]:
-        problems.append(f"size is {size} bytes, {release_path.name} says {expected['bytes']} (truncated or partly copied?)")
+        problems.append(
+            f"size is {size} bytes, {release_path.name} says {expected['bytes']} (truncated or partly copied?)"
+        )
     checked = verified_sha256(database, identity)
     actual = checked or sha256_of_file(database)
     if actual != expected["sha256"]:
-        problems.append(f"SHA-256 is {actual}, {release_path.name} says {expected['sha256']} (corrupted or not the published build)")
+        problems.append(
+            f"SHA-256 is {actual}, {release_path.name} says {expected['sha256']} (corrupted or not the published build)"
+        )
     if checked:  # these very bytes passed integrity_check before
         return problems
     problems += integrity_problems(database)

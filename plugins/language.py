@@ -12,6 +12,7 @@ query string, so `_lang` too. What Python writes without the request (Datasette'
 foreign-key cells) reads the language from `serve.i18n.page_language`, set here for each request.
 Dutch, the default, needs no parameter. No page is rewritten after it is rendered.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
@@ -67,4 +68,5 @@ def page_language(datasette):
                 i18n.page_language.reset(token)
 
         return in_page_language
+
     return wrap

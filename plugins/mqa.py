@@ -8,6 +8,7 @@ waits on a request to itself), and answers with a 2xx or 3xx. Computed once per 
 first request (others arriving meanwhile wait for it) and served to everyone: nothing in it
 depends on the request.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,12 @@ async def scored(datasette, base: str) -> str:
     if not _shapes:
         _shapes.append(await asyncio.to_thread(mqa.eu_shapes))
     result = await asyncio.to_thread(
-        mqa.score, graph, lambda url: statuses.get(url) is not None and 200 <= statuses[url] < 400,
-        "accessibility checked in process: each URL requested from this site itself", _shapes[0])
+        mqa.score,
+        graph,
+        lambda url: statuses.get(url) is not None and 200 <= statuses[url] < 400,
+        "accessibility checked in process: each URL requested from this site itself",
+        _shapes[0],
+    )
     return Response.json(result).body
 
 

@@ -7,6 +7,7 @@ stays true when a column or a table is added. The database is immutable and the 
 the life of the process, so the description is made once per process and data version (it took
 ~2.5 s for 1.4 MB) and its JSON text served from memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,17 +73,27 @@ def sections_of(spec: dict) -> list[dict]:
     for name, section in sections.items():
         row = components["schemas"].get(f"{name}.row", {})
         section["columns"] = [
-            {"name": column, "type": schema.get("x-sqlite-type", ""), "json": schema.get("type", "any"), "description": schema.get("description", "")}
+            {
+                "name": column,
+                "type": schema.get("x-sqlite-type", ""),
+                "json": schema.get("type", "any"),
+                "description": schema.get("description", ""),
+            }
             for column, schema in row.get("properties", {}).items()
         ]
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             parameters = [p for p in operation.get("parameters", []) if "$ref" not in p]
             filters = [p for p in operation.get("parameters", []) if "$ref" in p]  # the per-column filters
-            sections[operation["tags"][0]]["operations"].append({
-                "path": path, "method": method.upper(), **operation,
-                "parameters": parameters, "has_filters": bool(filters),
-            })
+            sections[operation["tags"][0]]["operations"].append(
+                {
+                    "path": path,
+                    "method": method.upper(),
+                    **operation,
+                    "parameters": parameters,
+                    "has_filters": bool(filters),
+                }
+            )
     return list(sections.values())
 
 
@@ -102,7 +113,8 @@ async def describe(datasette) -> dict:
             "license": {"name": site.get("license", ""), "url": site.get("license_url", "")},
         },
         "externalDocs": {"url": shared.source_url(datasette), "description": site.get("source", "")}
-        if site.get("source_url") else None,
+        if site.get("source_url")
+        else None,
         "tags": [],
         "paths": {},
         "components": {
@@ -129,7 +141,7 @@ async def describe(datasette) -> dict:
 
 
 ERRORS_NOTE = (
-    "<p lang=\"en\">Errors are JSON objects <code>{\"ok\": false, \"error\": ..., \"status\": ...}</code> "
+    '<p lang="en">Errors are JSON objects <code>{"ok": false, "error": ..., "status": ...}</code> '
     "with a 4xx status: 400 for a parameter the server cannot use, 404 for an unknown table, row or file, "
     "405 (with an <code>Allow</code> header) for any method other than GET, HEAD and OPTIONS. "
     "Row values in paths use Datasette's tilde encoding (<code>~2C</code> for a comma in a key).</p>"
@@ -153,7 +165,10 @@ def value_schema(sqlite_type: str, nullable: bool) -> dict:
     elif any(word in declared for word in ("REAL", "FLOA", "DOUB")) or declared.startswith("NUM") or "DEC" in declared:
         kind = "number"
     elif "BLOB" in declared:  # Datasette's JSON encoding of binary values
-        return {"type": ["object", "null"] if nullable else "object", "properties": {"$base64": {"const": True}, "encoded": {"type": "string"}}}
+        return {
+            "type": ["object", "null"] if nullable else "object",
+            "properties": {"$base64": {"const": True}, "encoded": {"type": "string"}},
+        }
     else:
         return {}
     return {"type": [kind, "null"] if nullable else kind}
@@ -169,8 +184,9 @@ async def table_columns(db, table: str) -> tuple[list[dict], list[str]]:
     return columns, primary_key
 
 
-def row_schemas(columns: list[dict], descriptions: dict, labels: dict | None = None,
-                table: str = "") -> tuple[dict, dict]:
+def row_schemas(
+    columns: list[dict], descriptions: dict, labels: dict | None = None, table: str = ""
+) -> tuple[dict, dict]:
     """A row as an object (?_shape=objects) and as an array (the default ?_shape=arrays). `labels`
     (serve.shared.labels): each column's label and its coded values' labels, in both languages, as
     x-label and x-value-labels, from the schemas."""
@@ -178,7 +194,9 @@ def row_schemas(columns: list[dict], descriptions: dict, labels: dict | None = N
 
     def schema(column):
         described = value_schema(column["type"], column["nullable"])
-        described["description"] = descriptions.get(column["name"], "Row id (SQLite rowid)." if column["name"] == "rowid" else "")
+        described["description"] = descriptions.get(
+            column["name"], "Row id (SQLite rowid)." if column["name"] == "rowid" else ""
+        )
         described["x-sqlite-type"] = column["type"] or "ANY"
         key = f"{table}.{column['name']}"
         if key in labels.get("columns", {}):
@@ -203,7 +221,10 @@ def row_schemas(columns: list[dict], descriptions: dict, labels: dict | None = N
 def shaped(envelope: dict, row: str, row_array: str, first_column: dict, shapes: list[str]) -> dict:
     """Datasette's JSON for each ?_shape: the envelope, a list of rows, first values, or rows by key."""
     ref = {"$ref": f"#/components/schemas/{row}"}
-    envelope["properties"]["rows"] = {"type": "array", "items": {"anyOf": [ref, {"$ref": f"#/components/schemas/{row_array}"}]}}
+    envelope["properties"]["rows"] = {
+        "type": "array",
+        "items": {"anyOf": [ref, {"$ref": f"#/components/schemas/{row_array}"}]},
+    }
     variants = [
         {**envelope, "title": "_shape=arrays or objects (default arrays)"},
         {"type": "array", "title": "_shape=array or arrayfirst", "items": {"anyOf": [ref, first_column]}},
@@ -219,8 +240,10 @@ def envelope(required: list[str], **properties) -> dict:
         "database": {"type": "string"},
         "columns": {**strings, "description": "Column names, in the order of each row array."},
         "query_ms": {"type": "number"},
-        "license": {"type": "string"}, "license_url": {"type": "string"},
-        "source": {"type": "string"}, "source_url": {"type": "string"},
+        "license": {"type": "string"},
+        "license_url": {"type": "string"},
+        "source": {"type": "string"},
+        "source_url": {"type": "string"},
     }
     return {"type": "object", "required": required, "properties": {**base, **properties}}
 
@@ -230,7 +253,11 @@ def parameter(name: str, description: str, schema: dict, **extra) -> dict:
 
 
 def ok(content: dict, description: str = "OK") -> dict:
-    return {"description": description, "headers": {h: {"$ref": f"#/components/headers/{h}"} for h in RESPONSE_HEADERS}, "content": content}
+    return {
+        "description": description,
+        "headers": {h: {"$ref": f"#/components/headers/{h}"} for h in RESPONSE_HEADERS},
+        "content": content,
+    }
 
 
 def csv_content(description: str) -> dict:
@@ -248,18 +275,28 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
     as_object, as_array = row_schemas(columns, metadata.get("columns", {}), labels, table)
     spec["components"]["schemas"][row] = {"title": metadata.get("title", table), **as_object}
     spec["components"]["schemas"][row_array] = as_array
-    spec["tags"].append({"name": table, "description": f"{metadata.get('title', table)}. {metadata.get('description_html', '')}"})
+    spec["tags"].append(
+        {"name": table, "description": f"{metadata.get('title', table)}. {metadata.get('description_html', '')}"}
+    )
 
     sortable = sorted(metadata.get("sortable_columns", stored))
     max_rows = datasette.setting("max_returned_rows")
     shared = [
-        parameter("_size", f"Rows per page (at most {max_rows}, or max).",
-                  {"anyOf": [{"type": "integer", "minimum": 0, "maximum": max_rows}, {"const": "max"}]}),
+        parameter(
+            "_size",
+            f"Rows per page (at most {max_rows}, or max).",
+            {"anyOf": [{"type": "integer", "minimum": 0, "maximum": max_rows}, {"const": "max"}]},
+        ),
         parameter("_next", "Token from the previous page's `next` field.", {"type": "string"}),
         parameter("_sort", "Sort ascending by this column (not together with _sort_desc).", {"enum": sortable}),
         parameter("_sort_desc", "Sort descending by this column (not together with _sort).", {"enum": sortable}),
-        parameter("_facet", "Count rows per value of these columns (in facet_results).",
-                  {"type": "array", "items": {"enum": stored}}, style="form", explode=True),
+        parameter(
+            "_facet",
+            "Count rows per value of these columns (in facet_results).",
+            {"type": "array", "items": {"enum": stored}},
+            style="form",
+            explode=True,
+        ),
     ]
     if fts:
         shared.append(parameter("_search", f"Full-text search (SQLite FTS, table {fts}).", {"type": "string"}))
@@ -268,64 +305,95 @@ async def describe_table(datasette, db, table: str, spec: dict) -> None:
             name = f"{column}__{operation.key}"
             key = f"{table}.{name}"
             spec["components"]["parameters"][key] = parameter(
-                name, f"Rows where {column} {operation.display}" + ("" if operation.no_argument else " the value") + ".",
+                name,
+                f"Rows where {column} {operation.display}" + ("" if operation.no_argument else " the value") + ".",
                 {"type": "string"},
             )
             shared.append({"$ref": f"#/components/parameters/{key}"})
     shapes = TABLE_SHAPES if primary_key else [s for s in TABLE_SHAPES if s != "object"]
-    shape = parameter("_shape", "Form of the JSON: envelope with row arrays (default) or objects, a bare array, first values, or rows by key.", {"enum": shapes})
+    shape = parameter(
+        "_shape",
+        "Form of the JSON: envelope with row arrays (default) or objects, a bare array, first values, or rows by key.",
+        {"enum": shapes},
+    )
     first_column = {k: v for k, v in as_object["properties"][names[0]].items() if k != "description"}
 
     table_envelope = envelope(
         ["rows", "columns"],
         table={"const": table},
         primary_keys={"type": "array", "items": {"type": "string"}},
-        next={"type": ["string", "null"]}, next_url={"type": ["string", "null"]},
+        next={"type": ["string", "null"]},
+        next_url={"type": ["string", "null"]},
         truncated={"type": "boolean"},
         filtered_table_rows_count={"type": ["integer", "null"]},
         facet_results={"type": "object"},
     )
     title = metadata.get("title", table)
-    spec["paths"][f"/{DATABASE}/{table}.json"] = {"get": {
-        "operationId": f"{table}_json", "tags": [table], "summary": f"{title} (JSON)",
-        "parameters": shared + [shape],
-        "responses": {
-            "200": ok({"application/json": {"schema": shaped(table_envelope, row, row_array, first_column, shapes)}}),
-            **error_refs("400", "404"),
-        },
-    }}
-    spec["paths"][f"/{DATABASE}/{table}.csv"] = {"get": {
-        "operationId": f"{table}_csv", "tags": [table], "summary": f"{title} (CSV)",
-        "parameters": shared + [parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]})],
-        "responses": {"200": ok(csv_content(f"Header row {', '.join(names)}, then one line per row.")), **error_refs("400", "404")},
-    }}
+    spec["paths"][f"/{DATABASE}/{table}.json"] = {
+        "get": {
+            "operationId": f"{table}_json",
+            "tags": [table],
+            "summary": f"{title} (JSON)",
+            "parameters": shared + [shape],
+            "responses": {
+                "200": ok(
+                    {"application/json": {"schema": shaped(table_envelope, row, row_array, first_column, shapes)}}
+                ),
+                **error_refs("400", "404"),
+            },
+        }
+    }
+    spec["paths"][f"/{DATABASE}/{table}.csv"] = {
+        "get": {
+            "operationId": f"{table}_csv",
+            "tags": [table],
+            "summary": f"{title} (CSV)",
+            "parameters": shared + [parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]})],
+            "responses": {
+                "200": ok(csv_content(f"Header row {', '.join(names)}, then one line per row.")),
+                **error_refs("400", "404"),
+            },
+        }
+    }
 
     key = primary_key or ["rowid"]
     by_name = {c["name"]: c for c in columns}
-    first = (await db.execute(f"select {', '.join(map(escape_sqlite, key))} from {escape_sqlite(table)} limit 1")).first()
+    first = (
+        await db.execute(f"select {', '.join(map(escape_sqlite, key))} from {escape_sqlite(table)} limit 1")
+    ).first()
 
     def path_parameter(name, value):
         integer = "INT" in by_name[name]["type"].upper()
-        described = {"name": name, "in": "path", "required": True,
-                     "description": (metadata.get("columns", {}).get(name) or "SQLite rowid") + " (tilde-encoded)",
-                     "schema": {**value_schema(by_name[name]["type"], False), **({} if integer else {"minLength": 1})}}
+        described = {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "description": (metadata.get("columns", {}).get(name) or "SQLite rowid") + " (tilde-encoded)",
+            "schema": {**value_schema(by_name[name]["type"], False), **({} if integer else {"minLength": 1})},
+        }
         if value is not None:  # a row that exists, as it appears in a URL
             described["example"] = value if integer else tilde_encode(str(value))
         return described
+
     row_envelope = envelope(
-        ["rows", "columns"], table={"const": table},
+        ["rows", "columns"],
+        table={"const": table},
         primary_keys={"type": "array", "items": {"type": "string"}},
         primary_key_values={"type": "array", "items": {"type": "string"}},
     )
-    spec["paths"][f"/{DATABASE}/{table}/" + ",".join(f"{{{k}}}" for k in key) + ".json"] = {"get": {
-        "operationId": f"{table}_row", "tags": [table], "summary": f"{title}: one row by {', '.join(key)}",
-        "parameters": [path_parameter(k, first[k] if first else None) for k in key]
-        + [parameter("_shape", shape["description"], {"enum": shapes})],
-        "responses": {
-            "200": ok({"application/json": {"schema": shaped(row_envelope, row, row_array, first_column, shapes)}}),
-            **error_refs("400", "404", "TildeRedirect"),
-        },
-    }}
+    spec["paths"][f"/{DATABASE}/{table}/" + ",".join(f"{{{k}}}" for k in key) + ".json"] = {
+        "get": {
+            "operationId": f"{table}_row",
+            "tags": [table],
+            "summary": f"{title}: one row by {', '.join(key)}",
+            "parameters": [path_parameter(k, first[k] if first else None) for k in key]
+            + [parameter("_shape", shape["description"], {"enum": shapes})],
+            "responses": {
+                "200": ok({"application/json": {"schema": shaped(row_envelope, row, row_array, first_column, shapes)}}),
+                **error_refs("400", "404", "TildeRedirect"),
+            },
+        }
+    }
 
 
 async def describe_queries(datasette, db, spec: dict) -> None:
@@ -340,53 +408,122 @@ async def describe_queries(datasette, db, spec: dict) -> None:
             columns = []
         row = f"query.{name}.row"
         spec["components"]["schemas"][row] = {
-            "type": "object", "title": query.get("title", name),
+            "type": "object",
+            "title": query.get("title", name),
             "properties": {c: {"description": f"Column {c} of the query {name}."} for c in columns},
             "additionalProperties": False,
         }
-        spec["components"]["schemas"][f"query.{name}.row_array"] = {"type": "array", "minItems": len(columns), "maxItems": len(columns)}
+        spec["components"]["schemas"][f"query.{name}.row_array"] = {
+            "type": "array",
+            "minItems": len(columns),
+            "maxItems": len(columns),
+        }
         parameters = [parameter(p, f"Value of :{p} in the query.", {"type": "string"}) for p in named]
         summary = query.get("title", name)
         # in both languages, as the tables' descriptions: Dutch, then English (description_en)
         description = "\n\nEN: ".join(filter(None, [query.get("description"), query.get("description_en")]))
         description += f"\n\nSQL:\n\n```sql\n{query['sql']}\n```"
-        body = envelope(["rows", "columns"], ok={"const": True}, query_name={"const": name}, truncated={"type": "boolean"})
-        spec["paths"][f"/{DATABASE}/{name}.json"] = {"get": {
-            "operationId": f"query_{name}_json", "tags": ["queries"], "summary": f"{summary} (JSON)", "description": description,
-            "parameters": parameters + [parameter("_shape", "Form of the JSON.", {"enum": QUERY_SHAPES})],
-            "responses": {"200": ok({"application/json": {"schema": shaped(body, row, f"query.{name}.row_array", {}, QUERY_SHAPES)}}), **error_refs("400")},
-        }}
-        spec["paths"][f"/{DATABASE}/{name}.csv"] = {"get": {
-            "operationId": f"query_{name}_csv", "tags": ["queries"], "summary": f"{summary} (CSV)", "description": description,
-            "parameters": parameters + [parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]})],
-            "responses": {"200": ok(csv_content(f"Header row {', '.join(columns)}, then one line per row.")), **error_refs("400")},
-        }}
+        body = envelope(
+            ["rows", "columns"], ok={"const": True}, query_name={"const": name}, truncated={"type": "boolean"}
+        )
+        spec["paths"][f"/{DATABASE}/{name}.json"] = {
+            "get": {
+                "operationId": f"query_{name}_json",
+                "tags": ["queries"],
+                "summary": f"{summary} (JSON)",
+                "description": description,
+                "parameters": parameters + [parameter("_shape", "Form of the JSON.", {"enum": QUERY_SHAPES})],
+                "responses": {
+                    "200": ok(
+                        {"application/json": {"schema": shaped(body, row, f"query.{name}.row_array", {}, QUERY_SHAPES)}}
+                    ),
+                    **error_refs("400"),
+                },
+            }
+        }
+        spec["paths"][f"/{DATABASE}/{name}.csv"] = {
+            "get": {
+                "operationId": f"query_{name}_csv",
+                "tags": ["queries"],
+                "summary": f"{summary} (CSV)",
+                "description": description,
+                "parameters": parameters + [parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]})],
+                "responses": {
+                    "200": ok(csv_content(f"Header row {', '.join(columns)}, then one line per row.")),
+                    **error_refs("400"),
+                },
+            }
+        }
     if queries:
-        spec["tags"].append({"name": "queries", "description": "Canned queries: stable feeds whose columns do not change."})
+        spec["tags"].append(
+            {"name": "queries", "description": "Canned queries: stable feeds whose columns do not change."}
+        )
 
 
 def describe_database(datasette, db, spec: dict) -> None:
-    sql = {"name": "sql", "in": "query", "required": False, "description": "A read-only SQL SELECT.",
-           "schema": {"type": "string"}, "example": "select year, sum(dossiers) from caseload group by year"}
+    sql = {
+        "name": "sql",
+        "in": "query",
+        "required": False,
+        "description": "A read-only SQL SELECT.",
+        "schema": {"type": "string"},
+        "example": "select year, sum(dossiers) from caseload group by year",
+    }
     timeout = datasette.setting("sql_time_limit_ms")
-    query_result = envelope(["rows", "columns"], ok={"type": "boolean"}, query_name={"type": "null"}, truncated={"type": "boolean"})
+    query_result = envelope(
+        ["rows", "columns"], ok={"type": "boolean"}, query_name={"type": "null"}, truncated={"type": "boolean"}
+    )
     query_result["properties"]["rows"] = {"type": "array", "items": {"type": ["array", "object"]}}
-    database_info = {"type": "object", "required": ["database", "tables"], "properties": {
-        "database": {"const": DATABASE}, "tables": {"type": "array", "items": {"type": "object"}},
-        "queries": {"type": "array"}, "views": {"type": "array"}}}
-    spec["paths"][f"/{DATABASE}.json"] = {"get": {
-        "operationId": "database_json", "tags": ["database"], "summary": "The database: its tables, or the result of ad-hoc SQL",
-        "description": f"Without `sql`: the tables and canned queries. With `sql`: its result (time limit {timeout} ms).",
-        "parameters": [sql, parameter("_shape", "Form of the JSON (array and arrayfirst need sql).", {"enum": QUERY_SHAPES})],
-        "responses": {"200": ok({"application/json": {"schema": {"anyOf": [
-            {**query_result, "title": "result of sql"}, {**database_info, "title": "the database"},
-            {"type": "array", "title": "_shape=array or arrayfirst"}]}}}), **error_refs("400")},
-    }}
-    spec["paths"][f"/{DATABASE}.csv"] = {"get": {
-        "operationId": "database_csv", "tags": ["database"], "summary": "The result of ad-hoc SQL as CSV",
-        "parameters": [{**sql, "required": True}, parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]})],
-        "responses": {"200": ok(csv_content("Header row, then one line per result row.")), **error_refs("400")},
-    }}
+    database_info = {
+        "type": "object",
+        "required": ["database", "tables"],
+        "properties": {
+            "database": {"const": DATABASE},
+            "tables": {"type": "array", "items": {"type": "object"}},
+            "queries": {"type": "array"},
+            "views": {"type": "array"},
+        },
+    }
+    spec["paths"][f"/{DATABASE}.json"] = {
+        "get": {
+            "operationId": "database_json",
+            "tags": ["database"],
+            "summary": "The database: its tables, or the result of ad-hoc SQL",
+            "description": f"Without `sql`: the tables and canned queries. With `sql`: its result (time limit {timeout} ms).",
+            "parameters": [
+                sql,
+                parameter("_shape", "Form of the JSON (array and arrayfirst need sql).", {"enum": QUERY_SHAPES}),
+            ],
+            "responses": {
+                "200": ok(
+                    {
+                        "application/json": {
+                            "schema": {
+                                "anyOf": [
+                                    {**query_result, "title": "result of sql"},
+                                    {**database_info, "title": "the database"},
+                                    {"type": "array", "title": "_shape=array or arrayfirst"},
+                                ]
+                            }
+                        }
+                    }
+                ),
+                **error_refs("400"),
+            },
+        }
+    }
+    spec["paths"][f"/{DATABASE}.csv"] = {
+        "get": {
+            "operationId": "database_csv",
+            "tags": ["database"],
+            "summary": "The result of ad-hoc SQL as CSV",
+            "parameters": [
+                {**sql, "required": True},
+                parameter("_dl", "Send as a download (text/csv).", {"enum": ["1"]}),
+            ],
+            "responses": {"200": ok(csv_content("Header row, then one line per result row.")), **error_refs("400")},
+        }
+    }
     spec["tags"].append({"name": "database", "description": "The whole database and ad-hoc SQL."})
 
 
@@ -399,57 +536,164 @@ def describe_downloads(release: dict, versions: list[str], spec: dict) -> None:
     html = {"text/html": {"schema": {"type": "string"}}}
 
     def get(operation_id, summary, content, *errors, **extra):
-        return {"get": {"operationId": operation_id, "tags": ["downloads"], "summary": summary,
-                        "responses": {"200": ok(content), **error_refs(*errors)}, **extra}}
+        return {
+            "get": {
+                "operationId": operation_id,
+                "tags": ["downloads"],
+                "summary": summary,
+                "responses": {"200": ok(content), **error_refs(*errors)},
+                **extra,
+            }
+        }
 
     paths = spec["paths"]
-    paths["/datapackage.json"] = get("datapackage", "Frictionless data package: every table as a CSV resource with hash and bytes",
-                                     {"application/json": {"schema": {"type": "object", "required": ["resources"], "properties": {"resources": {"type": "array"}}}}})
+    paths["/datapackage.json"] = get(
+        "datapackage",
+        "Frictionless data package: every table as a CSV resource with hash and bytes",
+        {
+            "application/json": {
+                "schema": {"type": "object", "required": ["resources"], "properties": {"resources": {"type": "array"}}}
+            }
+        },
+    )
     paths[f"/{DATABASE}.zip"] = get("zip", "The CSVs and datapackage.json in one zip", {"application/zip": binary})
-    paths["/data/{table}.csv"] = get("table_csv_file", "The released CSV of one table (as validated at build)",
-                                     {"text/csv": {"schema": {"type": "string"}}}, "404", "TildeRedirect",
-                                     parameters=[{"name": "table", "in": "path", "required": True, "schema": {"enum": tables} if tables else {"type": "string", "minLength": 1}}])
-    paths["/catalog.ttl"] = get("catalog_ttl", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (Turtle)", {"text/turtle": {"schema": {"type": "string"}}})
-    paths["/catalog.jsonld"] = get("catalog_jsonld", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (JSON-LD)", {"application/ld+json": json_object, "application/json": json_object})
-    paths[f"/{DATABASE}.db"] = get("database_file", "The SQLite database file (its SHA-256 is in /datapackage.json and the catalogue)",
-                                   {"application/octet-stream": binary})
-    version_parameter = [{"name": "version", "in": "path", "required": True,
-                          "description": "A release's content version, as listed by /releases.json.",
-                          "schema": {"type": "string", "pattern": shared.VERSION.pattern, **({"examples": versions} if versions else {})}}]
-    listed = {"type": "object", "required": ["version", "semver", "number", "date", "sha256", "bytes", "rows", "links"],
-              "properties": {"version": {"type": "string"}, "semver": {"type": "string"}, "number": {"type": "integer"},
-                             "date": {"type": "string", "format": "date"}, "previous": {"type": ["string", "null"]},
-                             "change_level": {"enum": ["major", "minor", "patch", None]},
-                             "sha256": {"type": "object"}, "bytes": {"type": "object"}, "rows": {"type": "object"},
-                             "links": {"type": "object"}}}
-    paths["/releases.json"] = get("releases", "Every release, newest first, with its hashes, row counts and links",
-                                  {"application/json": {"schema": {"type": "array", "items": listed}}})
-    paths["/releases.atom"] = get("releases_feed", "Atom feed: one entry per release with its summary of changes",
-                                  {"application/atom+xml": {"schema": {"type": "string"}}})
+    paths["/data/{table}.csv"] = get(
+        "table_csv_file",
+        "The released CSV of one table (as validated at build)",
+        {"text/csv": {"schema": {"type": "string"}}},
+        "404",
+        "TildeRedirect",
+        parameters=[
+            {
+                "name": "table",
+                "in": "path",
+                "required": True,
+                "schema": {"enum": tables} if tables else {"type": "string", "minLength": 1},
+            }
+        ],
+    )
+    paths["/catalog.ttl"] = get(
+        "catalog_ttl", "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (Turtle)", {"text/turtle": {"schema": {"type": "string"}}}
+    )
+    paths["/catalog.jsonld"] = get(
+        "catalog_jsonld",
+        "DCAT-AP 3.0.1 / DCAT-AP-VL catalogue (JSON-LD)",
+        {"application/ld+json": json_object, "application/json": json_object},
+    )
+    paths[f"/{DATABASE}.db"] = get(
+        "database_file",
+        "The SQLite database file (its SHA-256 is in /datapackage.json and the catalogue)",
+        {"application/octet-stream": binary},
+    )
+    version_parameter = [
+        {
+            "name": "version",
+            "in": "path",
+            "required": True,
+            "description": "A release's content version, as listed by /releases.json.",
+            "schema": {
+                "type": "string",
+                "pattern": shared.VERSION.pattern,
+                **({"examples": versions} if versions else {}),
+            },
+        }
+    ]
+    listed = {
+        "type": "object",
+        "required": ["version", "semver", "number", "date", "sha256", "bytes", "rows", "links"],
+        "properties": {
+            "version": {"type": "string"},
+            "semver": {"type": "string"},
+            "number": {"type": "integer"},
+            "date": {"type": "string", "format": "date"},
+            "previous": {"type": ["string", "null"]},
+            "change_level": {"enum": ["major", "minor", "patch", None]},
+            "sha256": {"type": "object"},
+            "bytes": {"type": "object"},
+            "rows": {"type": "object"},
+            "links": {"type": "object"},
+        },
+    }
+    paths["/releases.json"] = get(
+        "releases",
+        "Every release, newest first, with its hashes, row counts and links",
+        {"application/json": {"schema": {"type": "array", "items": listed}}},
+    )
+    paths["/releases.atom"] = get(
+        "releases_feed",
+        "Atom feed: one entry per release with its summary of changes",
+        {"application/atom+xml": {"schema": {"type": "string"}}},
+    )
     paths["/releases/"] = get("releases_page", "Every release, as a web page", html)
-    paths["/releases/{version}/"] = get("release_page", "One release, as a web page", html, "404", "TildeRedirect",
-                                        parameters=version_parameter)
+    paths["/releases/{version}/"] = get(
+        "release_page", "One release, as a web page", html, "404", "TildeRedirect", parameters=version_parameter
+    )
     for path, operation_id, summary, content in (
-            ("datapackage.json", "release_datapackage", "The data package of a release, byte for byte as released",
-             {"application/json": json_object}),
-            ("drugbeleid.zip", "release_zip", "The zip of a release", {"application/zip": binary}),
-            ("drugbeleid.db", "release_database", "The SQLite database of a release", {"application/octet-stream": binary}),
-            ("drugbeleid.db.sha256", "release_database_checksum", "The SHA-256 of a release's database",
-             {"text/plain": {"schema": {"type": "string"}}}),
-            ("changes.json", "release_changes", "What changed since the previous release, per table and row",
-             {"application/json": json_object})):
-        paths[f"/releases/{{version}}/{path}"] = get(operation_id, summary, content, "404", "TildeRedirect",
-                                                     parameters=version_parameter)
+        (
+            "datapackage.json",
+            "release_datapackage",
+            "The data package of a release, byte for byte as released",
+            {"application/json": json_object},
+        ),
+        ("drugbeleid.zip", "release_zip", "The zip of a release", {"application/zip": binary}),
+        ("drugbeleid.db", "release_database", "The SQLite database of a release", {"application/octet-stream": binary}),
+        (
+            "drugbeleid.db.sha256",
+            "release_database_checksum",
+            "The SHA-256 of a release's database",
+            {"text/plain": {"schema": {"type": "string"}}},
+        ),
+        (
+            "changes.json",
+            "release_changes",
+            "What changed since the previous release, per table and row",
+            {"application/json": json_object},
+        ),
+    ):
+        paths[f"/releases/{{version}}/{path}"] = get(
+            operation_id, summary, content, "404", "TildeRedirect", parameters=version_parameter
+        )
     paths["/releases/{version}/data/{table}.csv"] = get(
-        "release_table_csv", "The CSV of one table in a release", {"text/csv": {"schema": {"type": "string"}}}, "404", "TildeRedirect",
-        parameters=version_parameter + [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z_]+$"}}])
-    paths["/-/mqa.json"] = get("mqa", "The catalogue scored by data.europa.eu's Metadata Quality Assessment, indicator by indicator",
-                               {"application/json": {"schema": {"type": "object", "required": ["score", "max", "indicators"], "properties": {
-                                   "score": {"type": "integer"}, "max": {"const": 405}, "rating": {"type": "string"},
-                                   "dimensions": {"type": "object"}, "indicators": {"type": "array", "items": {
-                                       "type": "object", "required": ["id", "dimension", "points", "score", "missed"]}}}}}})
-    paths["/robots.txt"] = get("robots", "Crawling rules: everything but ad-hoc SQL; names the sitemap", {"text/plain": {"schema": {"type": "string"}}})
-    paths["/sitemap.xml"] = get("sitemap", "Every page and row, in Dutch and English with hreflang alternates", {"application/xml": {"schema": {"type": "string"}}})
+        "release_table_csv",
+        "The CSV of one table in a release",
+        {"text/csv": {"schema": {"type": "string"}}},
+        "404",
+        "TildeRedirect",
+        parameters=version_parameter
+        + [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z_]+$"}}],
+    )
+    paths["/-/mqa.json"] = get(
+        "mqa",
+        "The catalogue scored by data.europa.eu's Metadata Quality Assessment, indicator by indicator",
+        {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["score", "max", "indicators"],
+                    "properties": {
+                        "score": {"type": "integer"},
+                        "max": {"const": 405},
+                        "rating": {"type": "string"},
+                        "dimensions": {"type": "object"},
+                        "indicators": {
+                            "type": "array",
+                            "items": {"type": "object", "required": ["id", "dimension", "points", "score", "missed"]},
+                        },
+                    },
+                }
+            }
+        },
+    )
+    paths["/robots.txt"] = get(
+        "robots",
+        "Crawling rules: everything but ad-hoc SQL; names the sitemap",
+        {"text/plain": {"schema": {"type": "string"}}},
+    )
+    paths["/sitemap.xml"] = get(
+        "sitemap",
+        "Every page and row, in Dutch and English with hreflang alternates",
+        {"application/xml": {"schema": {"type": "string"}}},
+    )
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)
     spec["tags"].append({"name": "downloads", "description": "Files and descriptions of the whole release."})
@@ -459,35 +703,76 @@ def describe_search(datasette, release: dict, spec: dict) -> None:
     """/search.json (plugins/search.py): every searchable text and the sources, one query."""
     config = shared.search_settings(datasette)
     nullable_string = {"type": ["string", "null"]}
-    result = {"type": "object", "required": ["table", "row_key", "row_url", "text", "snippet_html", "score"], "properties": {
-        "table": {"type": "string"}, "table_title": {"type": "string"}, "column": {"type": "string"},
-        "row_key": {"type": "string"}, "row_url": {"type": "string"},
-        "document_id": nullable_string, "document_title": nullable_string, "passage_id": nullable_string,
-        "document_url": {"type": "string"}, "text": {"type": "string"},
-        "snippet_html": {"type": "string", "description": "The text around the first match, matches in <mark>."},
-        "score": {"type": "number", "description": "bm25 rank: lower is better."}}}
-    found = {"type": "object", "required": ["ok", "q", "terms", "results", "total", "tables"], "properties": {
-        "ok": {"const": True}, "q": {"type": "string"},
-        "terms": {"type": "array", "items": {"type": "string"}, "description": "The query's terms in search form (no case, no accents)."},
-        "table": nullable_string,
-        "results": {"type": "array", "items": result, "maxItems": config["max_results"]},
-        "total": {"type": "integer", "description": "Texts that matched; the best max_results are returned."},
-        "tables": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"}, "title": {"type": "string"}, "count": {"type": "integer"}}}},
-        "max_results": {"type": "integer"}}}
+    result = {
+        "type": "object",
+        "required": ["table", "row_key", "row_url", "text", "snippet_html", "score"],
+        "properties": {
+            "table": {"type": "string"},
+            "table_title": {"type": "string"},
+            "column": {"type": "string"},
+            "row_key": {"type": "string"},
+            "row_url": {"type": "string"},
+            "document_id": nullable_string,
+            "document_title": nullable_string,
+            "passage_id": nullable_string,
+            "document_url": {"type": "string"},
+            "text": {"type": "string"},
+            "snippet_html": {"type": "string", "description": "The text around the first match, matches in <mark>."},
+            "score": {"type": "number", "description": "bm25 rank: lower is better."},
+        },
+    }
+    found = {
+        "type": "object",
+        "required": ["ok", "q", "terms", "results", "total", "tables"],
+        "properties": {
+            "ok": {"const": True},
+            "q": {"type": "string"},
+            "terms": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The query's terms in search form (no case, no accents).",
+            },
+            "table": nullable_string,
+            "results": {"type": "array", "items": result, "maxItems": config["max_results"]},
+            "total": {"type": "integer", "description": "Texts that matched; the best max_results are returned."},
+            "tables": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "title": {"type": "string"},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+            "max_results": {"type": "integer"},
+        },
+    }
     tables = sorted(release.get("tables", {}))
-    spec["paths"]["/search.json"] = {"get": {
-        "operationId": "search", "tags": ["search"],
-        "summary": "Search all tables and the full text of the sources (case, accents and word endings do not matter)",
-        "parameters": [
-            parameter("q", "Words to find; every word must occur in the same text, a part of a word is enough "
-                      f"(at least {config.get('min_term_length', 3)} characters).",
-                      {"type": "string", "maxLength": config["max_query_length"]}, required=True),
-            parameter("table", "Only results from this table.", {"type": "string", **({"examples": tables} if tables else {})}),
-            parameter("_lang", "Language of titles and messages.", {"enum": ["nl", "en"]}),
-        ],
-        "responses": {"200": ok({"application/json": {"schema": found}}), **error_refs("400")},
-    }}
+    spec["paths"]["/search.json"] = {
+        "get": {
+            "operationId": "search",
+            "tags": ["search"],
+            "summary": "Search all tables and the full text of the sources (case, accents and word endings do not matter)",
+            "parameters": [
+                parameter(
+                    "q",
+                    "Words to find; every word must occur in the same text, a part of a word is enough "
+                    f"(at least {config.get('min_term_length', 3)} characters).",
+                    {"type": "string", "maxLength": config["max_query_length"]},
+                    required=True,
+                ),
+                parameter(
+                    "table",
+                    "Only results from this table.",
+                    {"type": "string", **({"examples": tables} if tables else {})},
+                ),
+                parameter("_lang", "Language of titles and messages.", {"enum": ["nl", "en"]}),
+            ],
+            "responses": {"200": ok({"application/json": {"schema": found}}), **error_refs("400")},
+        }
+    }
     spec["tags"].append({"name": "search", "description": "Search across every table and the source documents."})
 
 
@@ -507,19 +792,36 @@ ERROR_CONTENT = {
     "text/html": {"schema": {"type": "string"}},
 }
 ERROR_RESPONSES = {
-    "400": {"description": "A parameter the server cannot use (bad column, SQL error, bad value).", "content": ERROR_CONTENT},
+    "400": {
+        "description": "A parameter the server cannot use (bad column, SQL error, bad value).",
+        "content": ERROR_CONTENT,
+    },
     "404": {"description": "No such table, row or file.", "content": ERROR_CONTENT},
     "NotModified": {"description": "Not modified: the ETag sent in If-None-Match is current."},
     # Datasette answers a percent-encoded path it cannot route with a redirect to its tilde encoding.
-    "TildeRedirect": {"description": "Redirect to the same URL with the path in Datasette's tilde encoding.",
-                      "headers": {"Location": {"schema": {"type": "string"}, "required": True}}},
+    "TildeRedirect": {
+        "description": "Redirect to the same URL with the path in Datasette's tilde encoding.",
+        "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
+    },
 }
 RESPONSE_HEADERS = {
-    "X-Data-Version": {"description": "Version of the data release (date and database hash).", "schema": {"type": "string"}},
-    "X-Data-Semver": {"description": "Semantic version of the data release (MAJOR.MINOR.PATCH, from its changes).", "schema": {"type": "string"}},
-    "ETag": {"description": "Changes with the data version; send it back in If-None-Match to get a 304.", "schema": {"type": "string"}},
+    "X-Data-Version": {
+        "description": "Version of the data release (date and database hash).",
+        "schema": {"type": "string"},
+    },
+    "X-Data-Semver": {
+        "description": "Semantic version of the data release (MAJOR.MINOR.PATCH, from its changes).",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "Changes with the data version; send it back in If-None-Match to get a 304.",
+        "schema": {"type": "string"},
+    },
     "Cache-Control": {"description": "How long the response may be cached.", "schema": {"type": "string"}},
-    "Access-Control-Allow-Origin": {"description": "Any origin may read the response (CORS).", "schema": {"type": "string"}},
+    "Access-Control-Allow-Origin": {
+        "description": "Any origin may read the response (CORS).",
+        "schema": {"type": "string"},
+    },
 }
 
 

@@ -6,6 +6,7 @@ paragraph, with source line numbers) and quote_locations (where the build found 
 value). A value can run over several paragraphs; each paragraph it touches is shown with its part
 of the value marked. Values are compared whitespace-normalised, as the build's provenance check does.
 """
+
 from __future__ import annotations
 
 from datasette import Response, hookimpl
@@ -44,9 +45,16 @@ def marked(passages: list[dict], value: str) -> list[dict]:
 async def located_values(db, table: str, key_values: list[str]) -> list[dict]:
     """The row's verbatim values, in column order, each with its document and marked paragraphs."""
     key = ",".join(key_values)
-    locations = [dict(r) for r in (await db.execute(
-        "select column_name, document_id, passage_id, line_start, line_end from quote_locations "
-        "where table_name = ? and row_key = ?", [table, key])).rows]
+    locations = [
+        dict(r)
+        for r in (
+            await db.execute(
+                "select column_name, document_id, passage_id, line_start, line_end from quote_locations "
+                "where table_name = ? and row_key = ?",
+                [table, key],
+            )
+        ).rows
+    ]
     if not locations:
         return []
     columns = await db.table_columns(table)
@@ -59,17 +67,31 @@ async def located_values(db, table: str, key_values: list[str]) -> list[dict]:
     values = dict(row[0])
     shown = []
     for loc in sorted(locations, key=lambda loc: columns.index(loc["column_name"])):
-        passages = [dict(p) for p in (await db.execute(
-            "select id, text, line_start, line_end from passages where document_id = ? "
-            "and line_end >= ? and line_start <= ? order by ordinal",
-            [loc["document_id"], loc["line_start"], loc["line_end"]])).rows]
-        shown.append({**loc, "value": values[loc["column_name"]], "document": await document(db, loc["document_id"]),
-                      "passages": marked(passages, values[loc["column_name"]])})
+        passages = [
+            dict(p)
+            for p in (
+                await db.execute(
+                    "select id, text, line_start, line_end from passages where document_id = ? "
+                    "and line_end >= ? and line_start <= ? order by ordinal",
+                    [loc["document_id"], loc["line_start"], loc["line_end"]],
+                )
+            ).rows
+        ]
+        shown.append(
+            {
+                **loc,
+                "value": values[loc["column_name"]],
+                "document": await document(db, loc["document_id"]),
+                "passages": marked(passages, values[loc["column_name"]]),
+            }
+        )
     return shown
 
 
 async def passage_itself(db, passage_id: str) -> dict | None:
-    rows = (await db.execute("select id, document_id, text, line_start, line_end from passages where id = ?", [passage_id])).rows
+    rows = (
+        await db.execute("select id, document_id, text, line_start, line_end from passages where id = ?", [passage_id])
+    ).rows
     if not rows:
         return None
     passage = dict(rows[0])
@@ -97,9 +119,12 @@ def extra_template_vars(view_name, database, table, request, datasette):
 
 async def documents_page(datasette, request):
     db = datasette.get_database(DATABASE)
-    rows = (await db.execute(
-        f"select {DOCUMENT_COLUMNS}, (select count(*) from passages p where p.document_id = d.id) as passages "
-        "from documents d order by source_file")).rows
+    rows = (
+        await db.execute(
+            f"select {DOCUMENT_COLUMNS}, (select count(*) from passages p where p.document_id = d.id) as passages "
+            "from documents d order by source_file"
+        )
+    ).rows
     context = {"documents": [dict(r) for r in rows], "search_ui": search_strings(datasette, language_of(request))}
     return Response.html(await datasette.render_template("documents.html", context, request=request))
 
@@ -108,12 +133,30 @@ async def document_page(datasette, request):
     db = datasette.get_database(DATABASE)
     found = await document(db, request.url_vars["document_id"])
     if found is None:
-        return Response.html(await datasette.render_template(
-            "error.html", {"ok": False, "error": f"Document not found: {request.url_vars['document_id']}", "status": 404,
-                           "title": None}, request=request), status=404)
-    passages = (await db.execute(
-        "select id, ordinal, line_start, line_end, text from passages where document_id = ? order by ordinal", [found["id"]])).rows
-    context = {"document": found, "passages": [dict(p) for p in passages], "search_ui": search_strings(datasette, language_of(request))}
+        return Response.html(
+            await datasette.render_template(
+                "error.html",
+                {
+                    "ok": False,
+                    "error": f"Document not found: {request.url_vars['document_id']}",
+                    "status": 404,
+                    "title": None,
+                },
+                request=request,
+            ),
+            status=404,
+        )
+    passages = (
+        await db.execute(
+            "select id, ordinal, line_start, line_end, text from passages where document_id = ? order by ordinal",
+            [found["id"]],
+        )
+    ).rows
+    context = {
+        "document": found,
+        "passages": [dict(p) for p in passages],
+        "search_ui": search_strings(datasette, language_of(request)),
+    }
     return Response.html(await datasette.render_template("document.html", context, request=request))
 
 

@@ -8,6 +8,7 @@ JSON error object on JSON (and CSV) URLs. `make serve-prod` (serve/prod.py) fetc
 a worker when it starts and nginx serves them as files, so they are there even when every worker
 is down. The wording is in the message catalogues (locale/).
 """
+
 from __future__ import annotations
 
 from datasette import hookimpl
@@ -20,14 +21,23 @@ from serve.shared import language_of
 def messages(status: int, lang: str) -> tuple[str, str] | None:
     """(title, message) of a status nginx answers itself, in `lang` (locale/)."""
     if status == 421:
-        return (gettext("Unknown host name", lang),
-                gettext("This server does not answer requests for this host name. Use the site's own address.", lang))
+        return (
+            gettext("Unknown host name", lang),
+            gettext("This server does not answer requests for this host name. Use the site's own address.", lang),
+        )
     if status == 429:
-        return (gettext("Too many queries", lang),
-                gettext("You sent too many SQL queries (?sql= or _where=) in a short time. Wait a few seconds and try again.", lang))
+        return (
+            gettext("Too many queries", lang),
+            gettext(
+                "You sent too many SQL queries (?sql= or _where=) in a short time. Wait a few seconds and try again.",
+                lang,
+            ),
+        )
     if status == 503:
-        return (gettext("Temporarily unavailable", lang),
-                gettext("The server is not answering at this moment. Try again in a few moments.", lang))
+        return (
+            gettext("Temporarily unavailable", lang),
+            gettext("The server is not answering at this moment. Try again in a few moments.", lang),
+        )
     return None
 
 
@@ -39,9 +49,14 @@ async def proxy_error(datasette, request):
     title, message = found
     headers = {"Cache-Control": "no-store"}
     if request.url_vars.get("format") == "json":
-        return Response.json({"ok": False, "error": message, "status": status, "title": title}, status=status, headers=headers)
-    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": status, "title": title,
-                                                          "in_page_language": True}, request=request)
+        return Response.json(
+            {"ok": False, "error": message, "status": status, "title": title}, status=status, headers=headers
+        )
+    html = await datasette.render_template(
+        "error.html",
+        {"ok": False, "error": message, "status": status, "title": title, "in_page_language": True},
+        request=request,
+    )
     return Response.html(html, status=status, headers=headers)
 
 

@@ -13,6 +13,7 @@ query the clock has run past that, so a query holds its thread for at most
 sql_time_limit_ms x WALL_FACTOR (2 s with the site's settings), however busy the machine.
 A query that is stopped is answered 400 "SQL query took too long" in every format, CSV included.
 """
+
 from __future__ import annotations
 
 import time
@@ -56,7 +57,14 @@ def handle_exception(datasette, request, exception):
     same 400 "SQL query took too long" its JSON and HTML pages give, as JSON (CSV clients are programs)."""
     if isinstance(exception, QueryInterrupted) and request.path.endswith(".csv"):
         limit = datasette.setting("sql_time_limit_ms")
-        return Response.json({"ok": False, "status": 400, "title": "SQL Interrupted",
-                              "error": f"SQL query took too long: the time limit is {limit} ms of the query's own "
-                                       f"work (and {WALL_FACTOR * limit} ms on the clock)."}, status=400)
+        return Response.json(
+            {
+                "ok": False,
+                "status": 400,
+                "title": "SQL Interrupted",
+                "error": f"SQL query took too long: the time limit is {limit} ms of the query's own "
+                f"work (and {WALL_FACTOR * limit} ms on the clock).",
+            },
+            status=400,
+        )
     return None

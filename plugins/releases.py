@@ -5,6 +5,7 @@ The list is the releases recorded in releases/ of the repository, newest first, 
 unpacked them (serve/shared.py `recorded_releases`); their files are served by plugins/downloads.py.
 The feed is written by feedgen, a maintained Atom generator, never by a string template.
 """
+
 from __future__ import annotations
 
 from datasette import Response, hookimpl
@@ -20,8 +21,14 @@ from serve.shared import language_of
 def links(datasette, request, version: str) -> dict:
     def url(path: str) -> str:
         return shared.absolute_url(datasette, f"/releases/{version}/{path}", request)
-    return {"page": url(""), "datapackage": url("datapackage.json"), "zip": url("drugbeleid.zip"),
-            "database": url("drugbeleid.db"), "changes": url("changes.json")}
+
+    return {
+        "page": url(""),
+        "datapackage": url("datapackage.json"),
+        "zip": url("drugbeleid.zip"),
+        "database": url("drugbeleid.db"),
+        "changes": url("changes.json"),
+    }
 
 
 def listed(datasette, request, record: dict) -> dict:
@@ -33,10 +40,16 @@ def listed(datasette, request, record: dict) -> dict:
         "date": record["date"],
         "previous": record.get("previous"),
         "change_level": record["changes"].get("level"),
-        "sha256": {"database": record["database"]["sha256"], "zip": record["zip"]["sha256"],
-                   "datapackage": record["datapackage"]["sha256"]},
-        "bytes": {"database": record["database"]["bytes"], "zip": record["zip"]["bytes"],
-                  "datapackage": record["datapackage"]["bytes"]},
+        "sha256": {
+            "database": record["database"]["sha256"],
+            "zip": record["zip"]["sha256"],
+            "datapackage": record["datapackage"]["sha256"],
+        },
+        "bytes": {
+            "database": record["database"]["bytes"],
+            "zip": record["zip"]["bytes"],
+            "datapackage": record["datapackage"]["bytes"],
+        },
         "rows": {table: entry["rows"] for table, entry in record["tables"].items()},
         "links": links(datasette, request, record["version"]),
     }
@@ -55,10 +68,14 @@ def changed_tables(record: dict) -> list[dict]:
 def change_words(lang: str) -> dict[str, str]:
     """The words of a release's changes, in `lang` (locale/)."""
     return {
-        "rows_added": gettext("rows added", lang), "rows_removed": gettext("rows removed", lang),
-        "rows_changed": gettext("rows changed", lang), "columns_added": gettext("columns added", lang),
-        "columns_removed": gettext("columns removed", lang), "types_changed": gettext("column types changed", lang),
-        "added": gettext("new table", lang), "removed": gettext("table removed", lang),
+        "rows_added": gettext("rows added", lang),
+        "rows_removed": gettext("rows removed", lang),
+        "rows_changed": gettext("rows changed", lang),
+        "columns_added": gettext("columns added", lang),
+        "columns_removed": gettext("columns removed", lang),
+        "types_changed": gettext("column types changed", lang),
+        "added": gettext("new table", lang),
+        "removed": gettext("table removed", lang),
     }
 
 
@@ -73,9 +90,15 @@ def summary_text(record: dict, lang: str) -> str:
 
 
 def file_list(urls: dict, lang: str) -> str:
-    items = "".join(f'<li><a href="{escape(urls[k])}">{escape(label)}</a></li>' for k, label in (
-        ("datapackage", "datapackage.json"), ("zip", "drugbeleid.zip"), ("database", "drugbeleid.db"),
-        ("changes", "changes.json")))
+    items = "".join(
+        f'<li><a href="{escape(urls[k])}">{escape(label)}</a></li>'
+        for k, label in (
+            ("datapackage", "datapackage.json"),
+            ("zip", "drugbeleid.zip"),
+            ("database", "drugbeleid.db"),
+            ("changes", "changes.json"),
+        )
+    )
     return f"<p>{escape(gettext('Files', lang))}:</p><ul>{items}</ul>"
 
 
@@ -86,8 +109,11 @@ async def releases_json(datasette, request):
 async def releases_page(datasette, request):
     records = shared.recorded_releases(datasette)
     releases = [{**listed(datasette, request, r), "changed": changed_tables(r)} for r in records]
-    return Response.html(await datasette.render_template(
-        "releases.html", {"releases": releases, "current": shared.data_version(datasette)}, request=request))
+    return Response.html(
+        await datasette.render_template(
+            "releases.html", {"releases": releases, "current": shared.data_version(datasette)}, request=request
+        )
+    )
 
 
 async def release_page(datasette, request):
@@ -97,8 +123,10 @@ async def release_page(datasette, request):
     if record is None and directory is not None:  # built here, not (yet) recorded: the current build
         record = shared.release_in(directory)
     if record is None:
-        return Response.html(await datasette.render_template(
-            "releases.html", {"releases": [], "missing": version}, request=request), status=404)
+        return Response.html(
+            await datasette.render_template("releases.html", {"releases": [], "missing": version}, request=request),
+            status=404,
+        )
     release = {**listed(datasette, request, record), "changed": changed_tables(record)}
     return Response.html(await datasette.render_template("release.html", {"release": release}, request=request))
 
@@ -142,6 +170,7 @@ async def releases_atom(datasette, request):
 def release_parameters(datasette):
     """Magic SQL parameters for the feeds: :_release_date (the served release's date as an Atom
     timestamp), :_release_base (the site's absolute URL) and :_release_publisher."""
+
     def value(key: str, request) -> str:
         if key == "date":
             return f"{shared.current_release(datasette)['date']}T00:00:00Z"
@@ -150,6 +179,7 @@ def release_parameters(datasette):
         if key == "publisher":
             return shared.plugin_config(datasette).get("publisher", {}).get("name", "")
         raise KeyError(key)
+
     return value
 
 

@@ -27,6 +27,7 @@ the cache key is the canonical query string and a refused request costs nothing)
 read-only method check; until the explicit middleware stack exists, the asgi_wrapper hook below
 places it with the other plugins' wrappers.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,12 +74,18 @@ def bounded_query_string(path: str, query_string: bytes) -> bytes:
     pairs = parameters(query_string)
     has_sql = any(name == "sql" for _, name, _ in pairs)
     if has_sql and path.endswith(".atom"):
-        raise Refused(400, "Invalid parameter sql: an Atom feed is offered for the site's own feeds and tables, "
-                           "not for visitor SQL; ask for .json or .csv instead.")
+        raise Refused(
+            400,
+            "Invalid parameter sql: an Atom feed is offered for the site's own feeds and tables, "
+            "not for visitor SQL; ask for .json or .csv instead.",
+        )
     limit = MAX_SQL_QUERY_BYTES if has_sql and is_query_page(path) else MAX_QUERY_BYTES
     if len(query_string) > limit:
-        raise Refused(414, f"The query string is {len(query_string):,} bytes long; this page takes at most {limit:,} "
-                           f"(visitor SQL on a database's query page: {MAX_SQL_QUERY_BYTES:,}).")
+        raise Refused(
+            414,
+            f"The query string is {len(query_string):,} bytes long; this page takes at most {limit:,} "
+            f"(visitor SQL on a database's query page: {MAX_SQL_QUERY_BYTES:,}).",
+        )
     seen: set[tuple[str, str]] = set()
     kept: list[bytes] = []
     facets: dict[str, None] = {}
@@ -93,8 +100,11 @@ def bounded_query_string(path: str, query_string: bytes) -> bytes:
         kept.append(raw)
     if len(facets) > MAX_FACETS:
         name = next(reversed(facets)).split("=", 1)[0]
-        raise Refused(400, f"Invalid parameter {name}: {len(facets)} different facets requested "
-                           f"({', '.join(FACET_PARAMETERS)} together); at most {MAX_FACETS} per request.")
+        raise Refused(
+            400,
+            f"Invalid parameter {name}: {len(facets)} different facets requested "
+            f"({', '.join(FACET_PARAMETERS)} together); at most {MAX_FACETS} per request.",
+        )
     return b"&".join(kept)
 
 
@@ -107,22 +117,37 @@ def wants_json(scope) -> bool:
 
 
 async def refuse(scope, receive, send, refused: Refused, datasette=None):
-    payload = {"ok": False, "error": refused.message, "status": refused.status,
-               "title": "Request too large" if refused.status == 414 else "Invalid parameter"}
+    payload = {
+        "ok": False,
+        "error": refused.message,
+        "status": refused.status,
+        "title": "Request too large" if refused.status == 414 else "Invalid parameter",
+    }
     if datasette is not None and not wants_json(scope):
-        html = await datasette.render_template(["error.html"], payload, request=Request({**scope, "csrftoken": lambda: ""}, receive))
+        html = await datasette.render_template(
+            ["error.html"], payload, request=Request({**scope, "csrftoken": lambda: ""}, receive)
+        )
         body, content_type = html.encode("utf-8"), b"text/html; charset=utf-8"
     else:
         body, content_type = json.dumps(payload).encode("utf-8"), b"application/json; charset=utf-8"
-    await send({"type": "http.response.start", "status": refused.status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": refused.status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def wrap(app, datasette=None):
     """The site's app with each request's cost bounded (see the module's docstring). With
     `datasette`, a refused HTML page is rendered by the site's error template; else JSON."""
+
     async def bounded(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)

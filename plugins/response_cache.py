@@ -22,16 +22,17 @@ out. The LRU is an OrderedDict: cachetools' LRUCache(getsizeof=...) would do the
 dependency, ASGI cache libraries (asgi-caches) are unmaintained, and a reverse proxy alone would
 not make `make serve` fast (docs/deploy.md). One event loop per worker: no locking is needed.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from serve import shared
 
-MAX_BYTES = 32_000_000          # per worker; the whole site's distinct pages are a few MB
-MAX_ENTRY_BYTES = 2_000_000     # the largest download, drugbeleid.db, is about 1.8 MB
-ENTRY_OVERHEAD = 400            # bytes: key tuple, OrderedDict node, entry tuple
-HEADER_OVERHEAD = 64            # bytes: one (name, value) tuple of two bytes objects
+MAX_BYTES = 32_000_000  # per worker; the whole site's distinct pages are a few MB
+MAX_ENTRY_BYTES = 2_000_000  # the largest download, drugbeleid.db, is about 1.8 MB
+ENTRY_OVERHEAD = 400  # bytes: key tuple, OrderedDict node, entry tuple
+HEADER_OVERHEAD = 64  # bytes: one (name, value) tuple of two bytes objects
 HIT = (b"x-cache", b"hit")
 MISS = (b"x-cache", b"miss")
 PRIVATE_REQUEST_HEADERS = (b"cookie", b"authorization")
@@ -125,8 +126,13 @@ def cache_wrapper(datasette):
             usable, host, skip_lookup = request_side(scope)
             if not usable:
                 return await app(scope, receive, with_header(send, MISS))
-            key = (scope.get("scheme"), host, scope.get("raw_path") or scope["path"].encode(),
-                   scope["query_string"], shared.content_version(datasette, scope["path"]))
+            key = (
+                scope.get("scheme"),
+                host,
+                scope.get("raw_path") or scope["path"].encode(),
+                scope["query_string"],
+                shared.content_version(datasette, scope["path"]),
+            )
             entry = None if skip_lookup else cache.get(key)
             if entry is not None:
                 headers, body, _ = entry

@@ -17,6 +17,7 @@ own. The page searches the texts of its own language only (a Dutch page the Dutc
 page the English ones; quotes in both). /search.json keeps one result per matching text, as before,
 and adds the same grouping as `places`.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,10 @@ class BadQuery(ValueError):
 def table_titles(release_dir: Path) -> dict[str, dict[str, str]]:
     """{table: {"nl": title, "en": title}} from the published data package (written once, in datasets/)."""
     package = json.loads((release_dir / "datapackage.json").read_text(encoding="utf-8"))
-    return {r["name"]: {"nl": r.get("title_nl") or r["name"], "en": r.get("title") or r["name"]} for r in package["resources"]}
+    return {
+        r["name"]: {"nl": r.get("title_nl") or r["name"], "en": r.get("title") or r["name"]}
+        for r in package["resources"]
+    }
 
 
 def titles_of(datasette) -> dict[str, dict[str, str]]:
@@ -72,14 +76,21 @@ def fts_phrase(term: str) -> str:
 
 def verbatim_columns(datasette) -> set[str]:
     """'table.column' of every verbatim column (quotes, source texts): their matches are places in a source."""
-    return {f"{r['name']}.{f['name']}" for r in published_package(datasette)["resources"]
-            for f in r["schema"]["fields"] if f.get("verbatim")}
+    return {
+        f"{r['name']}.{f['name']}"
+        for r in published_package(datasette)["resources"]
+        for f in r["schema"]["fields"]
+        if f.get("verbatim")
+    }
 
 
 def other_language_columns(datasette, lang: str) -> list[str]:
     """'table.column' of the twins a page in `lang` does not search."""
-    return sorted(f"{r['name']}.{c}" for r in published_package(datasette)["resources"]
-                  for c in hidden_columns(datasette, r["name"], lang))
+    return sorted(
+        f"{r['name']}.{c}"
+        for r in published_package(datasette)["resources"]
+        for c in hidden_columns(datasette, r["name"], lang)
+    )
 
 
 def where_clause(terms: list[str], config: dict, table: str | None, excluded: list[str] = ()) -> tuple[str, dict]:
@@ -100,19 +111,23 @@ def where_clause(terms: list[str], config: dict, table: str | None, excluded: li
     return clause, params
 
 
-async def run_search(datasette, terms: list[str], config: dict, table: str | None,
-                     excluded: list[str] = ()) -> tuple[list[dict], dict[str, int]]:
+async def run_search(
+    datasette, terms: list[str], config: dict, table: str | None, excluded: list[str] = ()
+) -> tuple[list[dict], dict[str, int]]:
     """(best results, number of matches per table)."""
     db = datasette.get_database(DATABASE)
     where, params = where_clause(terms, config, table, excluded)
     source = "search_index_fts join search_index s on s.id = search_index_fts.rowid"
-    counts = await db.execute(f"select s.table_name, count(*) from {source} where {where} group by s.table_name order by 2 desc", params)
+    counts = await db.execute(
+        f"select s.table_name, count(*) from {source} where {where} group by s.table_name order by 2 desc", params
+    )
     results = await db.execute(
         f"""select s.table_name, s.row_key, s.row_path, s.column_name, s.document_id, s.passage_id, s.text,
                    d.title as document_title, bm25(search_index_fts) as score
             from {source} join documents d on d.id = s.document_id
             where {where} order by score, s.id limit :limit""",
-        {**params, "limit": config["max_results"]})
+        {**params, "limit": config["max_results"]},
+    )
     return [dict(r) for r in results.rows], {r[0]: r[1] for r in counts.rows}
 
 
@@ -167,7 +182,11 @@ def highlighted(text: str, spans: list[tuple[int, int]], start: int = 0, end: in
 def snippet(text: str, terms: list[str], size: int) -> Markup:
     spans = spans_of(text, terms)
     start, end = window(text, spans, size)
-    return (Markup("… ") if start > 0 else Markup("")) + highlighted(text, spans, start, end) + (Markup(" …") if end < len(text) else Markup(""))
+    return (
+        (Markup("… ") if start > 0 else Markup(""))
+        + highlighted(text, spans, start, end)
+        + (Markup(" …") if end < len(text) else Markup(""))
+    )
 
 
 def document_path(row: dict) -> str:
@@ -217,15 +236,29 @@ async def search(datasette, request, in_page_language: bool = False) -> dict:
     for place in grouped:
         place["table_title"] = titles.get(place["table_name"], {}).get(lang, place["table_name"])
         place["snippet"] = snippet(place["text"], terms, config["snippet_chars"])
-    return {"q": query, "terms": terms, "table": table, "results": rows, "places": grouped, "total": sum(counts.values()),
-            "tables": [{"name": name, "title": titles.get(name, {}).get(lang, name), "count": n} for name, n in counts.items()]}
+    return {
+        "q": query,
+        "terms": terms,
+        "table": table,
+        "results": rows,
+        "places": grouped,
+        "total": sum(counts.values()),
+        "tables": [
+            {"name": name, "title": titles.get(name, {}).get(lang, name), "count": n} for name, n in counts.items()
+        ],
+    }
 
 
 async def search_page(datasette, request):
     lang = language_of(request)
     ui = search_strings(datasette, lang)
-    context = {"search_ui": ui, "q": request.args.get("q", ""), "error": None, "found": None,
-               "search_max_query_length": search_settings(datasette)["max_query_length"]}
+    context = {
+        "search_ui": ui,
+        "q": request.args.get("q", ""),
+        "error": None,
+        "found": None,
+        "search_max_query_length": search_settings(datasette)["max_query_length"],
+    }
     status = 200
     if request.args.get("q", "").strip():  # an empty box shows the page, with no search yet
         try:
@@ -241,19 +274,42 @@ async def search_json(datasette, request):
         found = await search(datasette, request)
     except BadQuery as bad:
         return Response.json({"ok": False, "error": str(bad), "status": 400, "title": None}, status=400)
+
     def result(r):
-        return {"table": r["table_name"], "table_title": r["table_title"], "column": r["column_name"], "row_key": r["row_key"],
-                "row_url": shared.absolute_url(datasette, r["row_path"], request),
-                "document_id": r["document_id"], "document_title": r["document_title"], "passage_id": r["passage_id"],
-                "document_url": shared.absolute_url(datasette, r["document_path"], request),
-                "text": r["text"], "snippet_html": str(r["snippet"]), "score": r["score"]}
+        return {
+            "table": r["table_name"],
+            "table_title": r["table_title"],
+            "column": r["column_name"],
+            "row_key": r["row_key"],
+            "row_url": shared.absolute_url(datasette, r["row_path"], request),
+            "document_id": r["document_id"],
+            "document_title": r["document_title"],
+            "passage_id": r["passage_id"],
+            "document_url": shared.absolute_url(datasette, r["document_path"], request),
+            "text": r["text"],
+            "snippet_html": str(r["snippet"]),
+            "score": r["score"],
+        }
+
     found["results"] = [result(r) for r in found["results"]]
-    found["places"] = [{"passage_id": p["passage_id"], "document_id": p["document_id"], "text": p["text"],
-                        "snippet_html": str(p["snippet"]),
-                        "rows": [{"table": r["table_name"], "column": r["column_name"], "row_key": r["row_key"],
-                                  "row_url": shared.absolute_url(datasette, r["row_path"], request)}
-                                 for r in p["rows"]]}
-                       for p in found["places"]]
+    found["places"] = [
+        {
+            "passage_id": p["passage_id"],
+            "document_id": p["document_id"],
+            "text": p["text"],
+            "snippet_html": str(p["snippet"]),
+            "rows": [
+                {
+                    "table": r["table_name"],
+                    "column": r["column_name"],
+                    "row_key": r["row_key"],
+                    "row_url": shared.absolute_url(datasette, r["row_path"], request),
+                }
+                for r in p["rows"]
+            ],
+        }
+        for p in found["places"]
+    ]
     return Response.json({"ok": True, **found, "max_results": search_settings(datasette)["max_results"]})
 
 

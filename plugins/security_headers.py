@@ -4,6 +4,7 @@ off-site redirects, and introspection pages that reveal internals closed.
 The site loads nothing from other origins (no CDN), so the policy only allows 'self'. Datasette's
 own pages use small inline scripts and styles, hence 'unsafe-inline' for those two.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,12 @@ import re
 from serve.headers import replaced, value_of, with_headers, without
 
 HEADERS = [
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-     b"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-     b"form-action 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        b"form-action 'self'; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -26,13 +29,18 @@ HEADERS = [
 # from this site (/-/static-plugins/), so this allows no other origin; every other page keeps the
 # stricter policy.
 CHART_PATHS = "/-/dashboards"
-CHART_HEADERS = [(name, value.replace(b"script-src 'self' 'unsafe-inline'", b"script-src 'self' 'unsafe-inline' 'unsafe-eval'"))
-                 for name, value in HEADERS]
+CHART_HEADERS = [
+    (name, value.replace(b"script-src 'self' 'unsafe-inline'", b"script-src 'self' 'unsafe-inline' 'unsafe-eval'"))
+    for name, value in HEADERS
+]
 # A chart's embed page (plugins/embeds.py), and only it, may be framed by any site: the chart
 # policy without frame-ancestors 'none' and without X-Frame-Options.
 EMBED_PATH = re.compile(r"^/-/dashboards/[^/]+/[^/]+/embed$")
-EMBED_HEADERS = [(name, value.replace(b"frame-ancestors 'none'", b"frame-ancestors *")) for name, value in CHART_HEADERS
-                 if name != b"x-frame-options"]
+EMBED_HEADERS = [
+    (name, value.replace(b"frame-ancestors 'none'", b"frame-ancestors *"))
+    for name, value in CHART_HEADERS
+    if name != b"x-frame-options"
+]
 # Pages that show threads, file paths or internal messages to anyone who asks.
 CLOSED = {"/-/threads", "/-/databases", "/-/messages"}
 
@@ -59,14 +67,20 @@ def same_site_location(value: bytes) -> bool:
 
 async def send_json(send, status: int, message: str) -> None:
     body = json.dumps({"ok": False, "error": message, "status": status, "title": None}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"cache-control", b"no-store")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def security_headers(datasette):
     """In the stack (plugins/stack.py), outside every wrapper that answers by itself: the security
     headers on every response, and no Set-Cookie to an anonymous visitor."""
+
     def wrap(app):
         async def secured(scope, receive, send):
             if scope["type"] != "http":
@@ -90,6 +104,7 @@ def security_headers(datasette):
 def refusals(datasette):
     """In the stack, inside the header wrappers (so these 404s carry every header): closed
     introspection pages, paths a browser would read as another host, and off-site redirects."""
+
     def wrap(app):
         async def refused_or_passed(scope, receive, send):
             if scope["type"] != "http":

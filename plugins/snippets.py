@@ -8,6 +8,7 @@ objects (JavaScript), both with `_size=max`. A whole table uses the released CSV
 and a pinned variant its release's versioned URL (/releases/<version>/data/<table>.csv), whose
 content never changes. URLs are absolute, from the public base URL.
 """
+
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -17,8 +18,21 @@ from datasette import hookimpl
 from serve import shared
 
 # Parameters that do not change which rows a URL gives.
-PRESENTATION = {"_lang", "_dl", "_size", "_next", "_shape", "_labels", "_nocount", "_nofacet", "_facet", "_facet_size",
-                "_trace", "_col", "_nocol"}
+PRESENTATION = {
+    "_lang",
+    "_dl",
+    "_size",
+    "_next",
+    "_shape",
+    "_labels",
+    "_nocount",
+    "_nofacet",
+    "_facet",
+    "_facet_size",
+    "_trace",
+    "_col",
+    "_nocol",
+}
 TEMPLATES = {"table.html", "query.html"}
 
 
@@ -26,15 +40,23 @@ def code(csv_url: str, json_url: str, name: str) -> list[dict]:
     """The snippets for one CSV URL and its JSON twin: [{"language", "label", "code"}]."""
     return [
         {"language": "shell", "label": "curl", "code": f'curl -fsSL "{csv_url}" -o {name}.csv'},
-        {"language": "python", "label": "Python (pandas)",
-         # only an empty cell is missing: pandas and R would also read the text "NA" (an abbreviation here) as missing
-         "code": f'import pandas as pd\n\ndf = pd.read_csv("{csv_url}", keep_default_na=False, na_values=[""])'},
-        {"language": "r", "label": "R",
-         "code": f'df <- read.csv("{csv_url}", encoding = "UTF-8", na.strings = "")'},
-        {"language": "javascript", "label": "JavaScript (fetch)",
-         "code": f'const response = await fetch("{json_url}");\nconst rows = await response.json();\nconsole.table(rows.slice(0, 5));'},
-        {"language": "sql", "label": "DuckDB",
-         "code": f"INSTALL httpfs;\nLOAD httpfs;\nSELECT * FROM read_csv_auto('{csv_url}');"},
+        {
+            "language": "python",
+            "label": "Python (pandas)",
+            # only an empty cell is missing: pandas and R would also read the text "NA" (an abbreviation here) as missing
+            "code": f'import pandas as pd\n\ndf = pd.read_csv("{csv_url}", keep_default_na=False, na_values=[""])',
+        },
+        {"language": "r", "label": "R", "code": f'df <- read.csv("{csv_url}", encoding = "UTF-8", na.strings = "")'},
+        {
+            "language": "javascript",
+            "label": "JavaScript (fetch)",
+            "code": f'const response = await fetch("{json_url}");\nconst rows = await response.json();\nconsole.table(rows.slice(0, 5));',
+        },
+        {
+            "language": "sql",
+            "label": "DuckDB",
+            "code": f"INSTALL httpfs;\nLOAD httpfs;\nSELECT * FROM read_csv_auto('{csv_url}');",
+        },
     ]
 
 
@@ -56,8 +78,10 @@ def snippets(datasette, request, path: str, pairs: list[tuple[str, str]], table:
     if whole:
         version = shared.data_version(datasette)
         pinned_csv = f"{base}releases/{version}/data/{table}.csv"
-        found["pinned"] = {"version": version, "snippets": [s for s in code(pinned_csv, json_url, name)
-                                                            if s["language"] != "javascript"]}
+        found["pinned"] = {
+            "version": version,
+            "snippets": [s for s in code(pinned_csv, json_url, name) if s["language"] != "javascript"],
+        }
     return found
 
 
@@ -80,7 +104,9 @@ def extra_template_vars(template, request, datasette, view_name):
         table = request.url_vars.get("table")
         if table:
             is_table = view_name == "table"
-            found["page_snippets"] = snippets(datasette, request, f"/{database}/{table}", pairs, table if is_table else None)
+            found["page_snippets"] = snippets(
+                datasette, request, f"/{database}/{table}", pairs, table if is_table else None
+            )
         elif request.args.get("sql"):
             found["page_snippets"] = snippets(datasette, request, f"/{database}", pairs)
     return found

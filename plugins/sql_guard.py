@@ -23,6 +23,7 @@ over the width), so the work of each call is bounded instead:
 The figures are configured in metadata.yml (plugins.drugbeleid.sql_guard) and served in
 /-/metadata.json; the defaults below apply when a figure is not set.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,10 @@ PRINTF_FUNCTIONS = ("printf", "format")
 # What Python's sqlite3 answers whenever a function written in Python raises; on these connections
 # only the guarded printf/format raise, so the message is replaced by PRINTF_MESSAGE (see sql_gate).
 UDF_RAISED = b"user-defined function raised exception"
-PRINTF_MESSAGE = (f"printf/format: a width or precision above {PRINTF_BOUND:,} is refused on this server "
-                  f"(widths and precisions up to {PRINTF_BOUND:,}, written in the format or passed with *, work as in SQLite)")
+PRINTF_MESSAGE = (
+    f"printf/format: a width or precision above {PRINTF_BOUND:,} is refused on this server "
+    f"(widths and precisions up to {PRINTF_BOUND:,}, written in the format or passed with *, work as in SQLite)"
+)
 PRINTF_FLAGS = "-+ #!0,"
 
 
@@ -82,8 +85,10 @@ class PrintfTooWide(ValueError):
 # starts; below, SQLite's own function answers. The largest product our data gives is ~2 x 10^7.
 CALL_COST_BOUND = 100_000_000
 COSTLY_FUNCTIONS = {"ltrim": 2, "rtrim": 2, "trim": 2, "instr": 2, "replace": 3}  # name -> the arity that costs
-COST_MESSAGE = (f"ltrim, rtrim, trim, instr and replace: a call whose cost (the length of the text times the length "
-                f"of what it looks for) is above {CALL_COST_BOUND:,} is refused on this server")
+COST_MESSAGE = (
+    f"ltrim, rtrim, trim, instr and replace: a call whose cost (the length of the text times the length "
+    f"of what it looks for) is above {CALL_COST_BOUND:,} is refused on this server"
+)
 # What the guarded functions' refusal reads as (Python's sqlite3 gives every such error one message)
 GUARD_MESSAGE = f"{PRINTF_MESSAGE}; {COST_MESSAGE}"
 
@@ -164,7 +169,7 @@ def printf_widths(arguments: tuple, as_integer) -> list[int]:
                 start = i
                 while at(i + 1) and at(i + 1) in DIGITS:
                     i += 1
-                found.append(int(fmt[start:i + 1]))
+                found.append(int(fmt[start : i + 1]))
                 if at(i + 1) not in (".", "l"):
                     i += 1
                     c, done = at(i), True
@@ -203,7 +208,9 @@ def printf_widths(arguments: tuple, as_integer) -> list[int]:
         i += 1
 
 
-LITERAL_CALL = re.compile(r"\b(?:printf|format)\s*\(\s*'((?:[^']|'')*)'((?:\s*,\s*(?:[-+]?\d+(?:\.\d*)?|'(?:[^']|'')*'))*)", re.IGNORECASE)
+LITERAL_CALL = re.compile(
+    r"\b(?:printf|format)\s*\(\s*'((?:[^']|'')*)'((?:\s*,\s*(?:[-+]?\d+(?:\.\d*)?|'(?:[^']|'')*'))*)", re.IGNORECASE
+)
 LITERAL_ARGUMENT = re.compile(r"\s*,\s*([-+]?\d+(?:\.\d*)?|'(?:[^']|'')*')")
 
 
@@ -214,7 +221,13 @@ def literal_printf_too_wide(sql: str) -> bool:
     for match in LITERAL_CALL.finditer(sql or ""):
         arguments = [match.group(1).replace("''", "'")]
         for literal in LITERAL_ARGUMENT.findall(match.group(2)):
-            arguments.append(literal[1:-1].replace("''", "'") if literal.startswith("'") else float(literal) if "." in literal else int(literal))
+            arguments.append(
+                literal[1:-1].replace("''", "'")
+                if literal.startswith("'")
+                else float(literal)
+                if "." in literal
+                else int(literal)
+            )
 
         def as_integer(value):
             if isinstance(value, (int, float)):
@@ -288,7 +301,9 @@ def budgeted_rows(budget: int):
             markup[cursor] = row_markup(cursor)
         spent[cursor] = spent.get(cursor, 0) + markup[cursor] + sum(cell_size(v) for v in row)
         if spent[cursor] > budget:
-            raise ResultTooLarge(f"query result too large: more than {budget:,} bytes of data; select fewer rows or columns")
+            raise ResultTooLarge(
+                f"query result too large: more than {budget:,} bytes of data; select fewer rows or columns"
+            )
         return sqlite3.Row(cursor, row)
 
     return row_factory
@@ -302,16 +317,23 @@ def prepare_connection(conn, database, datasette):
     for name, default in LIMITS.items():
         conn.setlimit(getattr(sqlite3, name), int(config.get("limits", {}).get(name, default)))
     for name in PRINTF_FUNCTIONS:
-        conn.create_function(name, -1, BoundedPrintf(name, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
+        conn.create_function(
+            name, -1, BoundedPrintf(name, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True
+        )
     for name, arity in COSTLY_FUNCTIONS.items():  # only this arity: ltrim(x) alone stays SQLite's, linear
-        conn.create_function(name, arity, BoundedCall(name, arity, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True)
+        conn.create_function(
+            name, arity, BoundedCall(name, arity, conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)), deterministic=True
+        )
     conn.set_authorizer(authorizer)
     conn.row_factory = budgeted_rows(int(config.get("result_budget_bytes", RESULT_BUDGET_BYTES)))
 
 
 def visitor_sql(scope) -> bool:
     """Only the parameter names matter; the values may be any bytes, valid UTF-8 or not."""
-    names = (unquote_to_bytes(part.split(b"=", 1)[0].replace(b"+", b" ")) for part in scope.get("query_string", b"").split(b"&"))
+    names = (
+        unquote_to_bytes(part.split(b"=", 1)[0].replace(b"+", b" "))
+        for part in scope.get("query_string", b"").split(b"&")
+    )
     return any(name in ADHOC_PARAMETERS for name in names)
 
 
@@ -328,20 +350,42 @@ def sql_gate(datasette):
             nonlocal gate
             if scope["type"] != "http" or not visitor_sql(scope):
                 return await app(scope, receive, send)
-            if not scope["path"].endswith(".db") and "." in scope["path"].rsplit("/", 1)[-1] and literal_printf_too_wide(sql_of(scope)):
-                body = json.dumps({"ok": False, "status": 400, "title": "Invalid SQL", "error": PRINTF_MESSAGE}).encode()
-                await send({"type": "http.response.start", "status": 400,
-                            "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+            if (
+                not scope["path"].endswith(".db")
+                and "." in scope["path"].rsplit("/", 1)[-1]
+                and literal_printf_too_wide(sql_of(scope))
+            ):
+                body = json.dumps(
+                    {"ok": False, "status": 400, "title": "Invalid SQL", "error": PRINTF_MESSAGE}
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 400,
+                        "headers": [(b"content-type", b"application/json; charset=utf-8")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
             gate = gate or asyncio.Semaphore(concurrency)
             try:
                 await asyncio.wait_for(gate.acquire(), timeout=queue_seconds)
             except TimeoutError:
-                body = json.dumps({"ok": False, "status": 429, "title": "Too many queries",
-                                   "error": f"More than {concurrency} SQL queries are running; try again in a moment."}).encode()
-                await send({"type": "http.response.start", "status": 429,
-                            "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"retry-after", b"1")]})
+                body = json.dumps(
+                    {
+                        "ok": False,
+                        "status": 429,
+                        "title": "Too many queries",
+                        "error": f"More than {concurrency} SQL queries are running; try again in a moment.",
+                    }
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 429,
+                        "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"retry-after", b"1")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
             try:
@@ -382,7 +426,9 @@ def printf_message_clarified(send):
             return
         data = b"".join(body).replace(UDF_RAISED, GUARD_MESSAGE.encode())
         start = held.pop()
-        headers = [(k, str(len(data)).encode() if k.lower() == b"content-length" else v) for k, v in start.get("headers", [])]
+        headers = [
+            (k, str(len(data)).encode() if k.lower() == b"content-length" else v) for k, v in start.get("headers", [])
+        ]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
@@ -420,8 +466,13 @@ def failed_csv_as_400(send, datasette, scope):
             await send(held[0])
             return await send({**message, "body": data})
         payload = json.dumps({"ok": False, "error": error, "status": 400, "title": "Invalid SQL"}).encode()
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [(b"content-type", b"application/json; charset=utf-8")],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
     return checked

@@ -17,6 +17,7 @@ Adding a wrapper is one line in STACK, at the place the rules give it. Datasette
 (`datasette.client`) builds its app with `datasette.app()` too, so its requests go through this
 same stack (an instance of its own: its own response cache and SQL gate).
 """
+
 from __future__ import annotations
 
 import json
@@ -77,6 +78,7 @@ def faults_as_500(datasette):
     server, which answers a bare 500 without the site's headers. It is answered here instead, as
     Datasette answers a fault: JSON, with nothing about the server in it. (Datasette's own views
     catch their exceptions and render their own 500, which passes through unchanged.)"""
+
     def wrap(app):
         async def guarded(scope, receive, send):
             if scope["type"] != "http":
@@ -93,9 +95,17 @@ def faults_as_500(datasette):
             except Exception as fault:
                 if started:
                     raise
-                print(f"error: {scope['method']} {scope['path']}: {type(fault).__name__}: {str(fault)[:200]!r}", file=sys.stderr)
-                await send({"type": "http.response.start", "status": 500,
-                            "headers": [(b"content-type", b"application/json; charset=utf-8")]})
+                print(
+                    f"error: {scope['method']} {scope['path']}: {type(fault).__name__}: {str(fault)[:200]!r}",
+                    file=sys.stderr,
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [(b"content-type", b"application/json; charset=utf-8")],
+                    }
+                )
                 await send({"type": "http.response.body", "body": json.dumps(FAULT).encode()})
 
         return guarded

@@ -15,6 +15,7 @@ as its JSON or CSV with `.xlsx` (/drugbeleid/caseload.xlsx, /drugbeleid/caseload
   the zip with the current time, so both are set to the served release's date instead; nothing
   about the visitor goes into the file.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,14 +37,22 @@ CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.shee
 # The limit clause Datasette's table view ends its SQL with (one page, plus one row to see a next page).
 PAGE_LIMIT = re.compile(r"\s+limit\s+\d+\s*$", re.IGNORECASE)
 
+
 def sheet_words(lang: str) -> dict[str, str]:
     """The workbook's own words in `lang` (the message catalogues)."""
-    return {"sheet_data": i18n.gettext("Data", lang), "sheet_about": i18n.gettext("About this data", lang),
-            "title": i18n.gettext("Title", lang), "description": i18n.gettext("Description", lang),
-            "license": i18n.gettext("Licence", lang), "source": i18n.gettext("Source", lang),
-            "data_version": i18n.gettext("Data version", lang), "semver": i18n.gettext("Semantic version", lang),
-            "url": i18n.gettext("URL", lang), "query_title": i18n.gettext("Custom SQL query", lang),
-            "sql": i18n.gettext("SQL", lang)}
+    return {
+        "sheet_data": i18n.gettext("Data", lang),
+        "sheet_about": i18n.gettext("About this data", lang),
+        "title": i18n.gettext("Title", lang),
+        "description": i18n.gettext("Description", lang),
+        "license": i18n.gettext("Licence", lang),
+        "source": i18n.gettext("Source", lang),
+        "data_version": i18n.gettext("Data version", lang),
+        "semver": i18n.gettext("Semantic version", lang),
+        "url": i18n.gettext("URL", lang),
+        "query_title": i18n.gettext("Custom SQL query", lang),
+        "sql": i18n.gettext("SQL", lang),
+    }
 
 
 class FixedTimeZip(ZipFile):
@@ -137,8 +146,15 @@ def text_cell(sheet, row: int, column: int, value: str):
     return cell
 
 
-def workbook_bytes(columns, rows, types: dict[str, str], about: list[tuple[str, str]], lang: str,
-                   moment: datetime.datetime, creator: str) -> bytes:
+def workbook_bytes(
+    columns,
+    rows,
+    types: dict[str, str],
+    about: list[tuple[str, str]],
+    lang: str,
+    moment: datetime.datetime,
+    creator: str,
+) -> bytes:
     words = sheet_words(lang)
     book = Workbook()
     data = book.active
@@ -193,15 +209,22 @@ async def render_xlsx(datasette, request, database, table, query_name, sql, colu
     publisher = shared.plugin_config(datasette).get("publisher", {})
     # openpyxl works in Python for every cell (about 1 s for the largest table): in a thread, so the
     # event loop keeps answering other requests meanwhile
-    body = await asyncio.to_thread(workbook_bytes, columns, rows, field_types(datasette, table), described(
-        datasette, request, table, query_name, sql, lang), lang, moment,
-        publisher.get(f"name_{lang}") or publisher.get("name") or "")
+    body = await asyncio.to_thread(
+        workbook_bytes,
+        columns,
+        rows,
+        field_types(datasette, table),
+        described(datasette, request, table, query_name, sql, lang),
+        lang,
+        moment,
+        publisher.get(f"name_{lang}") or publisher.get("name") or "",
+    )
     name = table or query_name or database
-    return Response(body, content_type=CONTENT_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(
+        body, content_type=CONTENT_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'}
+    )
 
 
 @hookimpl
 def register_output_renderer(datasette):
     return {"extension": "xlsx", "render": render_xlsx, "can_render": lambda: True}
-

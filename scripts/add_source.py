@@ -14,6 +14,7 @@ The row holds only what can be read from the text mechanically: the title is its
 for a written question, the number and date of "vraag nr. N van D maand JJJJ" when the text has
 exactly one. Everything else is NULL, and the row's notes say why.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,22 @@ from .passages import all_passages, passages_csv, read_sources, split_paragraphs
 from .read import canonical_csv, read_checked_table
 from .text import EMAIL_MARK, PHONE_MARK, normalise, personal_data, redact
 
-MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-          "oktober", "november", "december"]
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 QUESTION = re.compile(rf"vraag nr\. ?([0-9]+) van ([0-9]{{1,2}}) ({'|'.join(MONTHS)}) ([0-9]{{4}})", re.IGNORECASE)
-LONGEST_TITLE = 200   # a first paragraph longer than this is text, not a heading: its first line is taken
+LONGEST_TITLE = 200  # a first paragraph longer than this is text, not a heading: its first line is taken
 NEXT_NUMBER = re.compile(r"^([0-9]{3})_")
 # Characters that do not occur in a text file: C0 controls other than tab, line feed, form feed and
 # carriage return (a PDF or a word-processor file that happens to decode as UTF-8 has them).
@@ -74,14 +87,22 @@ def read_source(path: Path) -> Source:
         line = data[: error.start].count(b"\n") + 1
         hint = "a PDF or word-processor file? export it as plain text (UTF-8)"
         try:
-            hint = (f"in Windows-1252 or Latin-1 that byte is {bytes([data[error.start]]).decode('cp1252')!r}: "
-                    "convert the file to UTF-8 first, e.g. `iconv -f cp1252 -t utf-8`")
+            hint = (
+                f"in Windows-1252 or Latin-1 that byte is {bytes([data[error.start]]).decode('cp1252')!r}: "
+                "convert the file to UTF-8 first, e.g. `iconv -f cp1252 -t utf-8`"
+            )
         except UnicodeDecodeError:
             pass
-        raise Refused([f"{path}: is not UTF-8 text (byte {error.start}, 0x{data[error.start]:02X}, on line {line}); {hint}"]) from None
+        raise Refused(
+            [f"{path}: is not UTF-8 text (byte {error.start}, 0x{data[error.start]:02X}, on line {line}); {hint}"]
+        ) from None
     if text.startswith("\ufeff"):
-        raise Refused([f"{path}: starts with a byte-order mark (U+FEFF), which would be part of the first "
-                       "paragraph; save it as UTF-8 without a byte-order mark"])
+        raise Refused(
+            [
+                f"{path}: starts with a byte-order mark (U+FEFF), which would be part of the first "
+                "paragraph; save it as UTF-8 without a byte-order mark"
+            ]
+        )
     control = CONTROL.search(text)
     if control:
         line = text.count("\n", 0, control.start()) + 1
@@ -124,27 +145,41 @@ def file_name_for(root: Path, sha256: str) -> str:
     return f"{max(numbers, default=-1) + 1:03d}_{sha256[:16]}.txt"
 
 
-def conflicts(root: Path, documents: list[dict], sums: dict[str, str], document_id: str,
-              received_name: str, new_name: str, sha256: tuple[str, ...]) -> list[str]:
+def conflicts(
+    root: Path,
+    documents: list[dict],
+    sums: dict[str, str],
+    document_id: str,
+    received_name: str,
+    new_name: str,
+    sha256: tuple[str, ...],
+) -> list[str]:
     """Why this source cannot be added next to the ones already there (empty when it can). sha256:
     the checksums of the text as received and of its stored copy."""
     reasons = []
     pattern = schema_field(root, "id").get("constraints", {}).get("pattern", "")
     if pattern and not re.fullmatch(pattern, document_id):
-        reasons.append(f"ID {document_id!r} is not a valid document id: use lower-case letters, digits and hyphens "
-                       f"(pattern {pattern}), e.g. vraag-123-2024")
+        reasons.append(
+            f"ID {document_id!r} is not a valid document id: use lower-case letters, digits and hyphens "
+            f"(pattern {pattern}), e.g. vraag-123-2024"
+        )
     if any(d["id"] == document_id for d in documents):
         reasons.append(f"ID {document_id!r} is already in datasets/documents.csv; choose another id")
     present = {p.name for p in (root / "sources").iterdir()} | {d["source_file"] for d in documents} | set(sums)
     for name in sorted({received_name, new_name} & present):
-        reasons.append(f"a file named {name} is already in datasets/sources/ (or recorded for it); "
-                       "is this source already added?")
-    same = sorted({name for name, digest in sums.items() if digest in sha256}
-                  | {d["source_file"] for d in documents if {d["sha256"], d.get("sha256_received")} & set(sha256)})
+        reasons.append(
+            f"a file named {name} is already in datasets/sources/ (or recorded for it); is this source already added?"
+        )
+    same = sorted(
+        {name for name, digest in sums.items() if digest in sha256}
+        | {d["source_file"] for d in documents if {d["sha256"], d.get("sha256_received")} & set(sha256)}
+    )
     for name in same:
         owner = next((d["id"] for d in documents if d["source_file"] == name), None)
-        reasons.append(f"the same text (SHA-256 {sha256[0]}) is already in datasets/sources/ as {name}"
-                       + (f" (document {owner!r})" if owner else ""))
+        reasons.append(
+            f"the same text (SHA-256 {sha256[0]}) is already in datasets/sources/ as {name}"
+            + (f" (document {owner!r})" if owner else "")
+        )
     return reasons
 
 
@@ -153,46 +188,74 @@ def title_of(text: str) -> tuple[str, dict[str, str]]:
     the paragraph is long."""
     first, _, paragraph = split_paragraphs(text)[0]
     if len(paragraph) <= LONGEST_TITLE:
-        return redact(paragraph), {"en": "the first paragraph of the text, as printed",
-                                   "nl": "de eerste alinea van de tekst, zoals gedrukt"}
+        return redact(paragraph), {
+            "en": "the first paragraph of the text, as printed",
+            "nl": "de eerste alinea van de tekst, zoals gedrukt",
+        }
     line = next(line for line in text.splitlines() if line.strip())
-    return redact(normalise(line)), {"en": f"the first line of the text (line {first}), as printed",
-                                     "nl": f"de eerste regel van de tekst (regel {first}), zoals gedrukt"}
+    return redact(normalise(line)), {
+        "en": f"the first line of the text (line {first}), as printed",
+        "nl": f"de eerste regel van de tekst (regel {first}), zoals gedrukt",
+    }
 
 
 def question_of(text: str) -> tuple[int, str, str] | None:
     """(number, ISO date, words) when the text names exactly one 'vraag nr. N van D maand JJJJ'."""
-    found = {(int(m.group(1)), f"{m.group(4)}-{MONTHS.index(m.group(3).lower()) + 1:02d}-{int(m.group(2)):02d}", m.group())
-             for m in QUESTION.finditer(normalise(text))}
+    found = {
+        (int(m.group(1)), f"{m.group(4)}-{MONTHS.index(m.group(3).lower()) + 1:02d}-{int(m.group(2)):02d}", m.group())
+        for m in QUESTION.finditer(normalise(text))
+    }
     numbers_and_dates = {(number, date) for number, date, _ in found}
     if len(numbers_and_dates) != 1:
         return None
     return min(found)
 
 
-def documents_row(columns: list[str], document_id: str, kind: str, file_name: str, source: Source, stored: Source) -> dict:
+def documents_row(
+    columns: list[str], document_id: str, kind: str, file_name: str, source: Source, stored: Source
+) -> dict:
     """The new documents row: what the text states mechanically, NULL (empty) with a reason otherwise.
     Every text written here is written in both languages (date_note and date_note_nl, note and
     note_nl): the build refuses an authored text without its twin."""
     title, title_basis = title_of(source.text)
     row = dict.fromkeys(columns, "")
-    row.update(id=document_id, title=title, kind=kind, source_file=file_name, sha256=stored.sha256,
-               sha256_received=source.sha256, quote=title)
+    row.update(
+        id=document_id,
+        title=title,
+        kind=kind,
+        source_file=file_name,
+        sha256=stored.sha256,
+        sha256_received=source.sha256,
+        quote=title,
+    )
     notes = [f"Title: {title_basis['en']}."]
     notes_nl = [f"Titel: {title_basis['nl']}."]
     question = question_of(source.text) if kind == "written_question" else None
     if question:
         number, date, words = question
-        row.update(question_number=str(number), date=date, date_precision="day", quote=words,
-                   date_note=f"Date of the question (\"{words}\"), as the text states it.",
-                   date_note_nl=f"Datum van de vraag (\"{words}\"), zoals de tekst ze vermeldt.")
-        notes.append("Who asked and who answered (asked_by, answered_by, answered_by_role): not read from the text; left NULL.")
-        notes_nl.append("Wie de vraag stelde en wie antwoordde (asked_by, answered_by, answered_by_role): niet uit de tekst gelezen; blijft NULL.")
+        row.update(
+            question_number=str(number),
+            date=date,
+            date_precision="day",
+            quote=words,
+            date_note=f'Date of the question ("{words}"), as the text states it.',
+            date_note_nl=f'Datum van de vraag ("{words}"), zoals de tekst ze vermeldt.',
+        )
+        notes.append(
+            "Who asked and who answered (asked_by, answered_by, answered_by_role): not read from the text; left NULL."
+        )
+        notes_nl.append(
+            "Wie de vraag stelde en wie antwoordde (asked_by, answered_by, answered_by_role): niet uit de tekst gelezen; blijft NULL."
+        )
     elif kind == "written_question":
-        row["date_note"] = "No \"vraag nr. N van D maand JJJJ\" with one number and date in the text; date left NULL."
-        row["date_note_nl"] = "Geen \"vraag nr. N van D maand JJJJ\" met één nummer en datum in de tekst; date blijft NULL."
+        row["date_note"] = 'No "vraag nr. N van D maand JJJJ" with one number and date in the text; date left NULL.'
+        row["date_note_nl"] = (
+            'Geen "vraag nr. N van D maand JJJJ" met één nummer en datum in de tekst; date blijft NULL.'
+        )
         notes.append("Question number, who asked and who answered: not read from the text; left NULL.")
-        notes_nl.append("Nummer van de vraag, wie de vraag stelde en wie antwoordde: niet uit de tekst gelezen; blijven NULL.")
+        notes_nl.append(
+            "Nummer van de vraag, wie de vraag stelde en wie antwoordde: niet uit de tekst gelezen; blijven NULL."
+        )
     else:
         row["date_note"] = "No date read from the text; left NULL."
         row["date_note_nl"] = "Geen datum uit de tekst gelezen; blijft NULL."
@@ -219,7 +282,7 @@ def kind_for(root: Path, kind: str | None, text: str) -> str:
     if kind is None:
         if question_of(text):
             return "written_question"
-        raise Refused([f"KIND is needed: the text has no \"vraag nr. N van D maand JJJJ\"; give KIND={'|'.join(kinds)}"])
+        raise Refused([f'KIND is needed: the text has no "vraag nr. N van D maand JJJJ"; give KIND={"|".join(kinds)}'])
     if kind not in kinds:
         raise Refused([f"KIND={kind!r} is not a kind of document; use one of {', '.join(kinds)}"])
     return kind
@@ -228,6 +291,7 @@ def kind_for(root: Path, kind: str | None, text: str) -> str:
 @dataclass(frozen=True)
 class Plan:
     """Every byte to write, computed before anything is written."""
+
     files: dict[Path, bytes]
     row: dict
     file_name: str
@@ -243,8 +307,11 @@ def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
     new_name = file_name_for(root, stored.sha256)
     reasons = conflicts(root, documents, sums, document_id, file.name, new_name, (source.sha256, stored.sha256))
     # what redact() cannot see on one line (a number broken over two lines) the passages would still find
-    reasons += [f"{file}: line {line}: a {found} that is not on one line, so it cannot be redacted in the stored copy; "
-                "put it on one line (or remove it) and add the source again" for line, found, _ in personal_data_lines(stored.text)]
+    reasons += [
+        f"{file}: line {line}: a {found} that is not on one line, so it cannot be redacted in the stored copy; "
+        "put it on one line (or remove it) and add the source again"
+        for line, found, _ in personal_data_lines(stored.text)
+    ]
     try:
         kind = kind_for(root, kind, source.text)
     except Refused as refused:
@@ -264,7 +331,9 @@ def plan(root: Path, file: Path, document_id: str, kind: str | None) -> Plan:
             root / "documents.csv": canonical_csv([columns] + [[d[c] for c in columns] for d in documents + [row]]),
             root / "passages.csv": passages_csv(passages),
         },
-        row=row, file_name=new_name, passages=sum(p["document_id"] == document_id for p in passages),
+        row=row,
+        file_name=new_name,
+        passages=sum(p["document_id"] == document_id for p in passages),
         personal=personal_data_lines(source.text),
     )
 
@@ -292,24 +361,30 @@ def report(root: Path, file: Path, added: Plan) -> str:
     null = [column for column, value in row.items() if not value and column not in ("note",)]
     out = [
         f"added document {row['id']!r} ({row['kind']}) from {file}:",
-        (f"  {name}/sources/{added.file_name}  (copied byte for byte, SHA-256 {row['sha256']})" if not added.personal else
-         f"  {name}/sources/{added.file_name}  (copied with its personal data redacted; SHA-256 of the stored copy "
-         f"{row['sha256']}, of the text as received {row.get('sha256_received')}: both are kept, in documents.csv)"),
+        (
+            f"  {name}/sources/{added.file_name}  (copied byte for byte, SHA-256 {row['sha256']})"
+            if not added.personal
+            else f"  {name}/sources/{added.file_name}  (copied with its personal data redacted; SHA-256 of the stored copy "
+            f"{row['sha256']}, of the text as received {row.get('sha256_received')}: both are kept, in documents.csv)"
+        ),
         f"  {name}/documents.sha256  (the stored copy's checksum)",
         f"  {name}/documents.csv  (a row: title {row['title']!r}"
-        + (f", question number {row['question_number']}, date {row['date']}" if row["date"] else "") + ")",
+        + (f", question number {row['question_number']}, date {row['date']}" if row["date"] else "")
+        + ")",
         f"  {name}/passages.csv  ({added.passages} paragraphs of this document)",
         f"left NULL (the row's date_note and note say why): {', '.join(null)}",
     ]
     if added.personal:
-        out.append(f"personal data: the text has {len(added.personal)} e-mail address(es) or phone number(s); the stored "
-                   f"source file and the published passages show {EMAIL_MARK} and {PHONE_MARK} instead:")
+        out.append(
+            f"personal data: the text has {len(added.personal)} e-mail address(es) or phone number(s); the stored "
+            f"source file and the published passages show {EMAIL_MARK} and {PHONE_MARK} instead:"
+        )
         out += [f"  line {line}: {kind} {value}" for line, kind, value in added.personal]
     out += [
         "next steps (docs/maintaining.md):",
         f"  1. read the new row in {name}/documents.csv and the text; fill in what the text states (asked_by, ...)",
         "     with its words, and leave NULL what it does not",
-        f"  2. find the words of each figure: make quote ID={row['id']} TEXT=\"...\"",
+        f'  2. find the words of each figure: make quote ID={row["id"]} TEXT="..."',
         f"  3. add rows with document_id {row['id']} and that quote to the tables ({name}/caseload.csv, statistics.csv, ...)",
         "  4. make build   (every problem is listed with its file, row and field; fix them and build again)",
         "  5. commit, 6. make release, 7. commit the release, 8. make test: each step prints the next",

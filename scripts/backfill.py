@@ -7,6 +7,7 @@ publishes is recorded in releases/ only if its data version is the one its commi
 names, which proves the bytes are reproduced: the version is a SHA-256 over the database and every
 published file. Its changes are computed against the release recorded before it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,22 @@ def built_release(commit: str, root: Path) -> tuple[dict, dict[str, bytes]]:
         worktree = Path(tmp) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(worktree), commit], cwd=root, check=True)
         try:
-            subprocess.run([sys.executable, "-m", "scripts.build", "--datasets", "datasets", "--out",
-                            "build/drugbeleid.db", "--site", "metadata.yml"], cwd=worktree, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "scripts.build",
+                    "--datasets",
+                    "datasets",
+                    "--out",
+                    "build/drugbeleid.db",
+                    "--site",
+                    "metadata.yml",
+                ],
+                cwd=worktree,
+                check=True,
+                capture_output=True,
+            )
             build = worktree / "build"
             old = read_release(build)
             directory = build / old["directory"]
@@ -56,17 +70,23 @@ def backfill(commits: list[str], root: Path, releases: Path) -> list[dict]:
             descriptor = json.loads(unpacked["datapackage.json"])
             previous_files = (descriptor, {r["name"]: unpacked[r["path"]] for r in descriptor["resources"]})
         descriptor = json.loads(files["datapackage.json"])
-        found = changes.changes(previous_files, (descriptor, {r["name"]: files[r["path"]] for r in descriptor["resources"]}))
+        found = changes.changes(
+            previous_files, (descriptor, {r["name"]: files[r["path"]] for r in descriptor["resources"]})
+        )
         semver = changes.next_semver(previous["semver"] if previous else None, found)
         files["changes.json"] = json_bytes(found)
         version = {k: old[k] for k in ("version", "date", "sha256", "bytes")}
         record = release_record(version, semver, previous, files, found)
         record["backfilled_from_commit"] = commit
-        history.write_directory(releases / old["version"], {
-            history.RECORD: json_bytes(record), history.ZIP: files["drugbeleid.zip"],
-            history.COMPRESSED_DATABASE: lzma.compress(files["drugbeleid.db"], preset=9),
-            history.CHANGES: files["changes.json"],
-        })
+        history.write_directory(
+            releases / old["version"],
+            {
+                history.RECORD: json_bytes(record),
+                history.ZIP: files["drugbeleid.zip"],
+                history.COMPRESSED_DATABASE: lzma.compress(files["drugbeleid.db"], preset=9),
+                history.CHANGES: files["changes.json"],
+            },
+        )
         records.append(record)
         print(f"recorded {old['version']} ({semver}) from {commit}")
     return records

@@ -9,6 +9,7 @@ by one atomic switch (scripts/publish.py) only when every check has passed, so a
 build leaves the previously published release byte for byte as it was, and still served.
 Every release recorded in releases/ is unpacked into build/releases/ first (scripts/history.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,22 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import content, coverage, history, load, metadata, mqa, privacy, provenance, publish, quantities, reconcile, release, search_index, validate
+from . import (
+    content,
+    coverage,
+    history,
+    load,
+    metadata,
+    mqa,
+    privacy,
+    provenance,
+    publish,
+    quantities,
+    reconcile,
+    release,
+    search_index,
+    validate,
+)
 from .problems import BuildFailed, Problem
 from .project import DATABASE
 from .read import Inputs, read_inputs, write_canonical
@@ -39,56 +55,101 @@ def site_problems(site: dict, path: str) -> list[Problem]:
     ]
 
 
-def run_checks(inputs: Inputs, site: dict, site_path: str,
-               content_problems: list[Problem] = ()) -> tuple[list[dict], list[dict], list[Problem]]:
+def run_checks(
+    inputs: Inputs, site: dict, site_path: str, content_problems: list[Problem] = ()
+) -> tuple[list[dict], list[dict], list[Problem]]:
     """Every check, each written to data_quality; problems stop the build. Also where each quote is."""
     root = inputs.root.name
     files = {name: inputs.file_of(name) for name in inputs.tables}
     locations, quote_problems = provenance.locate_quotes(inputs.package, inputs.tables, inputs.sources, root)
     # (name, what it checks in English, the same in Dutch, the check): data_quality has both (detail, detail_nl)
     checks = [
-        ("source_checksums", "source files match documents.sha256 and documents.sha256 column",
-         "de bronbestanden komen overeen met documents.sha256 en met de kolom sha256 van documents",
-         lambda: provenance.check_sources(inputs.root, inputs.tables.get("documents", []))),
-        ("descriptions", "every table and column described in Dutch and English",
-         "elke tabel en elke kolom beschreven in het Nederlands en het Engels",
-         lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path)),
-        ("labels", "every value of a closed list labelled in Dutch and English beside its field (value_labels in the schemas)",
-         "elke waarde van een gesloten lijst benoemd in het Nederlands en het Engels naast haar veld (value_labels in de schema's)",
-         lambda: validate.check_labels(inputs.package, root)),
-        ("content", "every content file valid against its JSON Schema, every text in Dutch and English",
-         "elk inhoudsbestand geldig volgens zijn JSON Schema, elke tekst in het Nederlands en het Engels",
-         lambda: list(content_problems) + content.moved_problems(site, site_path)),
-        ("frictionless_validation", "types, constraints, primary and foreign keys of every table",
-         "gegevenstypes, beperkingen, primaire en vreemde sleutels van elke tabel",
-         lambda: validate.validate_tables(inputs.package, root)),
-        ("translations", "every authored text in Dutch and English: a row that fills a column fills its twin (twin_of in the schemas)",
-         "elke eigen tekst in het Nederlands en het Engels: een rij die een kolom invult, vult ook haar versie in de andere taal in (twin_of in de schema's)",
-         lambda: validate.check_twins(inputs.package, inputs.tables, root)),
-        ("provenance", "every quote and verbatim column found in its document (whitespace-normalised)",
-         "elk citaat en elke letterlijke kolom teruggevonden in het brondocument (witruimte genormaliseerd)",
-         lambda: quote_problems),
-        ("source_coverage", "every answer item and every slide has its facts in rows, or a reason why it holds none (source_parts)",
-         "elk antwoorddeel en elke slide heeft zijn feiten in rijen, of een reden waarom het er geen bevat (source_parts)",
-         lambda: coverage.check_parts(inputs.tables, inputs.sources, locations, files.get("source_parts", ""), files.get("statements", ""))),
-        ("passages_match_sources", "passages.csv is the paragraph split of the source texts",
-         "passages.csv is de indeling van de bronteksten in alinea's",
-         lambda: provenance.check_passages(inputs.tables, inputs.sources, root)),
-        ("vague_quantities", "a value rounded from a fraction the source gives in words is qualified 'rounded', never 'exact'",
-         "een waarde afgerond uit een breuk die de bron in woorden geeft, heeft kwalificatie 'rounded', nooit 'exact'",
-         lambda: quantities.check_fractions(inputs.tables.get("statistics", []), files.get("statistics", ""))),
-        ("personal_data", "no e-mail address or phone number in any cell or in any source text kept in datasets/sources/",
-         "in geen enkele cel en in geen enkele brontekst in datasets/sources/ een e-mailadres of telefoonnummer",
-         lambda: privacy.check_personal_data(inputs.tables, files)
-         + privacy.check_sources(inputs.root, inputs.tables.get("documents", []))),
+        (
+            "source_checksums",
+            "source files match documents.sha256 and documents.sha256 column",
+            "de bronbestanden komen overeen met documents.sha256 en met de kolom sha256 van documents",
+            lambda: provenance.check_sources(inputs.root, inputs.tables.get("documents", [])),
+        ),
+        (
+            "descriptions",
+            "every table and column described in Dutch and English",
+            "elke tabel en elke kolom beschreven in het Nederlands en het Engels",
+            lambda: validate.check_descriptions(inputs.package, root) + site_problems(site, site_path),
+        ),
+        (
+            "labels",
+            "every value of a closed list labelled in Dutch and English beside its field (value_labels in the schemas)",
+            "elke waarde van een gesloten lijst benoemd in het Nederlands en het Engels naast haar veld (value_labels in de schema's)",
+            lambda: validate.check_labels(inputs.package, root),
+        ),
+        (
+            "content",
+            "every content file valid against its JSON Schema, every text in Dutch and English",
+            "elk inhoudsbestand geldig volgens zijn JSON Schema, elke tekst in het Nederlands en het Engels",
+            lambda: list(content_problems) + content.moved_problems(site, site_path),
+        ),
+        (
+            "frictionless_validation",
+            "types, constraints, primary and foreign keys of every table",
+            "gegevenstypes, beperkingen, primaire en vreemde sleutels van elke tabel",
+            lambda: validate.validate_tables(inputs.package, root),
+        ),
+        (
+            "translations",
+            "every authored text in Dutch and English: a row that fills a column fills its twin (twin_of in the schemas)",
+            "elke eigen tekst in het Nederlands en het Engels: een rij die een kolom invult, vult ook haar versie in de andere taal in (twin_of in de schema's)",
+            lambda: validate.check_twins(inputs.package, inputs.tables, root),
+        ),
+        (
+            "provenance",
+            "every quote and verbatim column found in its document (whitespace-normalised)",
+            "elk citaat en elke letterlijke kolom teruggevonden in het brondocument (witruimte genormaliseerd)",
+            lambda: quote_problems,
+        ),
+        (
+            "source_coverage",
+            "every answer item and every slide has its facts in rows, or a reason why it holds none (source_parts)",
+            "elk antwoorddeel en elke slide heeft zijn feiten in rijen, of een reden waarom het er geen bevat (source_parts)",
+            lambda: coverage.check_parts(
+                inputs.tables, inputs.sources, locations, files.get("source_parts", ""), files.get("statements", "")
+            ),
+        ),
+        (
+            "passages_match_sources",
+            "passages.csv is the paragraph split of the source texts",
+            "passages.csv is de indeling van de bronteksten in alinea's",
+            lambda: provenance.check_passages(inputs.tables, inputs.sources, root),
+        ),
+        (
+            "vague_quantities",
+            "a value rounded from a fraction the source gives in words is qualified 'rounded', never 'exact'",
+            "een waarde afgerond uit een breuk die de bron in woorden geeft, heeft kwalificatie 'rounded', nooit 'exact'",
+            lambda: quantities.check_fractions(inputs.tables.get("statistics", []), files.get("statistics", "")),
+        ),
+        (
+            "personal_data",
+            "no e-mail address or phone number in any cell or in any source text kept in datasets/sources/",
+            "in geen enkele cel en in geen enkele brontekst in datasets/sources/ een e-mailadres of telefoonnummer",
+            lambda: (
+                privacy.check_personal_data(inputs.tables, files)
+                + privacy.check_sources(inputs.root, inputs.tables.get("documents", []))
+            ),
+        ),
     ]
     quality, problems = [], []
     for name, what, what_nl, check in checks:
         found = check()
         problems += found
-        quality.append({"check": name, "status": "fail" if found else "pass",
-                        "detail": f"{what}: {len(found)} problem(s)" if found else what,
-                        "detail_nl": f"{what_nl}: {len(found)} {'probleem' if len(found) == 1 else 'problemen'}" if found else what_nl})
+        quality.append(
+            {
+                "check": name,
+                "status": "fail" if found else "pass",
+                "detail": f"{what}: {len(found)} problem(s)" if found else what,
+                "detail_nl": f"{what_nl}: {len(found)} {'probleem' if len(found) == 1 else 'problemen'}"
+                if found
+                else what_nl,
+            }
+        )
     quality += coverage.coverage_rows(inputs.tables, locations)
     totals, found = reconcile.reconcile(inputs.tables, files.get("printed_totals", f"{root}/printed_totals.csv"))
     problems += found
@@ -96,13 +157,21 @@ def run_checks(inputs: Inputs, site: dict, site_path: str,
     return quality, locations, problems
 
 
-def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: list[dict],
-                  site: dict | None = None) -> dict[str, int]:
+def load_database(
+    path: Path, inputs: Inputs, quality: list[dict], locations: list[dict], site: dict | None = None
+) -> dict[str, int]:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA foreign_keys = ON")
     counts = {r.name: load.load_table(db, r) for r in inputs.package.resources}
-    counts_rows = [{"check": f"row_count:{name}", "status": "pass", "detail": f"{n} rows",
-                    "detail_nl": f"{n} {'rij' if n == 1 else 'rijen'}"} for name, n in counts.items()]
+    counts_rows = [
+        {
+            "check": f"row_count:{name}",
+            "status": "pass",
+            "detail": f"{n} rows",
+            "detail_nl": f"{n} {'rij' if n == 1 else 'rijen'}",
+        }
+        for name, n in counts.items()
+    ]
     schemas = {d["name"]: schema for d, schema in metadata.generated_tables(inputs.package)}
     problems = validate.check_written_twins("data_quality", schemas["data_quality"], quality + counts_rows)
     if problems:
@@ -110,7 +179,9 @@ def load_database(path: Path, inputs: Inputs, quality: list[dict], locations: li
     load.load_rows(db, "data_quality", schemas["data_quality"], quality + counts_rows)
     load.load_rows(db, "quote_locations", schemas["quote_locations"], locations)
     load.load_rows(db, "value_labels", schemas["value_labels"], validate.value_label_rows(inputs.package))
-    load.index(db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {}))
+    load.index(
+        db, list(inputs.package.resources), (site or {}).get("databases", {}).get(DATABASE, {}).get("tables", {})
+    )
     search_index.load_search_index(db, schemas["search_index"], inputs.package, inputs.tables, locations)
     return counts
 
@@ -123,7 +194,9 @@ def max_returned_rows() -> int:
 
 def database_problems(path: Path) -> list[Problem]:
     db = sqlite_utils.Database(path)
-    problems = [Problem(path.name, f"foreign key violation: {row}") for row in db.execute("PRAGMA foreign_key_check").fetchall()]
+    problems = [
+        Problem(path.name, f"foreign key violation: {row}") for row in db.execute("PRAGMA foreign_key_check").fetchall()
+    ]
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     if integrity != "ok":
         problems.append(Problem(path.name, f"integrity check: {integrity}"))
@@ -140,12 +213,19 @@ def inspect_data(database: Path) -> dict:
     tables = [row[0] for row in db.execute("select name from sqlite_master where type = 'table'")]
     counts = {table: {"count": db.execute(f"select count(*) from [{table}]").fetchone()[0]} for table in tables}
     db.close()
-    return {DATABASE: {"hash": inspect_hash(database), "size": database.stat().st_size, "file": database.name,
-                       "tables": counts}}
+    return {
+        DATABASE: {
+            "hash": inspect_hash(database),
+            "size": database.stat().st_size,
+            "file": database.name,
+            "tables": counts,
+        }
+    }
 
 
-def build(datasets: Path, out: Path, site_path: Path, releases: Path | None = None,
-          content_dir: Path | None = None) -> dict:
+def build(
+    datasets: Path, out: Path, site_path: Path, releases: Path | None = None, content_dir: Path | None = None
+) -> dict:
     """Check everything, build the new release in a staging directory, then switch to it atomically.
     `releases`: the releases recorded in the repository (default: releases/ beside datasets/);
     `content_dir`: the site's texts and queries (default: content/ beside the site's metadata.yml)."""
@@ -210,8 +290,15 @@ def input_paths(datasets: Path, site: Path, releases: Path) -> list[Path]:
     pipeline, and the served settings the build reads."""
     scripts = Path(__file__).resolve().parent
     project = site.resolve().parent
-    roots = [datasets, releases, scripts, scripts.parent / "serve" / "settings.json", site, project / "content",
-             project / "locale"]
+    roots = [
+        datasets,
+        releases,
+        scripts,
+        scripts.parent / "serve" / "settings.json",
+        site,
+        project / "content",
+        project / "locale",
+    ]
     files = []
     for root in roots:
         if root.is_file():
@@ -249,14 +336,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
     parser.add_argument("--content", type=Path, default=Path("content"))
     parser.add_argument("--releases", type=Path, default=Path("releases"))
-    parser.add_argument("--if-changed", action="store_true",
-                        help="build only when an input differs from those of the served build (`make build`)")
-    parser.add_argument("--no-next-step", action="store_true", help="say nothing of the next step (`make release` says it)")
+    parser.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="build only when an input differs from those of the served build (`make build`)",
+    )
+    parser.add_argument(
+        "--no-next-step", action="store_true", help="say nothing of the next step (`make release` says it)"
+    )
     args = parser.parse_args(argv)
     if args.if_changed and built_fingerprint(args.out) == inputs_fingerprint(args.datasets, args.site, args.releases):
         record = json.loads((args.out.parent / "current" / "release.json").read_text(encoding="utf-8"))
-        print(f"up to date: {args.out} is data version {record['version']} ({record['semver']}), "
-              "built from these very inputs")
+        print(
+            f"up to date: {args.out} is data version {record['version']} ({record['semver']}), "
+            "built from these very inputs"
+        )
         if not args.no_next_step:
             print(history.next_step(args.releases.resolve().parent, record["version"]))
         return 0

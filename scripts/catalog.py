@@ -10,6 +10,7 @@ Controlled-vocabulary terms (EU data themes, file types, language, access right,
 are typed and put in their concept scheme inside the graph itself, because a harvester or
 validator working offline cannot look them up (DCAT-AP's SHACL shapes check `skos:inScheme`).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -56,8 +57,12 @@ THEMES = {
     "TECH": ("Science and technology", "Wetenschap en technologie"),
     "TRAN": ("Transport", "Vervoer"),
 }
-LANGUAGES = {"nl": ("NLD", "Dutch", "Nederlands"), "en": ("ENG", "English", "Engels"),
-             "fr": ("FRA", "French", "Frans"), "de": ("DEU", "German", "Duits")}
+LANGUAGES = {
+    "nl": ("NLD", "Dutch", "Nederlands"),
+    "en": ("ENG", "English", "Engels"),
+    "fr": ("FRA", "French", "Frans"),
+    "de": ("DEU", "German", "Duits"),
+}
 # Place names of plugins.drugbeleid.spatial and their GeoNames URI (DCAT-AP accepts GeoNames);
 # `spatial_uri` in the plugin configuration overrides this.
 PLACES = {"Vlaanderen": ("https://sws.geonames.org/3337388/", "Flanders")}
@@ -88,13 +93,23 @@ TEMPORAL_TYPES = {"date", "datetime", "year", "yearmonth"}
 ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 CONTEXT = {
-    "dcat": str(DCAT), "dct": str(DCT), "foaf": str(FOAF), "owl": str(OWL), "skos": str(SKOS),
-    "xsd": str(XSD), "adms": str(ADMS), "dcatap": str(DCATAP), "spdx": str(SPDX), "vcard": str(VCARD),
-    "rdf": str(RDF), "rdfs": str(RDFS),
+    "dcat": str(DCAT),
+    "dct": str(DCT),
+    "foaf": str(FOAF),
+    "owl": str(OWL),
+    "skos": str(SKOS),
+    "xsd": str(XSD),
+    "adms": str(ADMS),
+    "dcatap": str(DCATAP),
+    "spdx": str(SPDX),
+    "vcard": str(VCARD),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
 }
 
 
 # ---------------------------------------------------------------- inputs
+
 
 def read_published(database: Path) -> tuple[dict, dict, dict]:
     """(site metadata, release, data package) as published beside the database file."""
@@ -115,9 +130,11 @@ def temporal_columns(schema: dict) -> list[str]:
     columns = []
     for field in schema.get("fields", []):
         pattern = field.get("constraints", {}).get("pattern", "")
-        if (field.get("type") in TEMPORAL_TYPES
-                or (field.get("type") == "string" and pattern.startswith("^[0-9]{4}"))
-                or (field.get("type") == "integer" and (field["name"] == "year" or field["name"].endswith("_year")))):
+        if (
+            field.get("type") in TEMPORAL_TYPES
+            or (field.get("type") == "string" and pattern.startswith("^[0-9]{4}"))
+            or (field.get("type") == "integer" and (field["name"] == "year" or field["name"].endswith("_year")))
+        ):
             columns.append(field["name"])
     return columns
 
@@ -134,7 +151,7 @@ def _bounds(value) -> tuple[datetime.date, datetime.date, str] | None:
         return d, d, d.isoformat()
     if month:
         m = int(month)
-        last = (datetime.date(y + m // 12, m % 12 + 1, 1) - datetime.timedelta(days=1))
+        last = datetime.date(y + m // 12, m % 12 + 1, 1) - datetime.timedelta(days=1)
         return datetime.date(y, m, 1), last, f"{y:04d}-{m:02d}"
     return datetime.date(y, 1, 1), datetime.date(y, 12, 31), f"{y:04d}"
 
@@ -152,6 +169,7 @@ def catalogue_span(spans: dict[str, tuple[str, str] | None]) -> tuple[str, str] 
 
 
 # ---------------------------------------------------------------- text
+
 
 class _LanguageText(HTMLParser):
     """Collects the text of an HTML fragment per `lang` attribute (nearest enclosing one)."""
@@ -186,10 +204,15 @@ def titles(resource: dict, language: str) -> dict[str, str]:
 
 
 def descriptions(resource: dict, language: str) -> dict[str, str]:
-    return {k: v for k, v in {language: resource.get(f"description_{language}"), "en": resource.get("description")}.items() if v}
+    return {
+        k: v
+        for k, v in {language: resource.get(f"description_{language}"), "en": resource.get("description")}.items()
+        if v
+    }
 
 
 # ---------------------------------------------------------------- URLs
+
 
 class Urls:
     """Every URL the catalogue names, relative to the base URL it is served from. What the catalogue
@@ -229,6 +252,7 @@ class Urls:
 
 
 # ---------------------------------------------------------------- the DCAT-AP graph
+
 
 def _tagged(graph: Graph, subject, predicate, texts: dict[str, str]) -> None:
     for lang, text in texts.items():
@@ -275,8 +299,13 @@ class _Shared:
         config = plugin_config(site)
         self.language_code = config.get("language", "nl")
         code, en, nl = LANGUAGES[self.language_code]
-        self.language = _concept(graph, URIRef(f"{AUTHORITY}language/{code}"), _authority(graph, "language"),
-                                 {"en": en, "nl": nl}, DCT.LinguisticSystem)
+        self.language = _concept(
+            graph,
+            URIRef(f"{AUTHORITY}language/{code}"),
+            _authority(graph, "language"),
+            {"en": en, "nl": nl},
+            DCT.LinguisticSystem,
+        )
 
         names = config.get("publisher", {})
         self.publisher = urls.home("publisher")
@@ -284,8 +313,12 @@ class _Shared:
         graph.add((self.publisher, RDF.type, FOAF.Agent))
         graph.add((self.publisher, RDF.type, DCT.Agent))
         graph.add((self.publisher, RDF.type, FOAF.Organization))
-        _tagged(graph, self.publisher, FOAF.name, {k: v for k, v in
-                {self.language_code: names.get("name"), "en": names.get("name_en")}.items() if v})
+        _tagged(
+            graph,
+            self.publisher,
+            FOAF.name,
+            {k: v for k, v in {self.language_code: names.get("name"), "en": names.get("name_en")}.items() if v},
+        )
         graph.add((self.publisher, FOAF.homepage, urls.home()))
 
         # An organisation's web page (plugins.drugbeleid.contact_point), never a person's address.
@@ -293,9 +326,19 @@ class _Shared:
         self.contact = urls.home("contact")
         graph.add((self.contact, RDF.type, VCARD.Kind))
         graph.add((self.contact, RDF.type, VCARD.Organization))
-        _tagged(graph, self.contact, VCARD.fn, {k: v for k, v in {
-            self.language_code: contact.get("name") or names.get("name") or site.get("title"),
-            "en": contact.get("name_en") or names.get("name_en")}.items() if v})
+        _tagged(
+            graph,
+            self.contact,
+            VCARD.fn,
+            {
+                k: v
+                for k, v in {
+                    self.language_code: contact.get("name") or names.get("name") or site.get("title"),
+                    "en": contact.get("name_en") or names.get("name_en"),
+                }.items()
+                if v
+            },
+        )
         page = urls.absolute(contact.get("url", "/"))
         graph.add((self.contact, VCARD.hasURL, page))
         graph.add((self.contact, FOAF.page, page))
@@ -310,9 +353,18 @@ class _Shared:
             graph.add((self.licence, SKOS.inScheme, _authority(graph, "licence")))
             graph.add((self.licence, SKOS.prefLabel, Literal(site["license"])))
             graph.add((self.licence, SKOS.exactMatch, URIRef(licence_url)))
-        graph.add((self.licence, DCT.type, _concept(
-            graph, LICENCE_TYPE_ATTRIBUTION, _scheme(graph, LICENCE_TYPES, {"en": "Licence type"}),
-            {"en": "Attribution"})))
+        graph.add(
+            (
+                self.licence,
+                DCT.type,
+                _concept(
+                    graph,
+                    LICENCE_TYPE_ATTRIBUTION,
+                    _scheme(graph, LICENCE_TYPES, {"en": "Licence type"}),
+                    {"en": "Attribution"},
+                ),
+            )
+        )
 
         # What may be done with the data and with the source documents it republishes, as stated
         # in metadata.yml (licence, plugins.drugbeleid.source_documents_licence).
@@ -326,15 +378,21 @@ class _Shared:
         keywords = config.get("keywords") or {}
         self.keywords = {lang: list(words) for lang, words in keywords.items()}
 
-        self.access = _concept(graph, URIRef(f"{AUTHORITY}access-right/PUBLIC"), _authority(graph, "access-right"),
-                               {"en": "public", "nl": "publiek"}, DCT.RightsStatement)
+        self.access = _concept(
+            graph,
+            URIRef(f"{AUTHORITY}access-right/PUBLIC"),
+            _authority(graph, "access-right"),
+            {"en": "public", "nl": "publiek"},
+            DCT.RightsStatement,
+        )
 
         self.theme_scheme = _authority(graph, "data-theme")
         self.themes = []
         for code in config.get("themes", []):
             en, nl = THEMES[code]
-            self.themes.append(_concept(graph, URIRef(f"{AUTHORITY}data-theme/{code}"), self.theme_scheme,
-                                        {"en": en, "nl": nl}))
+            self.themes.append(
+                _concept(graph, URIRef(f"{AUTHORITY}data-theme/{code}"), self.theme_scheme, {"en": en, "nl": nl})
+            )
 
         self.place = None
         place_name = config.get("spatial")
@@ -343,8 +401,12 @@ class _Shared:
             uri = config.get("spatial_uri") or known_uri
             self.place = URIRef(uri) if uri else BNode()
             graph.add((self.place, RDF.type, DCT.Location))
-            _tagged(graph, self.place, SKOS.prefLabel,
-                    {k: v for k, v in {self.language_code: place_name, "en": name_en}.items() if v})
+            _tagged(
+                graph,
+                self.place,
+                SKOS.prefLabel,
+                {k: v for k, v in {self.language_code: place_name, "en": name_en}.items() if v},
+            )
 
         self.file_types = {}
         self.media_types = {}
@@ -352,8 +414,13 @@ class _Shared:
         for key, (file_type, media_type) in FORMATS.items():
             if file_type:
                 file_type_scheme = file_type_scheme or _authority(graph, "file-type")
-                self.file_types[key] = _concept(graph, URIRef(f"{AUTHORITY}file-type/{file_type}"), file_type_scheme,
-                                                {"en": file_type}, DCT.MediaTypeOrExtent)
+                self.file_types[key] = _concept(
+                    graph,
+                    URIRef(f"{AUTHORITY}file-type/{file_type}"),
+                    file_type_scheme,
+                    {"en": file_type},
+                    DCT.MediaTypeOrExtent,
+                )
             media = URIRef(IANA + media_type)
             graph.add((media, RDF.type, DCT.MediaType))
             graph.add((media, RDF.type, DCT.MediaTypeOrExtent))
@@ -364,9 +431,19 @@ class _Shared:
         graph.add((SHA256, OWL.sameAs, SHA256_SPDX))
 
 
-def _distribution(graph: Graph, shared: _Shared, distribution: URIRef, key: str, title: dict[str, str],
-                  access: URIRef, download: URIRef | None, issued: Literal, size: int | None,
-                  sha256: str | None, identifier: str) -> URIRef:
+def _distribution(
+    graph: Graph,
+    shared: _Shared,
+    distribution: URIRef,
+    key: str,
+    title: dict[str, str],
+    access: URIRef,
+    download: URIRef | None,
+    issued: Literal,
+    size: int | None,
+    sha256: str | None,
+    identifier: str,
+) -> URIRef:
     graph.add((distribution, RDF.type, DCAT.Distribution))
     _tagged(graph, distribution, DCT.title, title)
     graph.add((distribution, DCT.identifier, Literal(identifier)))
@@ -392,7 +469,10 @@ FORMAT_LABELS = {
     "csv": {"nl": "CSV-bestand", "en": "CSV file"},
     "json": {"nl": "JSON-API (gepagineerd)", "en": "JSON API (paginated)"},
     "sqlite": {"nl": "volledige SQLite-database", "en": "whole SQLite database"},
-    "zip": {"nl": "datapakket: alle CSV-bestanden en datapackage.json in één zip", "en": "data package: every CSV and datapackage.json in one zip"},
+    "zip": {
+        "nl": "datapakket: alle CSV-bestanden en datapackage.json in één zip",
+        "en": "data package: every CSV and datapackage.json in one zip",
+    },
 }
 
 
@@ -400,9 +480,19 @@ def distribution_title(title: dict[str, str], key: str) -> dict[str, str]:
     return {lang: f"{text} — {FORMAT_LABELS[key][lang]}" for lang, text in title.items() if lang in FORMAT_LABELS[key]}
 
 
-def _describe_dataset(graph: Graph, shared: _Shared, dataset: URIRef, title: dict[str, str],
-                      description: dict[str, str], identifier: str, span, page: URIRef,
-                      issued: Literal, version: str, semver: str | None = None) -> None:
+def _describe_dataset(
+    graph: Graph,
+    shared: _Shared,
+    dataset: URIRef,
+    title: dict[str, str],
+    description: dict[str, str],
+    identifier: str,
+    span,
+    page: URIRef,
+    issued: Literal,
+    version: str,
+    semver: str | None = None,
+) -> None:
     graph.add((dataset, RDF.type, DCAT.Dataset))
     _tagged(graph, dataset, DCT.title, title)
     _tagged(graph, dataset, DCT.description, description)
@@ -434,8 +524,14 @@ def _describe_dataset(graph: Graph, shared: _Shared, dataset: URIRef, title: dic
     graph.add((page, RDF.type, FOAF.Document))
 
 
-def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
-                  spans: dict[str, tuple[str, str] | None], json_sizes: dict[str, int | None] | None = None) -> Graph:
+def catalog_graph(
+    site: dict,
+    package: dict,
+    release: dict,
+    base_url: str,
+    spans: dict[str, tuple[str, str] | None],
+    json_sizes: dict[str, int | None] | None = None,
+) -> Graph:
     """One dcat:Catalog; a dcat:Dataset per table with a CSV and a JSON distribution; and the whole
     database as one more dataset, with the SQLite file and the zipped data package.
 
@@ -480,26 +576,73 @@ def catalog_graph(site: dict, package: dict, release: dict, base_url: str,
         dataset = urls.page(table, "dataset")
         graph.add((catalog, DCAT.dataset, dataset))
         title = titles(resource, language)
-        _describe_dataset(graph, shared, dataset, title, descriptions(resource, language), f"{DATABASE}/{table}",
-                          spans.get(table) or overall, urls.page(table), issued, version, release.get("semver"))
+        _describe_dataset(
+            graph,
+            shared,
+            dataset,
+            title,
+            descriptions(resource, language),
+            f"{DATABASE}/{table}",
+            spans.get(table) or overall,
+            urls.page(table),
+            issued,
+            version,
+            release.get("semver"),
+        )
         csv_file = release["tables"].get(table) or {}
         fits = table in json_sizes
         for key, access, download, size, sha256 in [
             ("csv", urls.csv(table), urls.csv(table), csv_file.get("bytes"), csv_file.get("sha256")),
             ("json", urls.json(table), urls.json_download(table) if fits else None, json_sizes.get(table), None),
         ]:
-            distribution = _distribution(graph, shared, urls.page(table, key), key, distribution_title(title, key),
-                                         access, download, issued, size, sha256, f"{DATABASE}/{table}/{key}")
+            distribution = _distribution(
+                graph,
+                shared,
+                urls.page(table, key),
+                key,
+                distribution_title(title, key),
+                access,
+                download,
+                issued,
+                size,
+                sha256,
+                f"{DATABASE}/{table}/{key}",
+            )
             graph.add((dataset, DCAT.distribution, distribution))
 
     # The whole database: the SQLite file and the zipped data package hold every table at once.
     whole = urls.page(fragment="dataset")
     graph.add((catalog, DCAT.dataset, whole))
-    _describe_dataset(graph, shared, whole, site_titles, site_descriptions, DATABASE, overall,
-                      urls.page(), issued, version, release.get("semver"))
-    for key, url, file in [("sqlite", urls.database(), release["database"]), ("zip", urls.zip(), release.get("zip") or {})]:
-        distribution = _distribution(graph, shared, urls.page(fragment=key), key, distribution_title(site_titles, key),
-                                     url, url, issued, file.get("bytes"), file.get("sha256"), f"{DATABASE}/{key}")
+    _describe_dataset(
+        graph,
+        shared,
+        whole,
+        site_titles,
+        site_descriptions,
+        DATABASE,
+        overall,
+        urls.page(),
+        issued,
+        version,
+        release.get("semver"),
+    )
+    for key, url, file in [
+        ("sqlite", urls.database(), release["database"]),
+        ("zip", urls.zip(), release.get("zip") or {}),
+    ]:
+        distribution = _distribution(
+            graph,
+            shared,
+            urls.page(fragment=key),
+            key,
+            distribution_title(site_titles, key),
+            url,
+            url,
+            issued,
+            file.get("bytes"),
+            file.get("sha256"),
+            f"{DATABASE}/{key}",
+        )
         graph.add((whole, DCAT.distribution, distribution))
     return graph
 
@@ -519,8 +662,10 @@ def to_jsonld(graph: Graph) -> str:
 
 # ---------------------------------------------------------------- schema.org
 
-def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
-                       spans: dict[str, tuple[str, str] | None], table: str) -> dict | None:
+
+def schema_org_dataset(
+    site: dict, package: dict, release: dict, base_url: str, spans: dict[str, tuple[str, str] | None], table: str
+) -> dict | None:
     """A schema.org Dataset for one table page, as dataset search engines read it."""
     resource = next((r for r in package["resources"] if r["name"] == table), None)
     if resource is None:
@@ -533,12 +678,18 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
     span = spans.get(table) or catalogue_span(spans)
     downloads = [{"@type": "DataDownload", "encodingFormat": "text/csv", "contentUrl": str(urls.csv(table))}]
     if table in release["tables"]:
-        downloads[0].update(contentSize=f"{release['tables'][table]['bytes']} B",
-                            sha256=release["tables"][table]["sha256"])
+        downloads[0].update(
+            contentSize=f"{release['tables'][table]['bytes']} B", sha256=release["tables"][table]["sha256"]
+        )
     downloads += [
         {"@type": "DataDownload", "encodingFormat": "application/json", "contentUrl": str(urls.json(table))},
-        {"@type": "DataDownload", "encodingFormat": "application/vnd.sqlite3", "contentUrl": str(urls.database()),
-         "contentSize": f"{release['database']['bytes']} B", "sha256": release["database"]["sha256"]},
+        {
+            "@type": "DataDownload",
+            "encodingFormat": "application/vnd.sqlite3",
+            "contentUrl": str(urls.database()),
+            "contentSize": f"{release['database']['bytes']} B",
+            "sha256": release["database"]["sha256"],
+        },
     ]
     dataset = {
         "@context": "https://schema.org/",
@@ -556,13 +707,19 @@ def schema_org_dataset(site: dict, package: dict, release: dict, base_url: str,
         "keywords": schema_org_keywords(config),
         "publisher": publisher,
         "creator": publisher,
-        "includedInDataCatalog": {"@type": "DataCatalog", "url": urls.base,
-                                  "name": tagged({language: site.get("title"), "en": site_title_en(site)}, language)},
+        "includedInDataCatalog": {
+            "@type": "DataCatalog",
+            "url": urls.base,
+            "name": tagged({language: site.get("title"), "en": site_title_en(site)}, language),
+        },
         "distribution": downloads,
         "variableMeasured": [
-            {"@type": "PropertyValue", "name": field["name"],
-             "description": tagged(descriptions(field, language), language),
-             **({"unitText": field["unit"]} if field.get("unit") else {})}
+            {
+                "@type": "PropertyValue",
+                "name": field["name"],
+                "description": tagged(descriptions(field, language), language),
+                **({"unitText": field["unit"]} if field.get("unit") else {}),
+            }
             for field in resource.get("schema", {}).get("fields", [])
         ],
     }
@@ -581,12 +738,16 @@ def schema_org_publisher(config: dict, urls: Urls) -> dict:
 
 def schema_org_keywords(config: dict) -> list[dict]:
     """The keywords of plugins.drugbeleid.keywords (the same as the catalogue's), each tagged with its language."""
-    return [{"@language": lang, "@value": word}
-            for lang, words in (config.get("keywords") or {}).items() for word in dict.fromkeys(words)]
+    return [
+        {"@language": lang, "@value": word}
+        for lang, words in (config.get("keywords") or {}).items()
+        for word in dict.fromkeys(words)
+    ]
 
 
-def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
-                       spans: dict[str, tuple[str, str] | None]) -> dict:
+def schema_org_catalog(
+    site: dict, package: dict, release: dict, base_url: str, spans: dict[str, tuple[str, str] | None]
+) -> dict:
     """The home page's schema.org DataCatalog: the site, and each table as a Dataset (its table
     page carries the full description)."""
     urls = Urls(base_url)
@@ -617,12 +778,18 @@ def schema_org_catalog(site: dict, package: dict, release: dict, base_url: str,
         catalogue["temporalCoverage"] = f"{span[0]}/{span[1]}"
     for resource in package["resources"]:
         title = titles(resource, language)
-        catalogue["dataset"].append({
-            "@type": "Dataset", "@id": str(urls.page(resource["name"], "dataset")), "url": str(urls.page(resource["name"])),
-            "name": tagged(title, language),
-            "description": tagged(descriptions(resource, language), language),
-            "license": site.get("license_url"), "creator": publisher, "isAccessibleForFree": True,
-        })
+        catalogue["dataset"].append(
+            {
+                "@type": "Dataset",
+                "@id": str(urls.page(resource["name"], "dataset")),
+                "url": str(urls.page(resource["name"])),
+                "name": tagged(title, language),
+                "description": tagged(descriptions(resource, language), language),
+                "license": site.get("license_url"),
+                "creator": publisher,
+                "isAccessibleForFree": True,
+            }
+        )
     return catalogue
 
 
@@ -634,4 +801,9 @@ def tagged(texts: dict[str, str | None], language: str) -> list[dict]:
 
 def script_json(data: dict) -> str:
     """JSON safe inside an HTML <script> element: no '<' can close it early."""
-    return json.dumps(data, ensure_ascii=False, indent=2).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (
+        json.dumps(data, ensure_ascii=False, indent=2)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )

@@ -19,6 +19,7 @@ Releases recorded before this layout keep their changes.json as it was.
 - minor: rows, columns or tables added;
 - patch: anything else that changed: values corrected, rows withdrawn, descriptions rewritten.
 """
+
 from __future__ import annotations
 
 import csv
@@ -71,8 +72,9 @@ def without(rows: list[dict], columns: list[str]) -> list[dict]:
     return [{k: v for k, v in row.items() if k not in columns} for row in rows] if columns else rows
 
 
-def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new_csv: bytes | None,
-                  by_content: bool = False) -> dict:
+def table_changes(
+    old: dict | None, old_csv: bytes | None, new: dict | None, new_csv: bytes | None, by_content: bool = False
+) -> dict:
     """The changes of one table between two releases (either side None: table added or removed);
     `by_content`: a derived table, matched by CONTENT_KEYS and compared without its running numbers."""
     old_header, old_rows = read_rows(old_csv) if old_csv is not None else ([], [])
@@ -80,7 +82,10 @@ def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new
     name = (new or old)["name"]
     key = CONTENT_KEYS.get(name) if by_content and name in CONTENT_KEYS else primary_key(new or old)
     if by_content:
-        old_rows, new_rows = without(old_rows, RUNNING_NUMBERS.get(name, [])), without(new_rows, RUNNING_NUMBERS.get(name, []))
+        old_rows, new_rows = (
+            without(old_rows, RUNNING_NUMBERS.get(name, [])),
+            without(new_rows, RUNNING_NUMBERS.get(name, [])),
+        )
     old_types, new_types = field_types(old or {}), field_types(new or {})
     before, after = keyed(old_rows, key), keyed(new_rows, key)
     if before and after:
@@ -96,23 +101,37 @@ def table_changes(old: dict | None, old_csv: bytes | None, new: dict | None, new
         "primary_key": key,
         "columns_added": [c for c in new_header if c not in old_header] if old is not None else [],
         "columns_removed": [c for c in old_header if c not in new_header] if new is not None else [],
-        "types_changed": {c: [old_types[c], new_types[c]] for c in shared_columns
-                          if c in old_types and c in new_types and old_types[c] != new_types[c]},
+        "types_changed": {
+            c: [old_types[c], new_types[c]]
+            for c in shared_columns
+            if c in old_types and c in new_types and old_types[c] != new_types[c]
+        },
         # by primary key; a table without one (data_quality, search_index) gives the whole row
         "rows_added": [row_entry(r, key) for r in added],
         "rows_removed": [row_entry(r, key) for r in removed],
-        "rows_changed": [{"key": key_of(c["key"], key),
-                          "changes": {column: {"old": values[0], "new": values[1]}
-                                      for column, values in sorted(c["changes"].items()) if column in shared_columns}}
-                         for c in changed],
+        "rows_changed": [
+            {
+                "key": key_of(c["key"], key),
+                "changes": {
+                    column: {"old": values[0], "new": values[1]}
+                    for column, values in sorted(c["changes"].items())
+                    if column in shared_columns
+                },
+            }
+            for c in changed
+        ],
     }
 
 
 # What the summary of a table's changes counts, in this order, with the words for one and for many.
-COUNTED = (("rows_added", "row added", "rows added"), ("rows_removed", "row removed", "rows removed"),
-           ("rows_changed", "row changed", "rows changed"), ("columns_added", "column added", "columns added"),
-           ("columns_removed", "column removed", "columns removed"),
-           ("types_changed", "column type changed", "column types changed"))
+COUNTED = (
+    ("rows_added", "row added", "rows added"),
+    ("rows_removed", "row removed", "rows removed"),
+    ("rows_changed", "row changed", "rows changed"),
+    ("columns_added", "column added", "columns added"),
+    ("columns_removed", "column removed", "columns removed"),
+    ("types_changed", "column type changed", "column types changed"),
+)
 COUNTS = tuple(key for key, _, _ in COUNTED)
 
 
@@ -138,8 +157,11 @@ def resources_by_name(descriptor: dict | None) -> dict[str, dict]:
     return {r["name"]: r for r in (descriptor or {}).get("resources", [])}
 
 
-def changes(previous: tuple[dict, dict[str, bytes]] | None, current: tuple[dict, dict[str, bytes]],
-            derived: frozenset[str] | set[str] = frozenset()) -> dict:
+def changes(
+    previous: tuple[dict, dict[str, bytes]] | None,
+    current: tuple[dict, dict[str, bytes]],
+    derived: frozenset[str] | set[str] = frozenset(),
+) -> dict:
     """previous/current: (datapackage descriptor, {table: csv bytes}); previous None for a first release.
     `derived`: the names of the tables the build makes from the others, compared by content and
     listed apart after the source tables."""
@@ -149,9 +171,13 @@ def changes(previous: tuple[dict, dict[str, bytes]] | None, current: tuple[dict,
     names = list(new) + [name for name in old if name not in new]
     tables = {}
     for name in [n for n in names if n not in derived] + [n for n in names if n in derived]:
-        tables[name] = table_changes(old.get(name), old_files.get(name) if name in old else None,
-                                     new.get(name), new_files.get(name) if name in new else None,
-                                     by_content=name in derived)
+        tables[name] = table_changes(
+            old.get(name),
+            old_files.get(name) if name in old else None,
+            new.get(name),
+            new_files.get(name) if name in new else None,
+            by_content=name in derived,
+        )
     found = {
         "previous_version": (old_package or {}).get("version"),
         "version": new_package.get("version"),
@@ -167,7 +193,7 @@ def changes(previous: tuple[dict, dict[str, bytes]] | None, current: tuple[dict,
 
 
 def level_of(found: dict) -> str | None:
-    """"major", "minor", "patch", or None when nothing changed."""
+    """ "major", "minor", "patch", or None when nothing changed."""
     summaries = [*found["summary"].values(), *found.get("derived_summary", {}).values()]
     if found["tables_removed"] or any(s["columns_removed"] or s["types_changed"] for s in summaries):
         return "major"

@@ -11,6 +11,7 @@ That file is Datasette's configuration and is never written by hand: Datasette s
 query's or a dashboard's `title` and `description` itself, on pages whose default language is Dutch,
 so there those keys hold the Dutch and `title_en`/`description_en` the English beside them.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,7 @@ MOVED = {
     ("plugins", "drugbeleid", "examples"): "content/examples.yml",
     ("plugins", "drugbeleid", "related"): "content/related.yml",
     ("plugins", "drugbeleid", "labels"): "the schemas in datasets/schemas/ (label, label_nl, value_labels)",
-    ("plugins", "drugbeleid", "dutch_columns"): "the schemas in datasets/schemas/ (\"language\": \"nl\")",
+    ("plugins", "drugbeleid", "dutch_columns"): 'the schemas in datasets/schemas/ ("language": "nl")',
     ("plugins", "drugbeleid", "search", "ui"): "content/search.yml",
     ("plugins", "datasette-dashboards"): "content/charts.yml",
     ("databases", "drugbeleid", "queries"): "content/feeds.yml and content/examples.yml",
@@ -77,14 +78,18 @@ def name_problems(content: dict, root: str) -> list[Problem]:
     for stem in ("feeds", "examples"):
         for query in content.get(stem, []):
             if query["name"] in seen:
-                problems.append(Problem(f"{root}/{stem}.yml", f"query '{query['name']}' is also in {seen[query['name']]}"))
+                problems.append(
+                    Problem(f"{root}/{stem}.yml", f"query '{query['name']}' is also in {seen[query['name']]}")
+                )
             seen[query["name"]] = f"{root}/{stem}.yml"
     charts = content.get("charts")
     if charts:
         for row in charts["layout"]:
             for slug in row:
                 if slug not in charts["charts"]:
-                    problems.append(Problem(f"{root}/charts.yml", f"layout names chart '{slug}', which is not in charts"))
+                    problems.append(
+                        Problem(f"{root}/charts.yml", f"layout names chart '{slug}', which is not in charts")
+                    )
     return problems
 
 
@@ -101,15 +106,28 @@ def moved_problems(site: dict, path: str) -> list[Problem]:
 
 
 def canned_query(query: dict) -> dict:
-    return {"title": query["title_nl"], "title_en": query["title"],
-            "description": query["description_nl"], "description_en": query["description"], "sql": query["sql"]}
+    return {
+        "title": query["title_nl"],
+        "title_en": query["title"],
+        "description": query["description_nl"],
+        "description_en": query["description"],
+        "sql": query["sql"],
+    }
 
 
 def chart(config: dict) -> dict:
-    return {"title": config["title_nl"], "title_en": config["title"],
-            "description": config["description_nl"], "description_en": config["description"],
-            "db": config["db"], "library": config["library"], "query": config["query"], "columns": config["columns"],
-            "display": config["display_nl"], "display_en": config["display"]}
+    return {
+        "title": config["title_nl"],
+        "title_en": config["title"],
+        "description": config["description_nl"],
+        "description_en": config["description"],
+        "db": config["db"],
+        "library": config["library"],
+        "query": config["query"],
+        "columns": config["columns"],
+        "display": config["display_nl"],
+        "display_en": config["display"],
+    }
 
 
 def datasette_site(site: dict, content: dict) -> dict:
@@ -126,10 +144,16 @@ def datasette_site(site: dict, content: dict) -> dict:
         "en": {key: value for key, value in strings.items() if not key.endswith("_nl")},
     }
     charts = content["charts"]
-    site["plugins"]["datasette-dashboards"] = {"drugbeleid": {
-        "title": charts["title_nl"], "title_en": charts["title"],
-        "description": charts["description_nl"], "description_en": charts["description"],
-        "layout": charts["layout"], "charts": {slug: chart(c) for slug, c in charts["charts"].items()}}}
+    site["plugins"]["datasette-dashboards"] = {
+        "drugbeleid": {
+            "title": charts["title_nl"],
+            "title_en": charts["title"],
+            "description": charts["description_nl"],
+            "description_en": charts["description"],
+            "layout": charts["layout"],
+            "charts": {slug: chart(c) for slug, c in charts["charts"].items()},
+        }
+    }
     database = site.setdefault("databases", {}).setdefault("drugbeleid", {})
     database["queries"] = {q["name"]: canned_query(q) for q in content["feeds"] + content["examples"]}
     return site

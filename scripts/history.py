@@ -16,6 +16,7 @@ into `build/releases/<version>/`, checking every file against the SHA-256 and si
 gives, so that `/releases/<version>/...` serves the very bytes that were released. Storing the
 zip rather than its CSVs one by one keeps a release to one compressed file of data (~170 KB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,6 +48,7 @@ def read_json(path: Path):
 
 
 # --- the releases recorded in the repository ------------------------------------------------------
+
 
 def recorded(releases: Path) -> list[dict]:
     """The records of every release in the repository, newest first (by release number)."""
@@ -132,6 +134,7 @@ def write_index(build_releases: Path, records: list[dict]) -> None:
 
 # --- recording the current build as a release (`make release`) ----------------------------------
 
+
 def record_current(build: Path, releases: Path) -> tuple[dict, bool]:
     """Record the release `build/current` serves in the repository; (its record, whether it is new)."""
     current = build / "current"
@@ -143,8 +146,15 @@ def record_current(build: Path, releases: Path) -> tuple[dict, bool]:
     newest = recorded(releases)
     expected_previous = newest[0]["version"] if newest else None
     if record.get("previous") != expected_previous:
-        raise BuildFailed([Problem(str(current / RECORD), f"this build follows release {record.get('previous')}, "
-                                   f"but the newest recorded release is {expected_previous}: run `make build` again")])
+        raise BuildFailed(
+            [
+                Problem(
+                    str(current / RECORD),
+                    f"this build follows release {record.get('previous')}, "
+                    f"but the newest recorded release is {expected_previous}: run `make build` again",
+                )
+            ]
+        )
     releases.mkdir(parents=True, exist_ok=True)
     files = {
         RECORD: (current / RECORD).read_bytes(),
@@ -170,7 +180,7 @@ def add_changelog_entry(changelog: Path, record: dict) -> None:
         return
     entry = f"{heading}\n\n{counts_line(record['changes']['summary'])}\n\n"
     first = text.find("\n## ")
-    text = text + "\n" + entry if first < 0 else text[:first + 1] + entry + text[first + 1:]
+    text = text + "\n" + entry if first < 0 else text[: first + 1] + entry + text[first + 1 :]
     changelog.write_text(text, encoding="utf-8")
 
 
@@ -194,8 +204,14 @@ STORED_DATE = f"datasets/{DATE_FILE}"
 def git_status(project: Path, paths: tuple[str, ...]) -> list[str] | None:
     """The paths under `paths` that differ from the last commit (None outside a git checkout)."""
     try:
-        result = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", *paths],
-                                check=False, cwd=project, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", *paths],
+            check=False,
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return [line[3:] for line in result.stdout.splitlines()] if result.returncode == 0 else None
@@ -214,17 +230,21 @@ def next_step(project: Path, version: str) -> str:
     if version not in {record["version"] for record in recorded(project / "releases")}:
         uncommitted = uncommitted_inputs(project)
         if uncommitted:
-            return ("next (docs/maintaining.md, step 5): commit the data, then release it:\n"
-                    f"  git add {' '.join(uncommitted)} && git commit -m \"Source: ...\"\n"
-                    "  make release")
+            return (
+                "next (docs/maintaining.md, step 5): commit the data, then release it:\n"
+                f'  git add {" ".join(uncommitted)} && git commit -m "Source: ..."\n'
+                "  make release"
+            )
         return "next (docs/maintaining.md, step 6): make release"
     directory = f"releases/{version}/"
     pending = git_status(project, (directory, "CHANGELOG.md", "CITATION.cff", STORED_DATE)) or []
     pending = sorted({directory if path.startswith(directory) else path for path in pending})
     if pending:
-        return ("next (docs/maintaining.md, step 7): say in CHANGELOG.md why the data changed, and commit the release:\n"
-                f"  git add {' '.join(pending)} && git commit -m \"Release {version}: ...\"\n"
-                "then (step 8): make test")
+        return (
+            "next (docs/maintaining.md, step 7): say in CHANGELOG.md why the data changed, and commit the release:\n"
+            f'  git add {" ".join(pending)} && git commit -m "Release {version}: ..."\n'
+            "then (step 8): make test"
+        )
     return f"this build is release {version}, recorded and committed: nothing to release; next (docs/maintaining.md, step 8): make test"
 
 
@@ -250,21 +270,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changelog", type=Path, default=Path("CHANGELOG.md"))
     parser.add_argument("--datasets", type=Path, default=Path("datasets"))
     parser.add_argument("--site", type=Path, default=Path("metadata.yml"))
-    parser.add_argument("--citation", type=Path, default=None,
-                        help="CITATION.cff to set to the new release (default: beside the releases folder)")
+    parser.add_argument(
+        "--citation",
+        type=Path,
+        default=None,
+        help="CITATION.cff to set to the new release (default: beside the releases folder)",
+    )
     args = parser.parse_args(argv)
     project = args.releases.resolve().parent
     uncommitted = uncommitted_inputs(project)
     if uncommitted:
-        print("not released: the build read files that are not committed, and a fresh clone would build another "
-              "version from the commit. Commit them first (docs/maintaining.md, step 5), then release:\n"
-              f"  git add {' '.join(uncommitted)} && git commit -m \"Source: ...\"\n"
-              "  make release", file=sys.stderr)
+        print(
+            "not released: the build read files that are not committed, and a fresh clone would build another "
+            "version from the commit. Commit them first (docs/maintaining.md, step 5), then release:\n"
+            f'  git add {" ".join(uncommitted)} && git commit -m "Source: ..."\n'
+            "  make release",
+            file=sys.stderr,
+        )
         return 1
     out = args.build / DATABASE
     if build.built_fingerprint(out) != build.inputs_fingerprint(args.datasets, args.site, args.releases):
-        print(f"not released: {args.build}/ does not hold a build of the files as they are now (or no build at all): "
-              "run `make build` again, then `make release` (through make, `make release` builds first by itself)", file=sys.stderr)
+        print(
+            f"not released: {args.build}/ does not hold a build of the files as they are now (or no build at all): "
+            "run `make build` again, then `make release` (through make, `make release` builds first by itself)",
+            file=sys.stderr,
+        )
         return 1
     try:
         served = read_json(args.build / "current" / RECORD)["version"]

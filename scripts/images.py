@@ -9,6 +9,7 @@ specification the charts' pages use (serve/shared.py `chart_spec`) with its data
 width, in DejaVu Sans from Debian's fonts-dejavu-core (installed by .ci/run). Rendered once per
 release: a complete image directory is kept as it is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,12 @@ def image_name(dashboard: str, chart: str, lang: str, kind: str) -> str:
 
 def charts_of(metadata: dict) -> list[tuple[str, str, dict]]:
     dashboards = metadata.get("plugins", {}).get("datasette-dashboards", {})
-    return [(slug, chart_slug, chart) for slug, dashboard in dashboards.items()
-            for chart_slug, chart in (dashboard.get("charts") or {}).items()
-            if chart.get("library") == "vega-lite" and chart.get("query")]
+    return [
+        (slug, chart_slug, chart)
+        for slug, dashboard in dashboards.items()
+        for chart_slug, chart in (dashboard.get("charts") or {}).items()
+        if chart.get("library") == "vega-lite" and chart.get("query")
+    ]
 
 
 def render(build: Path) -> Path:
@@ -65,8 +69,10 @@ def render(build: Path) -> Path:
                 spec = chart_spec(localised, columns, cursor.fetchall(), width=WIDTH, config=CONFIG)
                 spec.pop("usermeta", None)
                 spec["autosize"] = {"type": "fit-x", "contains": "padding"}  # the whole image WIDTH wide
-                for kind, data in (("svg", vl_convert.vegalite_to_svg(spec).encode("utf-8")),
-                                   ("png", vl_convert.vegalite_to_png(spec, scale=PNG_SCALE))):
+                for kind, data in (
+                    ("svg", vl_convert.vegalite_to_svg(spec).encode("utf-8")),
+                    ("png", vl_convert.vegalite_to_png(spec, scale=PNG_SCALE)),
+                ):
                     path = staging / image_name(slug, chart_slug, lang, kind)
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)

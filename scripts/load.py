@@ -3,6 +3,7 @@
 Column types, primary keys, NOT NULL and foreign keys all come from the Table Schemas.
 Booleans are stored as 0/1 (SQLite has no boolean type); dates as ISO 8601 text.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -36,8 +37,7 @@ def create_table(db: sqlite_utils.Database, name: str, schema: Schema) -> None:
         pk=tuple(schema.primary_key) if len(schema.primary_key) > 1 else (schema.primary_key or [None])[0],
         not_null={f.name for f in schema.fields if f.required},
         foreign_keys=[
-            (fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
-            for fk in schema.foreign_keys
+            (fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0]) for fk in schema.foreign_keys
         ],
     )
 

@@ -4,6 +4,7 @@ metadata.yml holds what is about the site (title, licence, source, what the data
 not) and Datasette settings per table (facets, sort, label column). Every table and column
 description is written once, in the Frictionless descriptors, and copied from there.
 """
+
 from __future__ import annotations
 
 import html

@@ -19,6 +19,7 @@ served URLs (make mqa, tests/test_mqa.py), in process against the site's own rou
 (/-/mqa.json), or, at build time, "does the URL name a file or table this release publishes"
 (the data_quality rows; nothing is served yet).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,10 @@ from .catalog import AUTHORITY, IANA
 from .text import dutch_number
 
 ROOT = Path(__file__).resolve().parent.parent
-EU_SHAPES = [ROOT / "data" / "shapes" / "3.0.1" / "split" / name
-             for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl")]
+EU_SHAPES = [
+    ROOT / "data" / "shapes" / "3.0.1" / "split" / name
+    for name in ("shapes.ttl", "range.ttl", "mdr-vocabularies.shape.ttl")
+]
 MAX = 405
 RATINGS = [(351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad")]
 EXCELLENT = 351
@@ -59,7 +62,13 @@ INDICATORS = [
     ("download_url_reachable", "accessibility", "dcat:downloadURL answers (2xx/3xx)", 30, "distribution"),
     ("format", "interoperability", "dct:format present", 20, "distribution"),
     ("media_type", "interoperability", "dcat:mediaType present", 10, "distribution"),
-    ("format_vocabulary", "interoperability", "format and media type from controlled vocabularies (EU file types, IANA)", 10, "distribution"),
+    (
+        "format_vocabulary",
+        "interoperability",
+        "format and media type from controlled vocabularies (EU file types, IANA)",
+        10,
+        "distribution",
+    ),
     ("non_proprietary", "interoperability", "format non-proprietary", 20, "distribution"),
     ("machine_readable", "interoperability", "format machine-readable", 20, "distribution"),
     ("dcat_ap_compliance", "interoperability", "DCAT-AP 3.0.1 compliance (SHACL, no violation)", 30, "dataset"),
@@ -78,9 +87,13 @@ DIMENSIONS = {"findability": 100, "accessibility": 100, "interoperability": 110,
 assert sum(i[3] for i in INDICATORS) == MAX == sum(DIMENSIONS.values())
 
 # The same in Dutch, for data_quality.detail_nl. The ratings keep the methodology's own names.
-DIMENSIONS_NL = {"findability": "vindbaarheid", "accessibility": "toegankelijkheid",
-                 "interoperability": "interoperabiliteit", "reusability": "herbruikbaarheid",
-                 "contextuality": "context"}
+DIMENSIONS_NL = {
+    "findability": "vindbaarheid",
+    "accessibility": "toegankelijkheid",
+    "interoperability": "interoperabiliteit",
+    "reusability": "herbruikbaarheid",
+    "contextuality": "context",
+}
 INDICATORS_NL = {
     "keyword": "dcat:keyword aanwezig",
     "theme": "dcat:theme aanwezig",
@@ -148,35 +161,60 @@ def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dic
     access = graph.value(distribution, DCAT.accessURL)
     download = graph.value(distribution, DCAT.downloadURL)
     return {
-        "access_url_reachable": (access is not None and reachable(str(access)), f"access URL {access} does not answer",
-                                 f"toegangs-URL {access} antwoordt niet"),
+        "access_url_reachable": (
+            access is not None and reachable(str(access)),
+            f"access URL {access} does not answer",
+            f"toegangs-URL {access} antwoordt niet",
+        ),
         "download_url": (download is not None, "no download URL", "geen download-URL"),
-        "download_url_reachable": (download is not None and reachable(str(download)),
-                                   "no download URL" if download is None else f"download URL {download} does not answer",
-                                   "geen download-URL" if download is None else f"download-URL {download} antwoordt niet"),
+        "download_url_reachable": (
+            download is not None and reachable(str(download)),
+            "no download URL" if download is None else f"download URL {download} does not answer",
+            "geen download-URL" if download is None else f"download-URL {download} antwoordt niet",
+        ),
         "format": (fmt is not None, "no dct:format", "geen dct:format"),
         "media_type": (media is not None, "no dcat:mediaType", "geen dcat:mediaType"),
-        "format_vocabulary": (_in_scheme(graph, fmt, "file-type") and media is not None and str(media).startswith(IANA),
-                              "format not from the EU file-type vocabulary" if not _in_scheme(graph, fmt, "file-type")
-                              else "media type not an IANA media type",
-                              "formaat niet uit het EU-vocabularium voor bestandstypes" if not _in_scheme(graph, fmt, "file-type")
-                              else "mediatype is geen IANA-mediatype"),
-        "non_proprietary": (code in NON_PROPRIETARY and _in_scheme(graph, fmt, "file-type"),
-                            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list",
-                            "geen formaat" if fmt is None else f"formaat {code} niet in de lijst van niet-propriëtaire formaten van data.europa.eu"),
-        "machine_readable": (code in MACHINE_READABLE and _in_scheme(graph, fmt, "file-type"),
-                             "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list",
-                             "geen formaat" if fmt is None else f"formaat {code} niet in de lijst van machineleesbare formaten van data.europa.eu"),
+        "format_vocabulary": (
+            _in_scheme(graph, fmt, "file-type") and media is not None and str(media).startswith(IANA),
+            "format not from the EU file-type vocabulary"
+            if not _in_scheme(graph, fmt, "file-type")
+            else "media type not an IANA media type",
+            "formaat niet uit het EU-vocabularium voor bestandstypes"
+            if not _in_scheme(graph, fmt, "file-type")
+            else "mediatype is geen IANA-mediatype",
+        ),
+        "non_proprietary": (
+            code in NON_PROPRIETARY and _in_scheme(graph, fmt, "file-type"),
+            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list",
+            "geen formaat"
+            if fmt is None
+            else f"formaat {code} niet in de lijst van niet-propriëtaire formaten van data.europa.eu",
+        ),
+        "machine_readable": (
+            code in MACHINE_READABLE and _in_scheme(graph, fmt, "file-type"),
+            "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list",
+            "geen formaat"
+            if fmt is None
+            else f"formaat {code} niet in de lijst van machineleesbare formaten van data.europa.eu",
+        ),
         "licence": (licence is not None, "no dct:license", "geen dct:license"),
-        "licence_vocabulary": (licence is not None and str(licence).startswith(AUTHORITY + "licence/"),
-                               f"licence {licence} not from the EU licence vocabulary",
-                               f"licentie {licence} niet uit het EU-vocabularium voor licenties"),
+        "licence_vocabulary": (
+            licence is not None and str(licence).startswith(AUTHORITY + "licence/"),
+            f"licence {licence} not from the EU licence vocabulary",
+            f"licentie {licence} niet uit het EU-vocabularium voor licenties",
+        ),
         "rights": (graph.value(distribution, DCT.rights) is not None, "no dct:rights", "geen dct:rights"),
         "byte_size": (graph.value(distribution, DCAT.byteSize) is not None, "no dcat:byteSize", "geen dcat:byteSize"),
-        "issued": (graph.value(distribution, DCT.issued) is not None, "a distribution has no dct:issued",
-                   "een distributie heeft geen dct:issued"),
-        "modified": (graph.value(distribution, DCT.modified) is not None, "a distribution has no dct:modified",
-                     "een distributie heeft geen dct:modified"),
+        "issued": (
+            graph.value(distribution, DCT.issued) is not None,
+            "a distribution has no dct:issued",
+            "een distributie heeft geen dct:issued",
+        ),
+        "modified": (
+            graph.value(distribution, DCT.modified) is not None,
+            "a distribution has no dct:modified",
+            "een distributie heeft geen dct:modified",
+        ),
     }
 
 
@@ -193,16 +231,25 @@ def dataset_checks(graph: Graph, dataset, violations: dict) -> dict[str, tuple[b
         "temporal": (graph.value(dataset, DCT.temporal) is not None, "no dct:temporal", "geen dct:temporal"),
         "dcat_ap_compliance": (not faults, f"SHACL violations on {paths}", f"SHACL-overtredingen op {paths}"),
         "access_rights": (access is not None, "no dct:accessRights", "geen dct:accessRights"),
-        "access_rights_vocabulary": (_in_scheme(graph, access, "access-right"), "access rights not from the EU vocabulary",
-                                     "toegangsrechten niet uit het EU-vocabularium"),
-        "contact_point": (graph.value(dataset, DCAT.contactPoint) is not None, "no dcat:contactPoint", "geen dcat:contactPoint"),
+        "access_rights_vocabulary": (
+            _in_scheme(graph, access, "access-right"),
+            "access rights not from the EU vocabulary",
+            "toegangsrechten niet uit het EU-vocabularium",
+        ),
+        "contact_point": (
+            graph.value(dataset, DCAT.contactPoint) is not None,
+            "no dcat:contactPoint",
+            "geen dcat:contactPoint",
+        ),
         "publisher": (graph.value(dataset, DCT.publisher) is not None, "no dct:publisher", "geen dct:publisher"),
         "issued": (graph.value(dataset, DCT.issued) is not None, "no dct:issued", "geen dct:issued"),
         "modified": (graph.value(dataset, DCT.modified) is not None, "no dct:modified", "geen dct:modified"),
     }
 
 
-def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None = None, checked_nl: str | None = None) -> dict:
+def score(
+    graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None = None, checked_nl: str | None = None
+) -> dict:
     """The MQA of the catalogue graph: `score`, `max`, `rating`, per dimension, one entry per
     indicator (with the datasets that miss it and why, `why` and in Dutch `why_nl`), and per dataset.
     `checked` says how the accessibility was checked (`checked_nl`: the same in Dutch)."""
@@ -240,56 +287,103 @@ def score(graph: Graph, reachable: Reachable, checked: str, shapes: Graph | None
             else:
                 reason, reason_nl = why.get(key, ("not met", "niet voldaan"))
                 missed[key].append({"dataset": str(dataset), "points": value, "why": reason, "why_nl": reason_nl})
-        per_dataset.append({"dataset": str(dataset), "identifier": str(graph.value(dataset, DCT.identifier)),
-                            "score": points, "rating": rating(points)})
+        per_dataset.append(
+            {
+                "dataset": str(dataset),
+                "identifier": str(graph.value(dataset, DCT.identifier)),
+                "score": points,
+                "rating": rating(points),
+            }
+        )
     count = len(datasets) or 1
     indicators = []
     for key, dimension, label, value, level in INDICATORS:
         earned = value * (len(datasets) - len(missed[key])) / count
-        indicators.append({"id": key, "dimension": dimension, "indicator": label, "level": level, "points": value,
-                           "score": round(earned, 2), "datasets_meeting": len(datasets) - len(missed[key]),
-                           "datasets": len(datasets), "missed": missed[key]})
+        indicators.append(
+            {
+                "id": key,
+                "dimension": dimension,
+                "indicator": label,
+                "level": level,
+                "points": value,
+                "score": round(earned, 2),
+                "datasets_meeting": len(datasets) - len(missed[key]),
+                "datasets": len(datasets),
+                "missed": missed[key],
+            }
+        )
     exact = sum(d["score"] for d in per_dataset) / count
-    dimensions = {name: {"score": round(sum(i["score"] for i in indicators if i["dimension"] == name), 2), "max": top}
-                  for name, top in DIMENSIONS.items()}
-    return {"score": math.floor(exact), "exact_score": round(exact, 2), "max": MAX, "rating": rating(math.floor(exact)),
-            "checked": checked, "checked_nl": checked_nl or checked, "dimensions": dimensions, "indicators": indicators, "datasets": per_dataset}
+    dimensions = {
+        name: {"score": round(sum(i["score"] for i in indicators if i["dimension"] == name), 2), "max": top}
+        for name, top in DIMENSIONS.items()
+    }
+    return {
+        "score": math.floor(exact),
+        "exact_score": round(exact, 2),
+        "max": MAX,
+        "rating": rating(math.floor(exact)),
+        "checked": checked,
+        "checked_nl": checked_nl or checked,
+        "dimensions": dimensions,
+        "indicators": indicators,
+        "datasets": per_dataset,
+    }
 
 
 def quality_rows(result: dict, base: str = "") -> list[dict]:
     """data_quality rows: the score, each dimension, and every point missed (one row per indicator),
     each in English (detail) and Dutch (detail_nl); URLs under `base` written as paths."""
+
     def path(text: str) -> str:
         return text.replace(base, "/") if base else text
 
     count, exact = len(result["datasets"]), result["exact_score"]
-    rows = [{"check": "mqa:score", "status": "pass" if result["score"] >= EXCELLENT else "warning",
-             "detail": f"MQA score {result['score']}/{result['max']} ({result['rating']}; mean of {count} datasets, "
-                       f"{exact}); {result['checked']}",
-             "detail_nl": f"MQA-score {result['score']}/{result['max']} (beoordeling ‘{result['rating']}’; gemiddelde van "
-                          f"{count} datasets: {dutch_number(exact)}); {result.get('checked_nl') or result['checked']}"}]
+    rows = [
+        {
+            "check": "mqa:score",
+            "status": "pass" if result["score"] >= EXCELLENT else "warning",
+            "detail": f"MQA score {result['score']}/{result['max']} ({result['rating']}; mean of {count} datasets, "
+            f"{exact}); {result['checked']}",
+            "detail_nl": f"MQA-score {result['score']}/{result['max']} (beoordeling ‘{result['rating']}’; gemiddelde van "
+            f"{count} datasets: {dutch_number(exact)}); {result.get('checked_nl') or result['checked']}",
+        }
+    ]
     for name, dimension in result["dimensions"].items():
         scored = f"{dimension['score']:g}"
-        rows.append({"check": f"mqa:{name}", "status": "pass" if dimension["score"] == dimension["max"] else "warning",
-                     "detail": f"{name}: {scored}/{dimension['max']}",
-                     "detail_nl": f"{DIMENSIONS_NL[name]}: {dutch_number(scored)}/{dimension['max']}"})
+        rows.append(
+            {
+                "check": f"mqa:{name}",
+                "status": "pass" if dimension["score"] == dimension["max"] else "warning",
+                "detail": f"{name}: {scored}/{dimension['max']}",
+                "detail_nl": f"{DIMENSIONS_NL[name]}: {dutch_number(scored)}/{dimension['max']}",
+            }
+        )
     for indicator in result["indicators"]:
         if indicator["missed"]:
             missed = indicator["missed"]
             lost = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({path(m['why'])})" for m in missed)
-            lost_nl = ", ".join(f"{m['dataset'].rsplit('/', 1)[-1]} ({path(m.get('why_nl') or m['why'])})" for m in missed)
-            rows.append({"check": f"mqa:missed:{indicator['id']}", "status": "warning",
-                         "detail": f"{indicator['indicator']}: {indicator['points']} points missed by "
-                                   f"{len(missed)} of {indicator['datasets']} datasets: {lost}",
-                         "detail_nl": f"{INDICATORS_NL[indicator['id']]}: {indicator['points']} punten gemist door "
-                                      f"{len(missed)} van {indicator['datasets']} datasets: {lost_nl}"})
+            lost_nl = ", ".join(
+                f"{m['dataset'].rsplit('/', 1)[-1]} ({path(m.get('why_nl') or m['why'])})" for m in missed
+            )
+            rows.append(
+                {
+                    "check": f"mqa:missed:{indicator['id']}",
+                    "status": "warning",
+                    "detail": f"{indicator['indicator']}: {indicator['points']} points missed by "
+                    f"{len(missed)} of {indicator['datasets']} datasets: {lost}",
+                    "detail_nl": f"{INDICATORS_NL[indicator['id']]}: {indicator['points']} punten gemist door "
+                    f"{len(missed)} van {indicator['datasets']} datasets: {lost_nl}",
+                }
+            )
     return rows
 
 
 # ---------------------------------------------------------------- live, over HTTP
 
+
 def http_reachable(url: str, timeout: float = 30) -> bool:
     """GET (the MQA requests each URL); 2xx and 3xx count as answered. No redirect is followed."""
+
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
@@ -313,12 +407,16 @@ def score_url(base: str) -> dict:
 
 
 def report(result: dict) -> str:
-    lines = [f"MQA {result['score']}/{result['max']} {result['rating']} (exact {result['exact_score']}; {result['checked']})"]
+    lines = [
+        f"MQA {result['score']}/{result['max']} {result['rating']} (exact {result['exact_score']}; {result['checked']})"
+    ]
     for name, dimension in result["dimensions"].items():
         lines.append(f"  {name:<17} {dimension['score']:>7g} / {dimension['max']}")
     for indicator in result["indicators"]:
-        lines.append(f"  {indicator['dimension'][:5]} {indicator['id']:<26} {indicator['score']:>6g} / {indicator['points']:<3} "
-                     f"({indicator['datasets_meeting']}/{indicator['datasets']} datasets)")
+        lines.append(
+            f"  {indicator['dimension'][:5]} {indicator['id']:<26} {indicator['score']:>6g} / {indicator['points']:<3} "
+            f"({indicator['datasets_meeting']}/{indicator['datasets']} datasets)"
+        )
         for miss in indicator["missed"]:
             lines.append(f"      missed: {miss['dataset']}: {miss['why']}")
     return "\n".join(lines)
@@ -346,6 +444,7 @@ if __name__ == "__main__":
 
 # ---------------------------------------------------------------- at build time
 
+
 def build_rows(database: Path, site: dict, package, date: str, max_rows: int) -> list[dict]:
     """data_quality rows for the catalogue this build will serve, scored before anything is served.
 
@@ -369,26 +468,39 @@ def build_rows(database: Path, site: dict, package, date: str, max_rows: int) ->
         for resource in resources:
             table, values = resource["name"], []
             for column in catalog.temporal_columns(resource["schema"]):
-                values += [row[0] for row in db.execute(
-                    f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''")]
+                values += [
+                    row[0]
+                    for row in db.execute(
+                        f"select distinct [{column}] from [{table}] where [{column}] is not null and [{column}] != ''"
+                    )
+                ]
             spans[table] = catalog.span_of(values)
             if db.execute(f"select count(*) from [{table}]").fetchone()[0] <= max_rows:
                 sizes[table] = 0
     finally:
         db.close()
     placeholder = {"bytes": 0, "sha256": None}
-    release = {"version": "(this build)", "date": date, "tables": {t: placeholder for t in tables},
-               "database": placeholder, "zip": placeholder}
+    release = {
+        "version": "(this build)",
+        "date": date,
+        "tables": {t: placeholder for t in tables},
+        "database": placeholder,
+        "zip": placeholder,
+    }
     base = "http://localhost/"
     urls = catalog.Urls(base)
     published = {str(url) for t in tables for url in (urls.csv(t), urls.json(t), urls.json_download(t))}
     published |= {str(urls.database()), str(urls.zip())}
-    graph = catalog.catalog_graph(site, {"name": package.name or catalog.DATABASE, "resources": resources},
-                                  release, base, spans, sizes)
-    result = score(graph, published.__contains__,
-                   "scored at build; an access or download URL counts when it names what this release publishes "
-                   "(checked over HTTP by make mqa and tests/test_mqa.py, and in process by /-/mqa.json)",
-                   checked_nl="berekend bij de build; een toegangs- of download-URL telt mee wanneer hij iets noemt dat "
-                              "deze versie publiceert (over HTTP gecontroleerd door make mqa en tests/test_mqa.py, en "
-                              "binnen het proces door /-/mqa.json)")
+    graph = catalog.catalog_graph(
+        site, {"name": package.name or catalog.DATABASE, "resources": resources}, release, base, spans, sizes
+    )
+    result = score(
+        graph,
+        published.__contains__,
+        "scored at build; an access or download URL counts when it names what this release publishes "
+        "(checked over HTTP by make mqa and tests/test_mqa.py, and in process by /-/mqa.json)",
+        checked_nl="berekend bij de build; een toegangs- of download-URL telt mee wanneer hij iets noemt dat "
+        "deze versie publiceert (over HTTP gecontroleerd door make mqa en tests/test_mqa.py, en "
+        "binnen het proces door /-/mqa.json)",
+    )
     return quality_rows(result, base)

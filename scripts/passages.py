@@ -4,6 +4,7 @@ A paragraph is a run of non-blank lines; its lines are joined with single spaces
 `python -m scripts.passages` writes datasets/passages.csv; the build checks that the file
 still matches what this module makes of the sources.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,8 +33,14 @@ def split_paragraphs(text: str) -> list[tuple[int, int, str]]:
 
 def passages_of(document_id: str, text: str) -> list[dict]:
     return [
-        {"id": f"{document_id}-{n:03d}", "document_id": document_id, "ordinal": str(n),
-         "line_start": str(first), "line_end": str(last), "text": redact(paragraph)}
+        {
+            "id": f"{document_id}-{n:03d}",
+            "document_id": document_id,
+            "ordinal": str(n),
+            "line_start": str(first),
+            "line_end": str(last),
+            "text": redact(paragraph),
+        }
         for n, (first, last, paragraph) in enumerate(split_paragraphs(text), start=1)
     ]
 

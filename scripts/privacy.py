@@ -1,5 +1,6 @@
 """Personal-data step: no e-mail address or phone number of a person in any published cell, nor in
 any source text kept in datasets/sources/ (the repository publishes what the site publishes)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,9 @@ def check_personal_data(tables: dict[str, list[dict]], files: dict[str, str]) ->
         for number, row in enumerate(rows, start=2):
             for field, value in row.items():
                 for kind, found in personal_data(value or ""):
-                    problems.append(Problem(files[table], f"contains a personal {kind} ({found}); redact it", number, field))
+                    problems.append(
+                        Problem(files[table], f"contains a personal {kind} ({found}); redact it", number, field)
+                    )
     return problems
 
 
@@ -40,9 +43,13 @@ def check_sources(root: Path, documents: list[dict]) -> list[Problem]:
         if not document["source_file"] or not path.is_file():
             continue  # a missing file is reported by the checksum step
         for line, kind in personal_data_in_text(path.read_text(encoding="utf-8")):
-            problems.append(Problem(f"{root.name}/sources/{path.name}",
-                                    f"line {line} holds a personal {kind}; a tracked source is stored with personal data redacted: "
-                                    f"replace it with {EMAIL_MARK if kind == 'e-mail address' else PHONE_MARK} (as make add-source does), "
-                                    "record the SHA-256 of the text as received in documents.csv sha256_received, and the new "
-                                    "SHA-256 in sha256 and documents.sha256"))
+            problems.append(
+                Problem(
+                    f"{root.name}/sources/{path.name}",
+                    f"line {line} holds a personal {kind}; a tracked source is stored with personal data redacted: "
+                    f"replace it with {EMAIL_MARK if kind == 'e-mail address' else PHONE_MARK} (as make add-source does), "
+                    "record the SHA-256 of the text as received in documents.csv sha256_received, and the new "
+                    "SHA-256 in sha256 and documents.sha256",
+                )
+            )
     return problems

@@ -1,4 +1,5 @@
 """What a failed check reports: the file, the row and the field, so that a person can find it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

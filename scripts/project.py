@@ -1,13 +1,14 @@
 """Facts about the project, each defined once: the database's name, the form of a release's version,
 and how a release's release.json is read. The build (scripts/), the site (serve/shared.py, and the
 plugins through it) and the benchmarks import them from here."""
+
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
 
-DATABASE = "drugbeleid"                       # the database's name in every URL: /drugbeleid/...
+DATABASE = "drugbeleid"  # the database's name in every URL: /drugbeleid/...
 DATABASE_FILE = f"{DATABASE}.db"
 # A release's version: the data's date and the first 12 hex digits of its content hash.
 VERSION_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9a-f]{12}"

@@ -3,6 +3,7 @@
 A value passes when, after whitespace normalisation (see text.normalise), it occurs in the
 normalised and redacted text of the document its row names.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -35,29 +36,47 @@ def check_sources(root: Path, documents: list[dict]) -> list[Problem]:
     for number, doc in enumerate(documents, start=2):
         path = root / "sources" / doc["source_file"]
         if not path.is_file():
-            problems.append(Problem(f"{root.name}/documents.csv", f"source file {path.name} is missing", number, "source_file"))
+            problems.append(
+                Problem(f"{root.name}/documents.csv", f"source file {path.name} is missing", number, "source_file")
+            )
             continue
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
         if recorded.get(doc["source_file"]) != actual:
-            problems.append(Problem(f"{root.name}/documents.sha256",
-                                    f"{doc['source_file']} has SHA-256 {actual}, but {recorded.get(doc['source_file'])} is recorded"))
+            problems.append(
+                Problem(
+                    f"{root.name}/documents.sha256",
+                    f"{doc['source_file']} has SHA-256 {actual}, but {recorded.get(doc['source_file'])} is recorded",
+                )
+            )
         if doc.get("sha256") != actual:
-            problems.append(Problem(f"{root.name}/documents.csv",
-                                    f"sha256 {doc.get('sha256')!r} does not match the file ({actual})", number, "sha256"))
+            problems.append(
+                Problem(
+                    f"{root.name}/documents.csv",
+                    f"sha256 {doc.get('sha256')!r} does not match the file ({actual})",
+                    number,
+                    "sha256",
+                )
+            )
         received = doc.get("sha256_received")
-        if received and received != actual and not any(mark in path.read_text(encoding="utf-8") for mark in (EMAIL_MARK, PHONE_MARK)):
-            problems.append(Problem(f"{root.name}/documents.csv",
-                                    f"sha256_received differs from the stored file's SHA-256, but {path.name} has no redaction mark "
-                                    f"({EMAIL_MARK}, {PHONE_MARK}): only redacting personal data may change a source text",
-                                    number, "sha256_received"))
+        if (
+            received
+            and received != actual
+            and not any(mark in path.read_text(encoding="utf-8") for mark in (EMAIL_MARK, PHONE_MARK))
+        ):
+            problems.append(
+                Problem(
+                    f"{root.name}/documents.csv",
+                    f"sha256_received differs from the stored file's SHA-256, but {path.name} has no redaction mark "
+                    f"({EMAIL_MARK}, {PHONE_MARK}): only redacting personal data may change a source text",
+                    number,
+                    "sha256_received",
+                )
+            )
     return problems
 
 
 def verbatim_fields(package: Package) -> dict[str, list[str]]:
-    return {
-        r.name: [f.name for f in r.schema.fields if f.to_descriptor().get("verbatim")]
-        for r in package.resources
-    }
+    return {r.name: [f.name for f in r.schema.fields if f.to_descriptor().get("verbatim")] for r in package.resources}
 
 
 class NormalisedText:
@@ -76,7 +95,9 @@ class NormalisedText:
 
     def lines_of(self, start: int, end: int) -> tuple[int, int]:
         """(first line, last line) in the source of the characters start..end (inclusive) of self.text."""
-        return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[bisect.bisect_right(self._starts, end) - 1]
+        return self._lines[bisect.bisect_right(self._starts, start) - 1], self._lines[
+            bisect.bisect_right(self._starts, end) - 1
+        ]
 
     def find(self, value: str) -> tuple[int, int] | None:
         """(first line, last line) of the value in the source, or None when it is not there."""
@@ -109,23 +130,25 @@ def line_span(first: int, last: int) -> str:
 @dataclass(frozen=True)
 class NearMatch:
     """The stretch of a document most like a quote that is not in it, and how the two differ."""
+
     passage_id: str | None
     line_start: int
     line_end: int
-    source: str               # the stretch of the normalised source text
-    similarity: float         # difflib's ratio, 0..1
-    differences: list[str]    # each difference in words a person can check
+    source: str  # the stretch of the normalised source text
+    similarity: float  # difflib's ratio, 0..1
+    differences: list[str]  # each difference in words a person can check
 
     def describe(self) -> str:
         where = f"passage {self.passage_id}, " if self.passage_id else ""
-        return (f"nearest in the source ({where}{line_span(self.line_start, self.line_end)}, "
-                f"{round(self.similarity * 100)}% alike): {_shortened(self.source, 80)!r}; "
-                + "; ".join(self.differences))
+        return (
+            f"nearest in the source ({where}{line_span(self.line_start, self.line_end)}, "
+            f"{round(self.similarity * 100)}% alike): {_shortened(self.source, 80)!r}; " + "; ".join(self.differences)
+        )
 
 
-COMMON_WORD = 200   # a word found more often than this in a document does not help to place a quote
+COMMON_WORD = 200  # a word found more often than this in a document does not help to place a quote
 MAX_DIFFERENCES = 4
-LONG_QUOTE = 40    # words; a longer quote is compared word by word, not character by character
+LONG_QUOTE = 40  # words; a longer quote is compared word by word, not character by character
 LITTLE_ALIKE = 0.6  # below this, the nearest stretch is more likely another text than a typo
 
 
@@ -150,7 +173,7 @@ def _differences(quote: str, source: str, by_words: bool = False) -> list[str]:
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        context = glue.join(a[max(0, i1 - (3 if by_words else 15)):i1])
+        context = glue.join(a[max(0, i1 - (3 if by_words else 15)) : i1])
         at = f"after {context!r}" if context else "at the start"
         ours, theirs = _shortened(glue.join(a[i1:i2])), _shortened(glue.join(b[j1:j2]))
         if tag == "replace":
@@ -177,8 +200,9 @@ def _offsets(text: NormalisedText, words: list[str]) -> list[int]:
     return sorted(votes, key=lambda offset: (-votes[offset], offset))
 
 
-def nearest_passages(document_id: str, source_text: str, value: str, limit: int = 3,
-                     text: NormalisedText | None = None) -> list[NearMatch]:
+def nearest_passages(
+    document_id: str, source_text: str, value: str, limit: int = 3, text: NormalisedText | None = None
+) -> list[NearMatch]:
     """The stretches of a document most like a quote, best first; the one function behind
     `make quote` and the build's "not found verbatim" error. Empty when no word of the quote is there."""
     text = text or NormalisedText(source_text)
@@ -211,7 +235,9 @@ def nearest_passages(document_id: str, source_text: str, value: str, limit: int 
         first = len(" ".join(text.words[:start])) + (1 if start else 0)
         line_start, line_end = text.lines_of(first, first + len(source) - 1)
         passage = next((pid for a, b, pid in spans if a <= line_start <= b), None)
-        candidates.append(NearMatch(passage, line_start, line_end, source, similarity, _differences(quote, source, by_words)))
+        candidates.append(
+            NearMatch(passage, line_start, line_end, source, similarity, _differences(quote, source, by_words))
+        )
         if len(taken) >= limit * 3:
             break
     return sorted(candidates, key=lambda m: (-m.similarity, m.line_start))[:limit]
@@ -230,7 +256,9 @@ def document_of(table: str, row: dict) -> str:
     return row.get("id", "") if table == "documents" else row.get("document_id", "")
 
 
-def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict[str, str], root_name: str) -> tuple[list[dict], list[Problem]]:
+def locate_quotes(
+    package: Package, tables: dict[str, list[dict]], sources: dict[str, str], root_name: str
+) -> tuple[list[dict], list[Problem]]:
     """Where every verbatim value is in its document; the ones not found are problems."""
     texts = {doc: NormalisedText(text) for doc, text in sources.items()}
     locations, problems = [], []
@@ -249,10 +277,22 @@ def locate_quotes(package: Package, tables: dict[str, list[dict]], sources: dict
                 found = text.find(value)
                 if found is None:
                     nearest = nearest_passages(document, sources[document], value, limit=1, text=text)
-                    problems.append(Problem(f"{root_name}/{resource.path}", not_found_message(document, value, nearest), number, field))
+                    problems.append(
+                        Problem(
+                            f"{root_name}/{resource.path}", not_found_message(document, value, nearest), number, field
+                        )
+                    )
                 elif table != "passages":
-                    locations.append({"table_name": table, "row_key": ",".join(row.get(k, "") for k in key), "column_name": field,
-                                      "document_id": document, "line_start": found[0], "line_end": found[1]})
+                    locations.append(
+                        {
+                            "table_name": table,
+                            "row_key": ",".join(row.get(k, "") for k in key),
+                            "column_name": field,
+                            "document_id": document,
+                            "line_start": found[0],
+                            "line_end": found[1],
+                        }
+                    )
     return locations, problems
 
 
@@ -260,10 +300,21 @@ def with_passages(locations: list[dict], passages: list[dict]) -> list[dict]:
     """Add the passage in which each located value starts."""
     spans = {}
     for passage in passages:
-        spans.setdefault(passage["document_id"], []).append((int(passage["line_start"]), int(passage["line_end"]), passage["id"]))
+        spans.setdefault(passage["document_id"], []).append(
+            (int(passage["line_start"]), int(passage["line_end"]), passage["id"])
+        )
     return [
-        {**location, "passage_id": next((pid for first, last, pid in spans.get(location["document_id"], [])
-                                         if first <= location["line_start"] <= last), None)}
+        {
+            **location,
+            "passage_id": next(
+                (
+                    pid
+                    for first, last, pid in spans.get(location["document_id"], [])
+                    if first <= location["line_start"] <= last
+                ),
+                None,
+            ),
+        }
         for location in locations
     ]
 
@@ -276,8 +327,20 @@ def check_passages(tables: dict[str, list[dict]], sources: dict[str, str], root_
     for number, (want, have) in enumerate(zip(expected, actual), start=2):
         for column, value in want.items():
             if have.get(column) != value:
-                problems.append(Problem(file, f"differs from the source text: expected {value[:60]!r}; regenerate with `python -m scripts.passages`", number, column))
+                problems.append(
+                    Problem(
+                        file,
+                        f"differs from the source text: expected {value[:60]!r}; regenerate with `python -m scripts.passages`",
+                        number,
+                        column,
+                    )
+                )
                 break
     if len(expected) != len(actual):
-        problems.append(Problem(file, f"has {len(actual)} passages, the sources give {len(expected)}; regenerate with `python -m scripts.passages`"))
+        problems.append(
+            Problem(
+                file,
+                f"has {len(actual)} passages, the sources give {len(expected)}; regenerate with `python -m scripts.passages`",
+            )
+        )
     return problems

@@ -16,6 +16,7 @@ replaced by a new link with one rename(2). A build killed at any instant therefo
 the database of one release is served with the metadata or release record of another. A server
 resolves `build/drugbeleid.db` once when it starts and keeps serving that release's directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,7 @@ def place(staging: Path, target: Path) -> Path:
     """Rename the staged release directory to its name; an identical release already there stays."""
     fsync_tree(staging)
     if (target / "metadata.json").is_file() and (target / "drugbeleid.db").is_file():
-        shutil.rmtree(staging)      # same version, same content: built before
+        shutil.rmtree(staging)  # same version, same content: built before
         return target
     replace_directory(staging, target)  # what is there: an unpacked recorded release (same files), or an older layout
     return target
@@ -96,11 +97,11 @@ def remove_stale(build: Path) -> None:
             pid = int(path.name.split(".")[-2 if not path.name.endswith(".replaced.tmp") else -3])
             if pid != os.getpid():
                 os.kill(pid, 0)
-                continue            # a live build's
+                continue  # a live build's
         except (ValueError, IndexError, ProcessLookupError):
-            pass                    # no process id in the name, or its build is gone
+            pass  # no process id in the name, or its build is gone
         except PermissionError:
-            continue                # another user's live build
+            continue  # another user's live build
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
         else:

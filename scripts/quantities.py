@@ -1,6 +1,7 @@
 """The vague-quantity rule for fractions: a value rounded from a fraction the source gives in words
 ("een derde" -> 33.3 percent) is never qualified `exact`; it is qualified `rounded`, and a `rounded`
 value is that fraction rounded to one decimal. Checked from value_text, the source's wording."""
+
 from __future__ import annotations
 
 import re
@@ -36,15 +37,36 @@ def check_fractions(rows: list[dict], file: str) -> list[Problem]:
         fraction = fraction_of(row.get("value_text", ""))
         if fraction is None:
             if qualifier == "rounded":
-                problems.append(Problem(file, f"qualifier 'rounded' is for a value rounded from a fraction the source "
-                                              f"gives in words, but value_text {row.get('value_text')!r} has none", number, "qualifier"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"qualifier 'rounded' is for a value rounded from a fraction the source "
+                        f"gives in words, but value_text {row.get('value_text')!r} has none",
+                        number,
+                        "qualifier",
+                    )
+                )
             continue
         numerator, denominator, words = fraction
         exact = 100 * numerator / denominator
         if qualifier == "exact" and abs(float(value) - exact) > 1e-9:
-            problems.append(Problem(file, f"value {value} is {words!r} ({numerator}/{denominator} = {exact:.4f}...%) rounded, "
-                                          "so it is not exact: qualify it 'rounded' (the rule for vague quantities)", number, "qualifier"))
+            problems.append(
+                Problem(
+                    file,
+                    f"value {value} is {words!r} ({numerator}/{denominator} = {exact:.4f}...%) rounded, "
+                    "so it is not exact: qualify it 'rounded' (the rule for vague quantities)",
+                    number,
+                    "qualifier",
+                )
+            )
         if qualifier == "rounded" and float(value) != round(exact, 1):
-            problems.append(Problem(file, f"value {value} is not {words!r} ({numerator}/{denominator}) rounded to one "
-                                          f"decimal ({round(exact, 1)})", number, "value"))
+            problems.append(
+                Problem(
+                    file,
+                    f"value {value} is not {words!r} ({numerator}/{denominator}) rounded to one "
+                    f"decimal ({round(exact, 1)})",
+                    number,
+                    "value",
+                )
+            )
     return problems

@@ -7,6 +7,7 @@ paragraph id (passages.id) and source lines of every occurrence. Not found: the 
 of the document and where they differ, from the same function the build's error uses
 (provenance.nearest_passages). Exit status 0 when found, 1 when not, 2 for a wrong document id.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,11 +44,14 @@ def markers(quote: str, source: str) -> str:
     return "".join(marks).rstrip()
 
 
-def report_found(document_id: str, source_file: str, quote: str, found: list[tuple[int, int]],
-                 spans: list[tuple[int, int, str]]) -> str:
+def report_found(
+    document_id: str, source_file: str, quote: str, found: list[tuple[int, int]], spans: list[tuple[int, int, str]]
+) -> str:
     places = "\n".join(f"  {paragraphs(spans, a, b)}, source {line_span(a, b)}" for a, b in found)
-    return (f"found in document '{document_id}' (sources/{source_file}), {len(found)} time(s):\n{places}\n"
-            f"the quote as the build checks it (whitespace normalised), to put in the quote column:\n  {quote}")
+    return (
+        f"found in document '{document_id}' (sources/{source_file}), {len(found)} time(s):\n{places}\n"
+        f"the quote as the build checks it (whitespace normalised), to put in the quote column:\n  {quote}"
+    )
 
 
 def report_not_found(document_id: str, quote: str, nearest) -> str:
@@ -56,7 +60,9 @@ def report_not_found(document_id: str, quote: str, nearest) -> str:
         out.append("no word of it is in that document: is the document id right?")
     for rank, match in enumerate(nearest, start=1):
         where = f"paragraph {match.passage_id}, " if match.passage_id else ""
-        out.append(f"{rank}. {where}source {line_span(match.line_start, match.line_end)}, {round(match.similarity * 100)}% alike")
+        out.append(
+            f"{rank}. {where}source {line_span(match.line_start, match.line_end)}, {round(match.similarity * 100)}% alike"
+        )
         out.append(f"   source: {match.source}")
         out.append(f"   quote:  {quote}")
         out.append(f"           {markers(quote, match.source)}")
@@ -72,13 +78,15 @@ def find_quote(root: Path, document_id: str, value: str) -> tuple[int, str]:
         return 2, f"unknown document '{document_id}'; the documents are: {known}"
     quote = normalise(value)
     if not quote:
-        return 2, "TEXT is empty: give the words to find, e.g. TEXT=\"Justitiehuis Gent\""
+        return 2, 'TEXT is empty: give the words to find, e.g. TEXT="Justitiehuis Gent"'
     source_file, text = source
     # The build compares quotes with the text as the passages publish it, personal data redacted.
     note = ""
     if personal_data(quote):
-        note = (f"the text has an e-mail address or phone number, which is never published: the build looks for it "
-                f"as the passages show it, with {EMAIL_MARK} or {PHONE_MARK} in its place\n")
+        note = (
+            f"the text has an e-mail address or phone number, which is never published: the build looks for it "
+            f"as the passages show it, with {EMAIL_MARK} or {PHONE_MARK} in its place\n"
+        )
         quote = redact(quote)
     normalised = NormalisedText(text)
     spans = passage_spans(document_id, text)
@@ -97,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     status, message = find_quote(args.datasets, args.id, args.text)
     print(message, file=sys.stderr if status == 2 else sys.stdout)
     if status == 0:  # on stderr, so that the quote stays the last line of the output to copy
-        print("next (docs/maintaining.md, step 3): put the quote above in the quote column of the row it supports; "
-              "when the rows are in, make build", file=sys.stderr)
+        print(
+            "next (docs/maintaining.md, step 3): put the quote above in the quote column of the row it supports; "
+            "when the rows are in, make build",
+            file=sys.stderr,
+        )
     return status
 
 

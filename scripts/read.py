@@ -1,4 +1,5 @@
 """Read step: the Frictionless data package, its CSV tables as text, and the source documents."""
+
 from __future__ import annotations
 
 import csv
@@ -14,10 +15,10 @@ from .problems import BuildFailed, Problem
 
 @dataclass(frozen=True)
 class Inputs:
-    root: Path                         # the datasets/ folder
+    root: Path  # the datasets/ folder
     package: Package
-    tables: dict[str, list[dict]]      # table name -> rows as written in the CSV (strings)
-    sources: dict[str, str]            # document id -> source text, exactly as received
+    tables: dict[str, list[dict]]  # table name -> rows as written in the CSV (strings)
+    sources: dict[str, str]  # document id -> source text, exactly as received
     canonical: dict[str, bytes] = field(default_factory=dict)  # CSV path -> its canonical bytes, when saved otherwise
 
     def file_of(self, table: str) -> str:
@@ -91,8 +92,11 @@ def separator_problem(header: list[str], first_line: str, columns: list[str], fi
         return None
     for separator, name in SEPARATORS.items():
         if len(first_line.split(separator)) > len(header):
-            return Problem(file, f"{name} used as separators instead of commas (a spreadsheet's regional "
-                                 f"setting does this); {RESAVE}", row=1)
+            return Problem(
+                file,
+                f"{name} used as separators instead of commas (a spreadsheet's regional setting does this); {RESAVE}",
+                row=1,
+            )
     return None
 
 
@@ -124,11 +128,15 @@ def read_checked_table(root: Path, path: str, columns: list[str]) -> tuple[list[
     if header != columns:
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
-        detail = "; ".join(part for part in (
-            f"missing {', '.join(missing)}" if missing else "",
-            f"not in the schema: {', '.join(extra)}" if extra else "",
-            "" if missing or extra else f"in another order than the schema's ({','.join(columns)})",
-        ) if part)
+        detail = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"not in the schema: {', '.join(extra)}" if extra else "",
+                "" if missing or extra else f"in another order than the schema's ({','.join(columns)})",
+            )
+            if part
+        )
         problems.append(Problem(file, f"header does not match schemas: {detail}", row=1))
     for number, cells in enumerate(records[1:], start=2):
         if len(cells) != len(header):

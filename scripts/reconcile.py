@@ -3,6 +3,7 @@
 A mismatch is a warning, published as it stands; a printed total with no rows to add up is
 an error in the data.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -33,23 +34,47 @@ def reconcile(tables: dict[str, list[dict]], file: str) -> tuple[list[dict], lis
         values = [_number(r.get(column)) for r in rows]
         printed = _number(total.get("printed_total"))
         if not rows:
-            problems.append(Problem(file, f"printed total for {total['table_name']} {total.get('period')} has no rows to add up", number, "period"))
+            problems.append(
+                Problem(
+                    file,
+                    f"printed total for {total['table_name']} {total.get('period')} has no rows to add up",
+                    number,
+                    "period",
+                )
+            )
             continue
         if printed is None or None in values:
             continue  # type errors are reported by schema validation
         computed = sum(values)
         unit = total.get("unit", "")
         unit_nl = UNIT_NL.get(unit, unit)
-        detail = (f"{total['table_name']} {total['period']}: printed total {printed} {unit}, "
-                  f"sum of {len(rows)} rows {computed} {unit}")
-        detail_nl = (f"{total['table_name']} {total['period']}: gedrukt totaal {dutch_number(printed)} {unit_nl}, "
-                     f"som van {len(rows)} {'rij' if len(rows) == 1 else 'rijen'} {dutch_number(computed)} {unit_nl}")
+        detail = (
+            f"{total['table_name']} {total['period']}: printed total {printed} {unit}, "
+            f"sum of {len(rows)} rows {computed} {unit}"
+        )
+        detail_nl = (
+            f"{total['table_name']} {total['period']}: gedrukt totaal {dutch_number(printed)} {unit_nl}, "
+            f"som van {len(rows)} {'rij' if len(rows) == 1 else 'rijen'} {dutch_number(computed)} {unit_nl}"
+        )
         if computed == printed:
-            quality.append({"check": f"reconciliation:{total['id']}", "status": "pass", "detail": detail + ": equal",
-                            "detail_nl": detail_nl + ": gelijk"})
+            quality.append(
+                {
+                    "check": f"reconciliation:{total['id']}",
+                    "status": "pass",
+                    "detail": detail + ": equal",
+                    "detail_nl": detail_nl + ": gelijk",
+                }
+            )
         else:
-            quality.append({"check": f"reconciliation:{total['id']}", "status": "warning",
-                            "detail": detail + f": differ by {computed - printed}; both are published, the printed total as it stands",
-                            "detail_nl": detail_nl + f": verschil {dutch_number(computed - printed)}; beide worden gepubliceerd, "
-                                                     "het gedrukte totaal zoals het er staat"})
+            quality.append(
+                {
+                    "check": f"reconciliation:{total['id']}",
+                    "status": "warning",
+                    "detail": detail
+                    + f": differ by {computed - printed}; both are published, the printed total as it stands",
+                    "detail_nl": detail_nl
+                    + f": verschil {dutch_number(computed - printed)}; beide worden gepubliceerd, "
+                    "het gedrukte totaal zoals het er staat",
+                }
+            )
     return quality, problems

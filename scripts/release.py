@@ -6,6 +6,7 @@ exported, datapackage.json (schemas inlined, relative paths, hash and bytes of e
 semantic version), drugbeleid.zip holding them all, changes.json (what changed since the newest
 recorded release, scripts/changes.py) and release.json, the record `make release` commits.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,14 @@ def read_release_date(datasets: Path) -> str | None:
     try:
         return datetime.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise BuildFailed([Problem(f"{datasets.name}/{DATE_FILE}",
-                                   f"{text!r} is not a date (YYYY-MM-DD); restore it with `git checkout {datasets.name}/{DATE_FILE}`")]) from None
+        raise BuildFailed(
+            [
+                Problem(
+                    f"{datasets.name}/{DATE_FILE}",
+                    f"{text!r} is not a date (YYYY-MM-DD); restore it with `git checkout {datasets.name}/{DATE_FILE}`",
+                )
+            ]
+        ) from None
 
 
 def write_release_date(datasets: Path, date: str) -> None:
@@ -70,8 +77,9 @@ def release_date(datasets: Path) -> str:
     return read_release_date(datasets) or today()
 
 
-def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: dict,
-                 described: dict | None = None) -> dict:
+def data_version(
+    database: Path, datasets: Path, files: dict[str, bytes], site: dict, described: dict | None = None
+) -> dict:
     """date-<12 hex>: the hex digest covers the database, every published file, the site metadata
     and the data package's descriptions and schemas (`described`, without what names the version
     itself), so any change to what is published makes a new version."""
@@ -83,7 +91,12 @@ def data_version(database: Path, datasets: Path, files: dict[str, bytes], site: 
     if described is not None:
         content.update(json.dumps(described, sort_keys=True, ensure_ascii=False).encode())
     date = release_date(datasets)
-    return {"version": f"{date}-{content.hexdigest()[:12]}", "date": date, "sha256": digest, "bytes": database.stat().st_size}
+    return {
+        "version": f"{date}-{content.hexdigest()[:12]}",
+        "date": date,
+        "sha256": digest,
+        "bytes": database.stat().st_size,
+    }
 
 
 def export_table(db: sqlite_utils.Database, name: str, columns: list[str]) -> bytes:
@@ -120,11 +133,18 @@ def package_descriptor(package: Package, files: dict[str, bytes], version: dict,
         name = descriptor["name"]
         data = files[f"{name}.csv"]
         resource = {k: v for k, v in descriptor.items() if k not in ("schema", "path")}
-        resource.update({
-            "path": f"data/{name}.csv", "profile": "tabular-data-resource", "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8",
-            "hash": f"sha256:{sha256_of(data)}", "bytes": len(data), "schema": schema.to_descriptor(),
-        })
+        resource.update(
+            {
+                "path": f"data/{name}.csv",
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": f"sha256:{sha256_of(data)}",
+                "bytes": len(data),
+                "schema": schema.to_descriptor(),
+            }
+        )
         resources.append(resource)
     return {
         "name": package.name or "drugbeleid",
@@ -150,7 +170,9 @@ def csv_rows(data: bytes) -> int:
     return len(changes.read_rows(data)[1])
 
 
-def previous_release(history: list[dict], build_releases: Path) -> tuple[dict | None, tuple[dict, dict[str, bytes]] | None]:
+def previous_release(
+    history: list[dict], build_releases: Path
+) -> tuple[dict | None, tuple[dict, dict[str, bytes]] | None]:
     """The newest recorded release and its (descriptor, {table: CSV bytes}), as unpacked in build/."""
     if not history:
         return None, None
@@ -171,14 +193,23 @@ def release_record(version: dict, semver: str, previous: dict | None, files: dic
         "database": {"path": "drugbeleid.db", "sha256": version["sha256"], "bytes": version["bytes"]},
         "datapackage": file_entry("datapackage.json", package_bytes),
         "zip": file_entry("drugbeleid.zip", zipped),
-        "changes": {**file_entry("changes.json", changes_bytes), "level": changes.level_of(found), "summary": found["summary"],
-                    **({"derived_summary": found["derived_summary"]} if "derived_summary" in found else {})},
-        "tables": {name[5:-4]: {**file_entry(name, data), "rows": csv_rows(data)}
-                   for name, data in files.items() if name.startswith("data/")},
+        "changes": {
+            **file_entry("changes.json", changes_bytes),
+            "level": changes.level_of(found),
+            "summary": found["summary"],
+            **({"derived_summary": found["derived_summary"]} if "derived_summary" in found else {}),
+        },
+        "tables": {
+            name[5:-4]: {**file_entry(name, data), "rows": csv_rows(data)}
+            for name, data in files.items()
+            if name.startswith("data/")
+        },
     }
 
 
-def release_files(database: Path, package: Package, site: dict, history: list[dict], build_releases: Path) -> dict[str, bytes]:
+def release_files(
+    database: Path, package: Package, site: dict, history: list[dict], build_releases: Path
+) -> dict[str, bytes]:
     """Every file of the release the database belongs to, by path within its directory: the CSVs,
     datapackage.json, the zip, changes.json and release.json (its record). A version that is already
     recorded is published with its recorded bytes, so a release never changes once published."""
@@ -206,7 +237,10 @@ def release_files(database: Path, package: Package, site: dict, history: list[di
 def strip_versions(descriptor: dict) -> dict:
     """A descriptor without what differs between any two releases (versions, dates, hashes, sizes)."""
     resources = [{k: v for k, v in r.items() if k not in ("hash", "bytes")} for r in descriptor.get("resources", [])]
-    return {**{k: v for k, v in descriptor.items() if k not in ("version", "semver", "created")}, "resources": resources}
+    return {
+        **{k: v for k, v in descriptor.items() if k not in ("version", "semver", "created")},
+        "resources": resources,
+    }
 
 
 def json_bytes(value) -> bytes:
@@ -215,5 +249,12 @@ def json_bytes(value) -> bytes:
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
-    write_zip(buffer, {name: data for name, data in files.items() if name in ("datapackage.json", README) or name.startswith("data/")})
+    write_zip(
+        buffer,
+        {
+            name: data
+            for name, data in files.items()
+            if name in ("datapackage.json", README) or name.startswith("data/")
+        },
+    )
     return buffer.getvalue()

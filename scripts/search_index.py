@@ -9,6 +9,7 @@ compounds and word forms are found from their stem (`recidive` finds `recidiveer
 a word tokenizer (unicode61) or a prefix index would not do for the middle of a compound. SQLite
 3.40's trigram tokenizer cannot remove diacritics, hence the search form made here in Python.
 """
+
 from __future__ import annotations
 
 import sqlite_utils
@@ -50,18 +51,25 @@ def search_rows(package: Package, tables: dict[str, list[dict]], locations: list
                 text = row.get(column) or ""
                 if not text.strip():
                     continue
-                rows.append({
-                    "id": len(rows) + 1, "table_name": resource.name, "row_key": key,
-                    "row_path": row_path(resource.name, key_values), "column_name": column,
-                    "document_id": document_of(resource.name, row),
-                    "passage_id": passage_of(resource.name, row, key, column, passages),
-                    "text": text, "text_normalised": fold(text),
-                })
+                rows.append(
+                    {
+                        "id": len(rows) + 1,
+                        "table_name": resource.name,
+                        "row_key": key,
+                        "row_path": row_path(resource.name, key_values),
+                        "column_name": column,
+                        "document_id": document_of(resource.name, row),
+                        "passage_id": passage_of(resource.name, row, key, column, passages),
+                        "text": text,
+                        "text_normalised": fold(text),
+                    }
+                )
     return rows
 
 
-def load_search_index(db: sqlite_utils.Database, schema: Schema, package: Package,
-                      tables: dict[str, list[dict]], locations: list[dict]) -> int:
+def load_search_index(
+    db: sqlite_utils.Database, schema: Schema, package: Package, tables: dict[str, list[dict]], locations: list[dict]
+) -> int:
     rows = search_rows(package, tables, locations)
     load.load_rows(db, TABLE, schema, rows)
     db[TABLE].enable_fts(["text_normalised"], tokenize=FTS_TOKENIZER, create_triggers=False)

@@ -7,6 +7,7 @@ typographic quotes and hyphens at line ends stay exactly as in the source.
 The search form (`fold`) is separate: it is only what the search index and the query are
 compared in, never what is shown or published as the text.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,7 @@ def _phones(text: str) -> list[re.Match]:
 def redact(text: str) -> str:
     text = EMAIL.sub(EMAIL_MARK, text)
     for m in reversed(_phones(text)):
-        text = text[: m.start()] + PHONE_MARK + text[m.end():]
+        text = text[: m.start()] + PHONE_MARK + text[m.end() :]
     return text
 
 
@@ -72,6 +73,7 @@ class _FoldTable(dict):
     once and then looked up in C. The build folds some 10^8 characters at 1000x the data, where
     calling _fold_char per character took a third of the build. Bounded: a visitor's query can
     bring new characters, but never more than LIMIT entries (then they are folded uncached)."""
+
     LIMIT = 20_000
 
     def __missing__(self, code: int) -> str:
@@ -84,6 +86,7 @@ class _FoldTable(dict):
 class _IrregularTable(dict):
     """code point -> '' when it folds to exactly one character, else itself: a text translated
     with it is empty when every character maps one to one (then origin i is simply i)."""
+
     LIMIT = 20_000
 
     def __missing__(self, code: int) -> str:

@@ -4,6 +4,7 @@ Frictionless checks types, required values, uniqueness, enums, ranges, patterns,
 and foreign keys. The metadata check refuses to publish a table or column that is not
 described in both Dutch and English.
 """
+
 from __future__ import annotations
 
 from frictionless import Package
@@ -31,12 +32,14 @@ def validate_tables(package: Package, root_name: str) -> list[Problem]:
     for task in report.tasks:
         primary_key = package.get_resource(task.name).schema.primary_key if package.has_resource(task.name) else []
         for error in task.errors:
-            problems.append(Problem(
-                file=f"{root_name}/{task.place}",
-                row=getattr(error, "row_number", None),
-                field=error_field(error, primary_key),
-                message=f"{error.type}: {error.message}",
-            ))
+            problems.append(
+                Problem(
+                    file=f"{root_name}/{task.place}",
+                    row=getattr(error, "row_number", None),
+                    field=error_field(error, primary_key),
+                    message=f"{error.type}: {error.message}",
+                )
+            )
     return problems
 
 
@@ -56,8 +59,12 @@ def check_descriptions(package: Package, root_name: str) -> list[Problem]:
                     problems.append(Problem(file, f"column has no {key}", field=field.name))
         for column in custom.get("fullTextSearch", []):
             if column not in names:
-                problems.append(Problem(f"{root_name}/datapackage.json",
-                                        f"table '{resource.name}': full-text column '{column}' is not in its schema"))
+                problems.append(
+                    Problem(
+                        f"{root_name}/datapackage.json",
+                        f"table '{resource.name}': full-text column '{column}' is not in its schema",
+                    )
+                )
     return problems
 
 
@@ -83,18 +90,42 @@ def check_twins(package: Package, tables: dict[str, list[dict]], root_name: str)
         names = resource.schema.field_names
         for original, twin, language in twins[resource.name]:
             if original not in names:
-                problems.append(Problem(f"{root_name}/schemas/{resource.name}.json",
-                                        f"twin_of names no column of the table: '{original}'", field=twin))
+                problems.append(
+                    Problem(
+                        f"{root_name}/schemas/{resource.name}.json",
+                        f"twin_of names no column of the table: '{original}'",
+                        field=twin,
+                    )
+                )
                 continue
             if language not in LANGUAGES:
-                problems.append(Problem(f"{root_name}/schemas/{resource.name}.json",
-                                        f"twin has no language (nl or en): {language!r}", field=twin))
+                problems.append(
+                    Problem(
+                        f"{root_name}/schemas/{resource.name}.json",
+                        f"twin has no language (nl or en): {language!r}",
+                        field=twin,
+                    )
+                )
             for number, row in enumerate(tables.get(resource.name, []), start=2):
                 has_original, has_twin = bool((row.get(original) or "").strip()), bool((row.get(twin) or "").strip())
                 if has_original and not has_twin:
-                    problems.append(Problem(file, f"'{original}' is filled but its twin '{twin}' ({language}) is empty", row=number, field=twin))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"'{original}' is filled but its twin '{twin}' ({language}) is empty",
+                            row=number,
+                            field=twin,
+                        )
+                    )
                 elif has_twin and not has_original:
-                    problems.append(Problem(file, f"'{twin}' is filled but the column it translates, '{original}', is empty", row=number, field=original))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"'{twin}' is filled but the column it translates, '{original}', is empty",
+                            row=number,
+                            field=original,
+                        )
+                    )
     return problems
 
 
@@ -110,8 +141,14 @@ def check_written_twins(name: str, schema, rows: list[dict]) -> list[Problem]:
             has_original, has_twin = bool((row.get(original) or "").strip()), bool((row.get(field.name) or "").strip())
             if has_original != has_twin:
                 filled, empty = (original, field.name) if has_original else (field.name, original)
-                problems.append(Problem(f"{name} (written by the build)",
-                                        f"'{filled}' is filled but its twin '{empty}' is empty", row=number, field=empty))
+                problems.append(
+                    Problem(
+                        f"{name} (written by the build)",
+                        f"'{filled}' is filled but its twin '{empty}' is empty",
+                        row=number,
+                        field=empty,
+                    )
+                )
     return problems
 
 
@@ -135,24 +172,42 @@ def check_labels(package: Package, root_name: str) -> list[Problem]:
         for field in schema.to_descriptor()["fields"]:
             column = field["name"]
             if bool(field.get("label")) != bool(field.get("label_nl")):
-                problems.append(Problem(file, f"table '{table}', column '{column}': the column's label needs both "
-                                              "'label' (English) and 'label_nl' (Dutch)", field=column))
+                problems.append(
+                    Problem(
+                        file,
+                        f"table '{table}', column '{column}': the column's label needs both "
+                        "'label' (English) and 'label_nl' (Dutch)",
+                        field=column,
+                    )
+                )
             labelled = field.get("value_labels") or {}
             for value in closed_lists(field) or []:
                 words = labelled.get(value) or {}
                 missing = [key for key in ("label", "label_nl") if not words.get(key)]
                 if missing:
-                    problems.append(Problem(file, f"table '{table}', column '{column}': value '{value}' of its closed list "
-                                                  f"has no {' and no '.join(missing)}; write them beside the field: "
-                                                  f'"value_labels": {{"{value}": {{"label": "…", "label_nl": "…"}}}}',
-                                            field=column))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"table '{table}', column '{column}': value '{value}' of its closed list "
+                            f"has no {' and no '.join(missing)}; write them beside the field: "
+                            f'"value_labels": {{"{value}": {{"label": "…", "label_nl": "…"}}}}',
+                            field=column,
+                        )
+                    )
     return problems
 
 
 def value_label_rows(package: Package) -> list[dict]:
     """The rows of the table value_labels: every labelled value of every table, from its schema."""
-    return [{"table_name": descriptor["name"], "column_name": field["name"], "value": value,
-             "label": words["label"], "label_nl": words["label_nl"]}
-            for descriptor, schema in metadata.described_tables(package)
-            for field in schema.to_descriptor()["fields"]
-            for value, words in (field.get("value_labels") or {}).items()]
+    return [
+        {
+            "table_name": descriptor["name"],
+            "column_name": field["name"],
+            "value": value,
+            "label": words["label"],
+            "label_nl": words["label_nl"],
+        }
+        for descriptor, schema in metadata.described_tables(package)
+        for field in schema.to_descriptor()["fields"]
+        for value, words in (field.get("value_labels") or {}).items()
+    ]

@@ -12,6 +12,7 @@ Environment (all optional):
 - PUBLIC_BASE_URL: the site's public base URL (https://data.example.org/), the start of every
   absolute URL it writes (serve.shared.public_base_url; `make serve` sets http://HOST:PORT/).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,13 @@ def load_settings() -> dict:
 SERVED = object()  # the default of create_datasette's settings: serve/settings.json
 
 
-def create_datasette(database: Path, cache: bool = True, metadata: dict | None = None, settings=SERVED,
-                     public_base_url: str | None = None) -> Datasette:
+def create_datasette(
+    database: Path,
+    cache: bool = True,
+    metadata: dict | None = None,
+    settings=SERVED,
+    public_base_url: str | None = None,
+) -> Datasette:
     """The site, built one way for production (create_app), the tests' fixture and the fuzzer: the
     database with the inspect file and metadata the build wrote beside it (or `metadata`), the
     project's plugins and templates, the served settings (or `settings`; None: Datasette's own), and
@@ -108,8 +114,11 @@ def create_app():
     database stops the worker with the message instead of serving."""
     database = Path(os.environ.get("DRUGBELEID_DB", ROOT / "build" / "drugbeleid.db")).resolve()
     try:
-        datasette = create_datasette(database, cache=os.environ.get("RESPONSE_CACHE", "on") != "off",
-                                     public_base_url=os.environ.get("PUBLIC_BASE_URL"))
+        datasette = create_datasette(
+            database,
+            cache=os.environ.get("RESPONSE_CACHE", "on") != "off",
+            public_base_url=os.environ.get("PUBLIC_BASE_URL"),
+        )
     except ValueError as wrong:
         print(f"Error: {wrong}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None

@@ -3,6 +3,7 @@
 An ASGI header list is a list of (name, value) byte pairs; servers give names in lower case, but a
 wrapper must not rely on it, so every comparison here lowers the name.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -14,6 +14,7 @@ memory when first asked for, so what is served always matches the .po.
   language from `page_language`, set for each request by plugins/language.py.
 `make catalogues` extracts every marked string (babel.cfg) and updates the .po files.
 """
+
 from __future__ import annotations
 
 import gettext as _gettext
@@ -117,5 +118,6 @@ def install(env) -> None:
     """Jinja's i18n extension on `env`, each string translated into the template context's `lang`.
     New-style gettext: placeholders are %(name)s, filled and escaped by Jinja."""
     env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True,
-                                  pgettext=_template_pgettext, npgettext=_template_npgettext)
+    env.install_gettext_callables(
+        _template_gettext, _template_ngettext, newstyle=True, pgettext=_template_pgettext, npgettext=_template_npgettext
+    )

@@ -36,6 +36,7 @@
   PUBLIC_BASE_URL): any other Host header gets 421 Misdirected Request, the site's own 421 page
   with the headers the site sends on it (security headers, X-Data-Version; re-read at each release).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx.conf"
 PYTHON = sys.executable
 POLL_SECONDS = 0.1
-START_SECONDS = 60           # a worker that does not answer within this is a failed start
+START_SECONDS = 60  # a worker that does not answer within this is a failed start
 STOP_SECONDS = 10
 ERROR_STATUSES = (421, 429, 503)
 LANGUAGES = ("nl", "en")
@@ -72,9 +73,22 @@ LANGUAGES = ("nl", "en")
 HOST_NAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
 # The site's headers that are not about one response's body or connection: copied onto the 421
 # nginx answers itself, so that it carries what every response of the site carries.
-NOT_COPIED = {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection",
-              "keep-alive", "date", "server", "etag", "last-modified", "vary", "cache-control", "retry-after",
-              "x-cache"}
+NOT_COPIED = {
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "date",
+    "server",
+    "etag",
+    "last-modified",
+    "vary",
+    "cache-control",
+    "retry-after",
+    "x-cache",
+}
 
 
 def server_names(host: str, port: int, extra: list[str], public_base_url: str | None) -> list[str]:
@@ -113,7 +127,9 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def get(address: str, path: str, headers: dict | None = None, timeout: float = 2) -> tuple[int, http.client.HTTPMessage, bytes]:
+def get(
+    address: str, path: str, headers: dict | None = None, timeout: float = 2
+) -> tuple[int, http.client.HTTPMessage, bytes]:
     """GET `path` from `address`: "host:port", or "unix:/path/to.sock" as nginx writes it."""
     if address.startswith("unix:"):
         connection = UnixConnection(address.removeprefix("unix:"), timeout)
@@ -155,8 +171,15 @@ def release_key(identity) -> str:
 
 
 # The site's headers every response carries (plugins/stack.py): nginx adds them to its own error pages.
-SITE_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options",
-                "cross-origin-opener-policy", "x-data-version", "x-data-semver")
+SITE_HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+    "x-data-version",
+    "x-data-semver",
+)
 
 
 def error_page_headers(headers: http.client.HTTPMessage) -> list[tuple[str, str]]:
@@ -231,12 +254,35 @@ class Worker:
     def start(self) -> None:
         self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
         self.started = time.monotonic()
-        command = [PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-                   "--workers", "1", "--uds", str(self.socket_path), "--respawn-interval", "0", "--respawn-failed-workers",
-                   "--workers-kill-timeout", "5", "--log-level", "warning"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(self.database)},
-                                        stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
-                                        start_new_session=True)
+        command = [
+            PYTHON,
+            "-m",
+            "serve.workers",
+            "--interface",
+            "asgi",
+            "--factory",
+            "serve.app:create_app",
+            "--workers",
+            "1",
+            "--uds",
+            str(self.socket_path),
+            "--respawn-interval",
+            "0",
+            "--respawn-failed-workers",
+            "--workers-kill-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "DRUGBELEID_DB": str(self.database)},
+            stdin=subprocess.DEVNULL,
+            stdout=self.log_file,
+            stderr=self.log_file,
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -298,7 +344,9 @@ class Supervisor:
     def new_workers(self) -> list[Worker]:
         sockets = self.run_dir / "workers"
         sockets.mkdir(exist_ok=True)
-        workers = [Worker(sockets / f"{number}.sock", self.database, self.worker_log) for number in range(self.worker_count)]
+        workers = [
+            Worker(sockets / f"{number}.sock", self.database, self.worker_log) for number in range(self.worker_count)
+        ]
         for worker in workers:
             worker.start()
         return workers
@@ -312,8 +360,10 @@ class Supervisor:
                 raise InterruptedError
             for worker in workers:
                 if not worker.alive():
-                    raise RuntimeError(f"worker on {worker.address} exited with {worker.process.returncode} "
-                                       f"(see {self.run_dir / 'workers.log'})")
+                    raise RuntimeError(
+                        f"worker on {worker.address} exited with {worker.process.returncode} "
+                        f"(see {self.run_dir / 'workers.log'})"
+                    )
             for address in addresses:
                 if address not in versions and (version := served_version(address)):
                     versions[address] = version
@@ -334,7 +384,9 @@ class Supervisor:
         # goes on to the next worker (proxy_next_upstream)
         servers = "\n".join(f"        server {address} max_fails=0;" for address in self.upstreams())
         values = {
-            "USER": "user root;  # the master runs as root here: workers must read the run directory" if os.geteuid() == 0 else "",
+            "USER": "user root;  # the master runs as root here: workers must read the run directory"
+            if os.geteuid() == 0
+            else "",
             "NGINX_WORKERS": str(self.nginx_workers),
             "RUN": str(self.run_dir),
             "CACHE_MAX_SIZE": self.cache_max_size,
@@ -346,7 +398,9 @@ class Supervisor:
             "SERVER_NAMES": " ".join(dict.fromkeys(re.sub(r":[0-9]+$", "", name) for name in self.server_names)),
             "KNOWN_HOSTS": "\n".join(f'        "{name}"  0;' for name in self.server_names),
             "WARM_TOKEN": self.warm_token,
-            "ERROR_HEADERS": "\n".join(f'            add_header {name} "{value}" always;' for name, value in self.error_headers),
+            "ERROR_HEADERS": "\n".join(
+                f'            add_header {name} "{value}" always;' for name, value in self.error_headers
+            ),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for name, value in values.items():
@@ -374,8 +428,11 @@ class Supervisor:
                     (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
                     if status == 421 and headers is None:
                         headers = received
-        lines = [f"add_header {name} {nginx_string(value)} always;" for name, value in headers.items()
-                 if name.lower() not in NOT_COPIED]
+        lines = [
+            f"add_header {name} {nginx_string(value)} always;"
+            for name, value in headers.items()
+            if name.lower() not in NOT_COPIED
+        ]
         conf = pages / "headers.conf"
         text = "\n".join(lines) + "\n"
         changed = not conf.exists() or conf.read_text(encoding="utf-8") != text
@@ -384,15 +441,25 @@ class Supervisor:
         return changed
 
     def nginx_command(self, *extra: str) -> list[str]:
-        return [self.nginx_binary, "-p", str(self.run_dir), "-c", str(self.run_dir / "nginx.conf"), "-e", "stderr", *extra]
+        return [
+            self.nginx_binary,
+            "-p",
+            str(self.run_dir),
+            "-c",
+            str(self.run_dir / "nginx.conf"),
+            "-e",
+            "stderr",
+            *extra,
+        ]
 
     def start_nginx(self) -> None:
         check = subprocess.run(self.nginx_command("-t", "-q"), capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused {self.run_dir / 'nginx.conf'}:\n{check.stderr}")
         out = open(self.run_dir / "nginx.out", "ab")
-        self.nginx = subprocess.Popen(self.nginx_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                      start_new_session=True)
+        self.nginx = subprocess.Popen(
+            self.nginx_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
         deadline = time.monotonic() + START_SECONDS
         while served_version(f"{self.host}:{self.port}", "/-/settings.json") is None:
             if self.nginx.poll() is not None:
@@ -414,8 +481,10 @@ class Supervisor:
     # --- the unit -------------------------------------------------------------------------------
     def start(self) -> None:
         if not (os.path.isfile(self.nginx_binary) and os.access(self.nginx_binary, os.X_OK)):
-            raise RuntimeError(f"no nginx at {self.nginx_binary}: install it (Debian: sudo apt-get install nginx) "
-                               "or name it with --nginx")
+            raise RuntimeError(
+                f"no nginx at {self.nginx_binary}: install it (Debian: sudo apt-get install nginx) "
+                "or name it with --nginx"
+            )
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
         (self.run_dir / "tmp").mkdir(parents=True)
@@ -427,8 +496,10 @@ class Supervisor:
         self.fetch_error_pages()
         self.render()
         self.start_nginx()
-        log(f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
-            f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}")
+        log(
+            f"serving http://{self.host}:{self.port}/ through nginx (pid {self.nginx.pid}), upstream "
+            f"{', '.join(self.upstreams())}, data version {self.version}; run directory {self.run_dir}"
+        )
         self.warm()
 
     def switch_release(self, identity) -> None:
@@ -454,9 +525,11 @@ class Supervisor:
         self.fetch_error_pages()  # in the new release's words, with its X-Data-Version
         self.render()
         self.reload_nginx()
-        log(f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
+        log(
+            f"now serving data version {self.version} ({reloaded - began:.2f} s after the release was noticed: "
             f"old workers gone {replaced - began:.2f} s, nginx reloaded {reloaded - began:.2f} s, "
-            f"new workers answering {time.monotonic() - began:.2f} s)")
+            f"new workers answering {time.monotonic() - began:.2f} s)"
+        )
         self.warm()
 
     def follow_external_release(self) -> None:
@@ -479,8 +552,9 @@ class Supervisor:
             self.warming_stop.set()
             self.warming.join()
         self.warming_stop = threading.Event()
-        self.warming = threading.Thread(target=self.warm_pages, args=(self.version, self.warming_stop),
-                                        name="cache-warming", daemon=True)
+        self.warming = threading.Thread(
+            target=self.warm_pages, args=(self.version, self.warming_stop), name="cache-warming", daemon=True
+        )
         self.warming.start()
 
     def warm_paths(self, fetch) -> list[str]:
@@ -531,8 +605,10 @@ class Supervisor:
         if stop.is_set():
             return
         failed = [path for path, status in zip(paths, statuses) if status != 200]
-        log(f"cache warmed for data version {version}: {len(paths) - len(failed)} of {len(paths)} pages in "
-            f"{time.monotonic() - began:.1f} s" + (f"; not 200: {', '.join(failed[:5])}" if failed else ""))
+        log(
+            f"cache warmed for data version {version}: {len(paths) - len(failed)} of {len(paths)} pages in "
+            f"{time.monotonic() - began:.1f} s" + (f"; not 200: {', '.join(failed[:5])}" if failed else "")
+        )
 
     def rolling_restart(self) -> None:
         for worker in self.workers:
@@ -593,14 +669,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--run", help="nginx's run directory (default: BUILD/serve-prod)")
-    parser.add_argument("--upstream", action="append", help="host:port of a site instance to proxy to (no workers started)")
+    parser.add_argument(
+        "--upstream", action="append", help="host:port of a site instance to proxy to (no workers started)"
+    )
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--nginx-workers", type=int, default=2)
     parser.add_argument("--cache-max-size", default="256m")
-    parser.add_argument("--server-name", action="append",
-                        help="a Host header to answer (host or host:port), besides 127.0.0.1:PORT, localhost:PORT "
-                             "and the host of PUBLIC_BASE_URL; others get 421")
-    parser.add_argument("--public-host", help="the Host visitors send (nginx's cache key); default the host of PUBLIC_BASE_URL")
+    parser.add_argument(
+        "--server-name",
+        action="append",
+        help="a Host header to answer (host or host:port), besides 127.0.0.1:PORT, localhost:PORT "
+        "and the host of PUBLIC_BASE_URL; others get 421",
+    )
+    parser.add_argument(
+        "--public-host", help="the Host visitors send (nginx's cache key); default the host of PUBLIC_BASE_URL"
+    )
     parser.add_argument("--no-warm", dest="warm", action="store_false", help="do not warm the cache at each release")
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ The served release is the one the database belongs to: the build publishes the d
 metadata.json and release.json together in one immutable release directory, so everything a plugin
 reads about "the current release" is found beside the database file Datasette opened.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,6 +28,7 @@ LANGUAGE_PARAMETER = "_lang"
 
 
 # --- build paths and the served release -------------------------------------------------------
+
 
 def database_path(datasette) -> Path:
     """The served database file, symbolic links resolved: its directory is its release's. Resolved
@@ -73,8 +75,9 @@ def data_version(datasette) -> str:
 
 # --- the page's language ------------------------------------------------------------------------
 
+
 def language_of(request) -> str:
-    """"nl" (the default) or "en", from ?_lang= in the URL; the default without a request."""
+    """ "nl" (the default) or "en", from ?_lang= in the URL; the default without a request."""
     asked = request.args.get(LANGUAGE_PARAMETER) if request is not None else None
     return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -130,8 +133,10 @@ def checked_base_url(value: str, where: str = PUBLIC_BASE_URL_SETTING) -> str:
     """`value` as a base URL ending in "/", or a ValueError naming `where` and what is wrong."""
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError(f"{where}: {value!r} is not a base URL such as https://data.example.org/ "
-                         "(http or https, a host, no query string or fragment)")
+        raise ValueError(
+            f"{where}: {value!r} is not a base URL such as https://data.example.org/ "
+            "(http or https, a host, no query string or fragment)"
+        )
     return value.strip() if value.strip().endswith("/") else value.strip() + "/"
 
 
@@ -174,6 +179,7 @@ def source_url(datasette, request=None) -> str | None:
 
 # --- what a plugin makes once per release --------------------------------------------------------
 
+
 async def computed_once(cache, key, compute, limit: int):
     """The value of `compute()` (a coroutine function) under `key`, computed by one request while any
     others asking for the same key at the same time wait for it (a burst of cold requests costs one
@@ -203,7 +209,13 @@ def remember(cache, key, value, limit: int):
 # --- full-text search (plugins/search.py, and the pages and API description that show it) ---------
 
 # Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
-SEARCH_DEFAULTS = {"max_results": 50, "max_query_length": 200, "max_terms": 10, "min_term_length": 3, "snippet_chars": 240}
+SEARCH_DEFAULTS = {
+    "max_results": 50,
+    "max_query_length": 200,
+    "max_terms": 10,
+    "min_term_length": 3,
+    "snippet_chars": 240,
+}
 
 
 def search_settings(datasette) -> dict:
@@ -216,6 +228,7 @@ def search_strings(datasette, lang: str) -> dict:
 
 
 # --- where releases are published ---------------------------------------------------------------
+
 
 def releases_dir(datasette) -> Path:
     return release_dir(datasette).parent
@@ -288,6 +301,7 @@ def release_versions(build: Path) -> list[str]:
 
 # --- the published data package: which columns are in which language, labels ---------------------
 
+
 @lru_cache(maxsize=16)
 def package_in(directory: Path) -> dict:
     """datapackage.json of a release directory (schemas inline), read once per release."""
@@ -332,8 +346,10 @@ def _labels_in(directory: Path) -> dict:
             if field.get("label"):
                 columns[key] = {"en": field["label"], "nl": field.get("label_nl") or field["label"]}
             if field.get("value_labels"):
-                values[key] = {value: {"en": words["label"], "nl": words["label_nl"]}
-                               for value, words in field["value_labels"].items()}
+                values[key] = {
+                    value: {"en": words["label"], "nl": words["label_nl"]}
+                    for value, words in field["value_labels"].items()
+                }
             if field.get("unit_column"):
                 unit_columns[key] = field["unit_column"]
     return {"columns": columns, "values": values, "unit_columns": unit_columns}
@@ -373,6 +389,7 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
 
 
 # --- the charts (datasette-dashboards in metadata.yml): the pages, their embeds and their images ---
+
 
 def chart_in_language(chart: dict, lang: str) -> dict:
     """A chart's configuration in `lang`: English replaces display, title and description."""

@@ -17,6 +17,7 @@ the ETag answer, and prepared statements are cached.
 The verdict is remembered per (database file, SQL text). SQL that does not prepare (a syntax error, an
 unknown table) counts as volatile: its answer is an error, never cached anyway.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -28,12 +29,23 @@ from datasette.plugins import pm
 from datasette.utils import tilde_decode
 
 # Functions whose result may change between two calls on the same immutable data.
-VOLATILE_FUNCTIONS = frozenset({
-    "random", "randomblob",
-    "date", "time", "datetime", "julianday", "unixepoch", "strftime", "timediff",
-    "current_date", "current_time", "current_timestamp",
-})
-REMEMBERED = 4096           # verdicts kept per process; the SQL text is the visitor's, so bounded
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "randomblob",
+        "date",
+        "time",
+        "datetime",
+        "julianday",
+        "unixepoch",
+        "strftime",
+        "timediff",
+        "current_date",
+        "current_time",
+        "current_timestamp",
+    }
+)
+REMEMBERED = 4096  # verdicts kept per process; the SQL text is the visitor's, so bounded
 VISITOR_SQL = (b"sql=", b"_where=")
 
 

@@ -43,6 +43,7 @@ all of them): a worker forked on SIGHUP, e.g. for a new release (serve/prod.py),
 about 0.2 s instead of a full cold start. The factory itself still runs in each worker, so each
 opens the release published when it starts.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -108,8 +109,12 @@ def watch_worker(worker) -> None:
     server = worker.parent
     if worker.inner.exitcode in STOP_EXIT_CODES and stop_arrives(server):
         return  # the whole group is stopping: the main process stops the rest, and exits 0
-    print(f"worker-{worker.idx + 1} (PID {worker.inner.pid}) exited with {worker.inner.exitcode}"
-          + (": starting it again" if server.respawn_failed_workers else ": stopping"), file=sys.stderr, flush=True)
+    print(
+        f"worker-{worker.idx + 1} (PID {worker.inner.pid}) exited with {worker.inner.exitcode}"
+        + (": starting it again" if server.respawn_failed_workers else ": stopping"),
+        file=sys.stderr,
+        flush=True,
+    )
     server.interrupt_children.append(worker.idx)
     server.main_loop_interrupt.set()
 

@@ -2,6 +2,7 @@
 differs (the words of our copies of Datasette's templates, the column menu, the filters and the
 site's own interface), cut at its placeholders and markup. A piece that is a Dutch word too ("in",
 "Menu") is left out: it is not evidence of English."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,11 @@ def operators() -> dict[str, str]:
 
 
 def _pieces(text: str) -> list[str]:
-    return [p for p in (" ".join(piece.split()).strip(" ·[]():,.;…-") for piece in PLACEHOLDER.split(text))
-            if len(re.findall(r"[A-Za-z]", p)) >= 2]
+    return [
+        p
+        for p in (" ".join(piece.split()).strip(" ·[]():,.;…-") for piece in PLACEHOLDER.split(text))
+        if len(re.findall(r"[A-Za-z]", p)) >= 2
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
 """Shared fixtures: a database built by the real pipeline, served by Datasette's own client."""
+
 from __future__ import annotations
 
 import contextlib
@@ -39,8 +40,14 @@ TABLES = [r["name"] for r in PACKAGE["resources"]] + [r["name"] for r in PACKAGE
 
 
 # The markers of pytest.ini: what a test needs beyond Python. `make test-fast` leaves these out.
-MARKERS_BY_FILE = {"test_browser.py": "browser", "test_proxy.py": "proxy", "test_serve.py": "live",
-                   "test_workers.py": "live", "test_maintainer.py": "live", "test_build_safety.py": "live"}
+MARKERS_BY_FILE = {
+    "test_browser.py": "browser",
+    "test_proxy.py": "proxy",
+    "test_serve.py": "live",
+    "test_workers.py": "live",
+    "test_maintainer.py": "live",
+    "test_build_safety.py": "live",
+}
 LIVE_FIXTURES = {"live", "live_server", "server"}  # fixtures that start the site on a port
 
 
@@ -59,8 +66,17 @@ def read_csv(name: str, root: Path = DATASETS) -> list[dict]:
 
 # The in-process tests that read the data as built, from whatever the data is: tests/test_new_source.py
 # runs them (`pytest -m data`) in a fresh clone of a copy of the project to which a source was added.
-DATA_TESTS = {"test_api", "test_build_checks", "test_catalog", "test_documents", "test_facts", "test_languages",
-              "test_provenance", "test_releases", "test_search"}
+DATA_TESTS = {
+    "test_api",
+    "test_build_checks",
+    "test_catalog",
+    "test_documents",
+    "test_facts",
+    "test_languages",
+    "test_provenance",
+    "test_releases",
+    "test_search",
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -117,8 +133,14 @@ def new_source_text(last_paragraph: str) -> str:
 def project_copy(tmp_path) -> Path:
     """The project as a fresh clone has it (no build/), in a temporary folder, using this checkout's .venv."""
     copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules"
+        ),
+    )
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy
 
@@ -152,8 +174,13 @@ def make_serve(timeout: float = 60, root: Path = ROOT):
     port = free_port()
     # the log goes to a file: a pipe nobody reads fills up and blocks the server mid-request
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=root,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

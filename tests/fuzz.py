@@ -14,6 +14,7 @@ Examples, fuzzing and stateful run for every operation in every run, each with i
 whole is bounded: each run gets an equal share of --budget seconds (15 minutes), and a run that
 overruns fails. Totals per seed go to build/fuzz.json and are printed; docs/api.md records them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,13 +33,23 @@ from .conftest import free_port
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SEEDS = [20261201, 1, 2, 3, 4]
-CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_headers_conformance", "response_schema_conformance"]
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+]
 
 
 def serve(port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1", f"WORKERS={workers}"], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1", f"WORKERS={workers}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -64,31 +75,72 @@ def coverage_operations(operation_ids: list[str]) -> list[str]:
     (`<name>_csv` beside `<name>_json`: a table, a canned query, the database; the same
     parameters and the same code, whose coverage they would repeat at up to 700 requests each;
     they get examples and fuzzing in every run)."""
-    tables = {op[:-len("_json")] for op in operation_ids if op.endswith("_json")}
-    return [op for op in operation_ids if not (op.endswith("_csv") and op[:-len("_csv")] in tables)]
+    tables = {op[: -len("_json")] for op in operation_ids if op.endswith("_json")}
+    return [op for op in operation_ids if not (op.endswith("_csv") and op[: -len("_csv")] in tables)]
 
 
 def config_for(operation_ids: list[str], index: int, runs: int) -> str:
     """schemathesis.toml turning the coverage phase off for the operations other runs cover."""
     covered = coverage_operations(operation_ids)
-    others = [op for op in operation_ids if op not in covered] + [op for i, op in enumerate(covered) if i % runs != index]
-    blocks = [f'[[operations]]\ninclude-operation-id = {json.dumps(op)}\nphases.coverage.enabled = false\n' for op in others]
+    others = [op for op in operation_ids if op not in covered] + [
+        op for i, op in enumerate(covered) if i % runs != index
+    ]
+    blocks = [
+        f"[[operations]]\ninclude-operation-id = {json.dumps(op)}\nphases.coverage.enabled = false\n" for op in others
+    ]
     return "\n".join(blocks)
 
 
-def run_seed(base: str, seed: int, index: int, runs: int, operation_ids: list[str], max_examples: int,
-             seconds: float, workers: int, folder: Path) -> dict:
+def run_seed(
+    base: str,
+    seed: int,
+    index: int,
+    runs: int,
+    operation_ids: list[str],
+    max_examples: int,
+    seconds: float,
+    workers: int,
+    folder: Path,
+) -> dict:
     config = folder / f"schemathesis-{seed}.toml"
     config.write_text(config_for(operation_ids, index, runs), encoding="utf-8")
     report = folder / f"schemathesis-{seed}.json"
-    command = [sys.executable, "-m", "tests.schemathesis_cli", "--config-file", str(config), "run", f"{base}/openapi.json",
-               "--seed", str(seed), "--max-examples", str(max_examples),
-               "--phases", "examples,coverage,fuzzing,stateful", "--mode", "all",
-               "--checks", ",".join(CHECKS), "--workers", str(workers), "--no-shrink",
-               "--request-timeout", "30", "--max-redirects", "0",
-               "--report", "json", "--report-json-path", str(report)]
-    env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [
+        sys.executable,
+        "-m",
+        "tests.schemathesis_cli",
+        "--config-file",
+        str(config),
+        "run",
+        f"{base}/openapi.json",
+        "--seed",
+        str(seed),
+        "--max-examples",
+        str(max_examples),
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--mode",
+        "all",
+        "--checks",
+        ",".join(CHECKS),
+        "--workers",
+        str(workers),
+        "--no-shrink",
+        "--request-timeout",
+        "30",
+        "--max-redirects",
+        "0",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+    ]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_TELEMETRY": "false",
+        "NO_COLOR": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     started = time.monotonic()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds, env=env, cwd=folder)
@@ -100,7 +152,9 @@ def run_seed(base: str, seed: int, index: int, runs: int, operation_ids: list[st
     schema_violations = sum(f["count"] for f in result["failures"] if f["code"] == "ST105")
     return {
         "seed": seed,
-        "coverage_operations": len([op for i, op in enumerate(coverage_operations(operation_ids)) if i % runs == index]),
+        "coverage_operations": len(
+            [op for i, op in enumerate(coverage_operations(operation_ids)) if i % runs == index]
+        ),
         "operations": result["operations"]["tested"],
         "test_cases": result["test_cases"]["generated"],
         "failures": result["test_cases"]["with_failures"],
@@ -135,18 +189,34 @@ def main(argv: list[str] | None = None) -> int:
             for index, seed in enumerate(seeds):
                 remaining = args.budget - (time.monotonic() - started)
                 share = remaining / (len(seeds) - index)
-                results.append(run_seed(base, seed, index, len(seeds), operation_ids, args.max_examples,
-                                        share, args.workers, Path(folder)))
+                results.append(
+                    run_seed(
+                        base,
+                        seed,
+                        index,
+                        len(seeds),
+                        operation_ids,
+                        args.max_examples,
+                        share,
+                        args.workers,
+                        Path(folder),
+                    )
+                )
                 print(json.dumps({k: v for k, v in results[-1].items() if k != "output_tail"}), flush=True)
     finally:
         stop(process)
-    total = {k: sum(r.get(k, 0) for r in results) for k in ("test_cases", "failures", "server_errors", "schema_violations", "errors")}
+    total = {
+        k: sum(r.get(k, 0) for r in results)
+        for k in ("test_cases", "failures", "server_errors", "schema_violations", "errors")
+    }
     total["seconds"] = round(time.monotonic() - started)
     summary = {"seeds": results, "total": total, "operations": len(operation_ids), "max_examples": args.max_examples}
     (ROOT / "build").mkdir(exist_ok=True)
     (ROOT / "build" / "fuzz.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(json.dumps(total))
-    ok = all(not r.get("timed_out") and r["exit_code"] == 0 and r["failures"] == 0 and r["errors"] == 0 for r in results)
+    ok = all(
+        not r.get("timed_out") and r["exit_code"] == 0 and r["failures"] == 0 and r["errors"] == 0 for r in results
+    )
     for r in results:
         if r.get("output_tail"):
             print(r["output_tail"])

@@ -1,5 +1,6 @@
 """A small HTML reader for the page tests (no HTML library is a dependency): a tree of elements
 with their attributes and text, found by tag, id or class as a reader would find them."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -22,10 +23,13 @@ class Element:
                 yield from child.elements()
 
     def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Element]:
-        return [e for e in self.elements()
-                if (tag is None or e.tag == tag)
-                and (cls is None or cls in (e.attrs.get("class") or "").split())
-                and all(e.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())]
+        return [
+            e
+            for e in self.elements()
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in (e.attrs.get("class") or "").split())
+            and all(e.attrs.get(k.rstrip("_")) == v for k, v in attrs.items())
+        ]
 
     def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> Element | None:
         found = self.find_all(tag, cls, **attrs)

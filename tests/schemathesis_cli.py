@@ -8,6 +8,7 @@ nothing that matters (a parse takes microseconds) and makes the runs determinist
 
     python -m tests.schemathesis_cli run ...   (the same arguments as `schemathesis`)
 """
+
 from __future__ import annotations
 
 import ast

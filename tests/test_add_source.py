@@ -4,6 +4,7 @@ anything else is refused with a clear message and datasets/ left byte for byte u
 The happy path runs the Makefile in a temporary copy of the project, as a maintainer would
 (docs/maintaining.md): add the source, find the quote, add a caseload row for a new year, build,
 and read the new rows through Datasette."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,14 +19,16 @@ from scripts.text import EMAIL_MARK, PHONE_MARK
 from .conftest import DATASETS, NEW_ID, QUOTE_2023, in_process, new_source_text, read_csv, run_make
 
 # personal data in the last paragraph, which the passages must redact
-NEW_TEXT = new_source_text("Vragen: jan.peeters@example.org of\n"
-                           "0478 12 34 56.\n")
+NEW_TEXT = new_source_text("Vragen: jan.peeters@example.org of\n0478 12 34 56.\n")
 
 
 def snapshot(root: Path) -> dict[str, str]:
     """Every file under root, by relative path, with its SHA-256."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def refused(datasets: Path, file: Path, document_id: str, kind: str | None = None) -> str:
@@ -46,6 +49,7 @@ def new_source(tmp_path) -> Path:
 
 # --- refusals ---------------------------------------------------------------------------------------
 
+
 def test_not_utf8_is_refused(datasets_copy, tmp_path):
     path = tmp_path / "windows.txt"
     path.write_bytes("Antwoord op de vraag\n\nHet justitiehuis heeft één dossier.\n".encode("cp1252"))
@@ -60,11 +64,14 @@ def test_a_binary_file_is_refused(datasets_copy, tmp_path):
     assert "is not plain text: control character U+0000 on line 2" in refused(datasets_copy, path, NEW_ID)
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "is empty (0 bytes); nothing to add"),
-    (b" \n\n\t\n", "has no text (only white space); nothing to add"),
-    ("\ufeffAntwoord\n".encode("utf-8"), "starts with a byte-order mark (U+FEFF)"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "is empty (0 bytes); nothing to add"),
+        (b" \n\n\t\n", "has no text (only white space); nothing to add"),
+        ("\ufeffAntwoord\n".encode("utf-8"), "starts with a byte-order mark (U+FEFF)"),
+    ],
+)
 def test_an_empty_or_marked_file_is_refused(datasets_copy, tmp_path, content, expected):
     path = tmp_path / "new.txt"
     path.write_bytes(content)
@@ -96,13 +103,16 @@ def test_the_same_text_under_another_name_is_refused(datasets_copy, tmp_path):
     shutil.copy(DATASETS / "sources" / "001_a44834a73844fd0f.txt", path)
     message = refused(datasets_copy, path, NEW_ID)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (f"the same text (SHA-256 {digest}) is already in datasets/sources/ as 001_a44834a73844fd0f.txt "
-            "(document 'vraag-681-2023')") in message
+    assert (
+        f"the same text (SHA-256 {digest}) is already in datasets/sources/ as 001_a44834a73844fd0f.txt "
+        "(document 'vraag-681-2023')"
+    ) in message
 
 
 def test_a_wrong_or_missing_kind_is_refused(datasets_copy, new_source, tmp_path):
-    assert "KIND='report' is not a kind of document; use one of written_question, policy_note, presentation" in \
-        refused(datasets_copy, new_source, NEW_ID, "report")
+    assert "KIND='report' is not a kind of document; use one of written_question, policy_note, presentation" in refused(
+        datasets_copy, new_source, NEW_ID, "report"
+    )
     note = tmp_path / "nota.txt"
     note.write_text("Een nota\n\nzonder vraag.\n", encoding="utf-8")
     assert "KIND is needed" in refused(datasets_copy, note, NEW_ID)
@@ -118,14 +128,35 @@ def test_the_command_line_says_nothing_was_changed(datasets_copy, new_source, ca
 
 # --- what an added source becomes -------------------------------------------------------------------
 
+
 def test_the_row_holds_only_what_the_text_states(datasets_copy, new_source):
     add_source.add_source(datasets_copy, new_source, NEW_ID)
     row = read_csv("documents", datasets_copy)[-1]
-    assert {k: row[k] for k in ("id", "title", "kind", "date", "date_precision", "question_number", "quote",
-                                "asked_by", "answered_by", "answered_by_role")} == {
-        "id": NEW_ID, "title": "Drugopvolgingskamers - Stand van zaken 2024", "kind": "written_question",
-        "date": "2024-03-05", "date_precision": "day", "question_number": "123",
-        "quote": "vraag nr. 123 van 5 maart 2024", "asked_by": "", "answered_by": "", "answered_by_role": "",
+    assert {
+        k: row[k]
+        for k in (
+            "id",
+            "title",
+            "kind",
+            "date",
+            "date_precision",
+            "question_number",
+            "quote",
+            "asked_by",
+            "answered_by",
+            "answered_by_role",
+        )
+    } == {
+        "id": NEW_ID,
+        "title": "Drugopvolgingskamers - Stand van zaken 2024",
+        "kind": "written_question",
+        "date": "2024-03-05",
+        "date_precision": "day",
+        "question_number": "123",
+        "quote": "vraag nr. 123 van 5 maart 2024",
+        "asked_by": "",
+        "answered_by": "",
+        "answered_by_role": "",
     }
     assert row["date_note"] == 'Date of the question ("vraag nr. 123 van 5 maart 2024"), as the text states it.'
     assert "asked_by, answered_by, answered_by_role): not read from the text; left NULL" in row["note"]
@@ -136,7 +167,12 @@ def test_a_policy_note_without_a_date_gets_nulls_with_reasons(datasets_copy, tmp
     path.write_text("Een nieuwe nota over detentie\n\nDe werkgroep beveelt aan.\n", encoding="utf-8")
     add_source.add_source(datasets_copy, path, "nota-nieuw", "policy_note")
     row = read_csv("documents", datasets_copy)[-1]
-    assert (row["kind"], row["date"], row["question_number"], row["title"]) == ("policy_note", "", "", "Een nieuwe nota over detentie")
+    assert (row["kind"], row["date"], row["question_number"], row["title"]) == (
+        "policy_note",
+        "",
+        "",
+        "Een nieuwe nota over detentie",
+    )
     assert row["date_note"] == "No date read from the text; left NULL."
     assert row["note"].endswith("Not a question: question and answer columns are NULL.")
 
@@ -153,8 +189,10 @@ def test_the_source_is_stored_redacted_with_both_checksums_and_named_by_number_a
     assert (datasets_copy / "documents.sha256").read_text(encoding="utf-8").endswith(f"{stored}  {copied.name}\n")
     row = read_csv("documents", datasets_copy)[-1]
     assert (row["sha256"], row["sha256_received"]) == (stored, received)
-    assert (f"datasets/sources/{copied.name}  (copied with its personal data redacted; SHA-256 of the stored copy "
-            f"{stored}, of the text as received {received}: both are kept, in documents.csv)") in message
+    assert (
+        f"datasets/sources/{copied.name}  (copied with its personal data redacted; SHA-256 of the stored copy "
+        f"{stored}, of the text as received {received}: both are kept, in documents.csv)"
+    ) in message
     assert "next steps (docs/maintaining.md):" in message and f"make quote ID={NEW_ID} TEXT=" in message
 
 
@@ -178,14 +216,17 @@ def test_the_received_text_of_a_redacted_source_is_recognised(datasets_copy, tmp
     stored = (datasets_copy / "sources" / presentation["source_file"]).read_text(encoding="utf-8")
     path.write_text(stored.replace(EMAIL_MARK, "iemand@example.org"), encoding="utf-8")
     message = refused(datasets_copy, path, NEW_ID, "presentation")
-    assert f"is already in datasets/sources/ as {presentation['source_file']} (document '{presentation['id']}')" in message
+    assert (
+        f"is already in datasets/sources/ as {presentation['source_file']} (document '{presentation['id']}')" in message
+    )
 
 
 def test_a_phone_number_broken_over_two_lines_is_refused(datasets_copy, tmp_path):
     path = tmp_path / "antwoord.txt"
     path.write_text(new_source_text("Bel 0478 12\n34 56.\n"), encoding="utf-8")
-    assert "line 10: a phone number that is not on one line, so it cannot be redacted in the stored copy" in \
-        refused(datasets_copy, path, NEW_ID)
+    assert "line 10: a phone number that is not on one line, so it cannot be redacted in the stored copy" in refused(
+        datasets_copy, path, NEW_ID
+    )
 
 
 def test_personal_data_is_located_and_redacted_in_the_passages(datasets_copy, new_source):
@@ -195,19 +236,26 @@ def test_personal_data_is_located_and_redacted_in_the_passages(datasets_copy, ne
     assert f"the published passages show {EMAIL_MARK} and {PHONE_MARK} instead" in message
     passages = [p for p in read_csv("passages", datasets_copy) if p["document_id"] == NEW_ID]
     assert [(p["id"], p["line_start"], p["line_end"]) for p in passages] == [
-        (f"{NEW_ID}-001", "1", "1"), (f"{NEW_ID}-002", "3", "5"), (f"{NEW_ID}-003", "7", "8"), (f"{NEW_ID}-004", "10", "11")]
+        (f"{NEW_ID}-001", "1", "1"),
+        (f"{NEW_ID}-002", "3", "5"),
+        (f"{NEW_ID}-003", "7", "8"),
+        (f"{NEW_ID}-004", "10", "11"),
+    ]
     assert passages[-1]["text"] == f"Vragen: {EMAIL_MARK} of {PHONE_MARK}."
     assert "example.org" not in (datasets_copy / "passages.csv").read_text(encoding="utf-8")
 
 
 # --- the whole way, as a maintainer goes it ----------------------------------------------------------
 
+
 async def test_a_maintainer_adds_a_source_and_a_figure_for_a_new_year(project_copy, new_source):
     added = run_make(project_copy, "add-source", f"FILE={new_source}", f"ID={NEW_ID}")
     assert added.returncode == 0, added.stderr
     assert f"added document '{NEW_ID}' (written_question)" in added.stdout
 
-    found = run_make(project_copy, "quote", f"ID={NEW_ID}", "TEXT=In 2023 waren er 40 dossiers bij het  Justitiehuis Gent.")
+    found = run_make(
+        project_copy, "quote", f"ID={NEW_ID}", "TEXT=In 2023 waren er 40 dossiers bij het  Justitiehuis Gent."
+    )
     assert found.returncode == 0, found.stderr
     assert f"paragraph {NEW_ID}-003, source lines 7-8" in found.stdout
     assert found.stdout.rstrip().endswith(f"  {QUOTE_2023}")
@@ -222,9 +270,14 @@ async def test_a_maintainer_adds_a_source_and_a_figure_for_a_new_year(project_co
     datasette = in_process(db, settings=None)
     rows = (await datasette.client.get("/drugbeleid/caseload.json?_shape=array&year=2023")).json()
     assert [(r["justice_house_id"], r["dossiers"], r["document_id"]) for r in rows] == [("gent", 40, NEW_ID)]
-    located = (await datasette.client.get(
-        "/drugbeleid/quote_locations.json?_shape=array&table_name=caseload&row_key=gent,2023")).json()
-    assert [(r["document_id"], r["line_start"], r["line_end"], r["passage_id"]) for r in located] == [(NEW_ID, 7, 8, f"{NEW_ID}-003")]
+    located = (
+        await datasette.client.get(
+            "/drugbeleid/quote_locations.json?_shape=array&table_name=caseload&row_key=gent,2023"
+        )
+    ).json()
+    assert [(r["document_id"], r["line_start"], r["line_end"], r["passage_id"]) for r in located] == [
+        (NEW_ID, 7, 8, f"{NEW_ID}-003")
+    ]
     passage = (await datasette.client.get(f"/drugbeleid/passages/{NEW_ID}-004.json?_shape=array")).json()
     assert passage[0]["text"] == f"Vragen: {EMAIL_MARK} of {PHONE_MARK}."
 

@@ -1,4 +1,5 @@
 """Every table of the public contract is served as JSON and CSV, with the contract's columns."""
+
 from __future__ import annotations
 
 import csv
@@ -10,12 +11,47 @@ from .conftest import TABLES, read_csv
 
 # The public contract: these names must never change (columns may be added).
 CONTRACT = {
-    "documents": ["id", "title", "kind", "date", "date_note", "question_number", "asked_by", "answered_by", "answered_by_role", "source_file", "sha256"],
+    "documents": [
+        "id",
+        "title",
+        "kind",
+        "date",
+        "date_note",
+        "question_number",
+        "asked_by",
+        "answered_by",
+        "answered_by_role",
+        "source_file",
+        "sha256",
+    ],
     "justice_houses": ["id", "name"],
-    "drug_courts": ["id", "name", "kind", "justice_house_id", "started", "case_manager", "weekly_hearings", "note", "document_id", "quote"],
+    "drug_courts": [
+        "id",
+        "name",
+        "kind",
+        "justice_house_id",
+        "started",
+        "case_manager",
+        "weekly_hearings",
+        "note",
+        "document_id",
+        "quote",
+    ],
     "caseload": ["justice_house_id", "year", "dossiers", "period_complete", "document_id", "quote"],
     "staffing": ["justice_house_id", "reference_date", "fte", "document_id", "quote"],
-    "statistics": ["id", "topic", "subject", "indicator", "value", "unit", "population", "period", "cited_study", "document_id", "quote"],
+    "statistics": [
+        "id",
+        "topic",
+        "subject",
+        "indicator",
+        "value",
+        "unit",
+        "population",
+        "period",
+        "cited_study",
+        "document_id",
+        "quote",
+    ],
     "events": ["id", "date", "date_precision", "title", "document_id", "quote"],
     "question_items": ["document_id", "item", "text"],
     "answer_items": ["document_id", "items", "text"],
@@ -28,8 +64,12 @@ CONTRACT = {
     "data_quality": ["check", "status", "detail"],
 }
 PRIMARY_KEYS = {
-    "caseload": ["justice_house_id", "year"], "staffing": ["justice_house_id", "reference_date"],
-    "documents": ["id"], "justice_houses": ["id"], "strategic_objectives": ["number"], "glossary": ["term"],
+    "caseload": ["justice_house_id", "year"],
+    "staffing": ["justice_house_id", "reference_date"],
+    "documents": ["id"],
+    "justice_houses": ["id"],
+    "strategic_objectives": ["number"],
+    "glossary": ["term"],
 }
 
 

@@ -1,5 +1,6 @@
 """The pure parts of `make bench` and `make bench-scale`: reading wrk's report, and the synthetic
 data of bench-scale passing the real build (the benchmarks themselves are not part of make test)."""
+
 from __future__ import annotations
 
 import csv

@@ -6,6 +6,7 @@ build/test-artifacts/screenshots/ (tests/browser/harness.py; what each test sees
 Expected values come from the database itself (sqlite3 on build/drugbeleid.db, the file the server
 serves) or from the written-once texts (metadata.yml), never from the pages under test.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,8 +43,8 @@ def number_in(text: str, lang: str) -> float:
 
 def headings(page) -> list[int]:
     return page.eval_on_selector_all(
-        "h1, h2, h3, h4, h5, h6",
-        "els => els.filter(e => e.checkVisibility()).map(e => Number(e.tagName[1]))")
+        "h1, h2, h3, h4, h5, h6", "els => els.filter(e => e.checkVisibility()).map(e => Number(e.tagName[1]))"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,26 +69,33 @@ KEY_FIGURE_LISTS = {
         "select c.dossiers from caseload c join justice_houses j on j.id = c.justice_house_id "
         "where j.name = ? and c.year = (select max(year) from caseload where period_complete = 1)",
         "select dossiers from caseload where justice_house_id || ',' || year = ?",
-        "dossiers"),
+        "dossiers",
+    ),
 }
 
 
 def cells(page, column: str) -> list[float]:
     """The numbers a Dutch Datasette table or row page shows in `column` (a decimal comma)."""
-    return [float(t.replace(",", ".")) for t in page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts()
-            if t.strip()]
+    return [
+        float(t.replace(",", "."))
+        for t in page.locator(f"table.rows-and-columns td.col-{column}").all_inner_texts()
+        if t.strip()
+    ]
 
 
 def source_page_shows(page, figure: str, values: list[float], how: str, column: str | None) -> None:
     page.locator("table.rows-and-columns, dl.record-card").first.wait_for()
     if page.locator("dl.record-card").count():  # a row page: its record card shows the value
         shown = page.locator(f"dl.record-card dd[data-column='{column}']").inner_text()
-        assert float(re.findall(r"\d+(?:,\d+)?", shown)[0].replace(",", ".")) == values[0], f"{figure}: {page.url} shows {shown!r}"
+        assert float(re.findall(r"\d+(?:,\d+)?", shown)[0].replace(",", ".")) == values[0], (
+            f"{figure}: {page.url} shows {shown!r}"
+        )
         return
     if how == "sum":
         shown = cells(page, column)
         assert round(sum(shown), 2) == values[0], (
-            f"{figure}: the rows of {page.url} add up to {sum(shown)}, not {values[0]}")
+            f"{figure}: the rows of {page.url} add up to {sum(shown)}, not {values[0]}"
+        )
     elif how == "count":
         shown = page.locator("table.rows-and-columns tbody tr").count()
         assert shown == values[0], f"{figure}: {page.url} lists {shown} rows, not {values[0]}"
@@ -115,7 +123,7 @@ def test_home_page_shows_key_figures_equal_to_the_database(visitor: Visitor):
             for j in range(items.count()):
                 label = items.nth(j).locator("a").inner_text()
                 shown = number_in(items.nth(j).locator(".value-item").inner_text(), "nl")
-                (expected,), = sql(by_label, label)
+                ((expected,),) = sql(by_label, label)
                 assert shown == expected, f"{name} / {label}: the page shows {shown}, the database gives {expected}"
                 row_key = items.nth(j).locator("a").get_attribute("href").split("?")[0].rsplit("/", 1)[1]
                 assert sql(by_row, row_key) == [(shown,)], f"{name} / {label} links to another row: {row_key}"
@@ -124,7 +132,7 @@ def test_home_page_shows_key_figures_equal_to_the_database(visitor: Visitor):
         else:
             assert name in KEY_FIGURES, f"key figure {name!r} has no independent SQL in this test"
             query, how, column = KEY_FIGURES[name]
-            (expected,), = sql(query)
+            ((expected,),) = sql(query)
             shown = number_in(figure.locator(".value").inner_text(), "nl")
             assert shown == round(expected, 2), f"{name}: the page shows {shown}, the database gives {expected}"
             seen[name] = ([shown], how, column)
@@ -142,6 +150,7 @@ def test_home_page_shows_key_figures_equal_to_the_database(visitor: Visitor):
 # ---------------------------------------------------------------------------------------------
 # 2. Language switch, clicked
 # ---------------------------------------------------------------------------------------------
+
 
 def switch_language(visitor: Visitor, to: str) -> None:
     page = visitor.page
@@ -205,7 +214,8 @@ MARKS_JS = """chart => {
 def wait_for_charts(page) -> None:
     page.wait_for_function(
         "() => [...document.querySelectorAll('.dashboard-card-chart')].every("
-        "  c => c.querySelector('.vega-embed svg g.role-mark') || c.querySelector('.vega-embed canvas'))")
+        "  c => c.querySelector('.vega-embed svg g.role-mark') || c.querySelector('.vega-embed canvas'))"
+    )
 
 
 def test_every_chart_is_drawn_and_links_to_its_query_and_csv(visitor: Visitor):
@@ -252,6 +262,7 @@ def test_every_chart_is_drawn_and_links_to_its_query_and_csv(visitor: Visitor):
 # ---------------------------------------------------------------------------------------------
 # 4. Search with the keyboard
 # ---------------------------------------------------------------------------------------------
+
 
 def test_search_recidive_from_the_header_and_open_a_result(visitor: Visitor):
     page = visitor.page
@@ -309,8 +320,11 @@ def test_a_row_shows_its_quote_highlighted_in_its_passage_with_the_document(visi
     rows = {
         "statistics": sql(ROW_WITH_QUOTE.format(table="statistics", pk="id", key="t.id"))[0],
         # a composite primary key: the row URL is /drugbeleid/caseload/<justice_house_id>,<year>
-        "caseload": sql(ROW_WITH_QUOTE.format(
-            table="caseload", pk="justice_house_id || ',' || t.year", key="t.justice_house_id || ',' || t.year"))[0],
+        "caseload": sql(
+            ROW_WITH_QUOTE.format(
+                table="caseload", pk="justice_house_id || ',' || t.year", key="t.justice_house_id || ',' || t.year"
+            )
+        )[0],
     }
     for table, (key, quote, passage_id, passage_text, title, date, number, kind) in rows.items():
         visitor.open(f"/drugbeleid/{table}/{key}", f"{table}-{key}")
@@ -342,6 +356,7 @@ def test_a_row_shows_its_quote_highlighted_in_its_passage_with_the_document(visi
 # ---------------------------------------------------------------------------------------------
 # 6. Example queries, run in the SQL editor; a wrong query gets a friendly hint
 # ---------------------------------------------------------------------------------------------
+
 
 def test_run_an_example_query_in_the_sql_editor_and_get_a_hint_for_a_wrong_one(visitor: Visitor):
     page = visitor.page
@@ -488,8 +503,8 @@ A11Y_PAGES = {
 
 @pytest.mark.parametrize("kind", A11Y_PAGES)
 def test_basic_accessibility(visitor: Visitor, kind: str):
-    (statistic_id,), = sql("select id from statistics order by id limit 1")
-    (document_id,), = sql("select id from documents order by id limit 1")
+    ((statistic_id,),) = sql("select id from statistics order by id limit 1")
+    ((document_id,),) = sql("select id from documents order by id limit 1")
     path = A11Y_PAGES[kind].format(statistic_id=statistic_id, document_id=document_id)
     visitor.open(path, kind, ready=wait_for_charts if kind == "charts" else None)
     problems = a11y_basics(visitor.page)
@@ -500,16 +515,27 @@ def test_basic_accessibility(visitor: Visitor, kind: str):
 # 375 px: a phone
 # ---------------------------------------------------------------------------------------------
 
+
 def test_pages_fit_a_375_px_screen(visitor: Visitor):
     """A phone: no page scrolls sideways (tables scroll inside their own box, as Datasette's do)."""
-    (statistic_id,), = sql("select id from statistics order by id limit 1")
-    (document_id,), = sql("select id from documents order by id limit 1")
-    phone_pages = {"home": "/", "examples": "/examples", "charts": "/-/dashboards/drugbeleid",
-                   "search": "/search?q=recidive", "document": f"/documents/{document_id}",
-                   "row": f"/drugbeleid/statistics/{statistic_id}"}
+    ((statistic_id,),) = sql("select id from statistics order by id limit 1")
+    ((document_id,),) = sql("select id from documents order by id limit 1")
+    phone_pages = {
+        "home": "/",
+        "examples": "/examples",
+        "charts": "/-/dashboards/drugbeleid",
+        "search": "/search?q=recidive",
+        "document": f"/documents/{document_id}",
+        "row": f"/drugbeleid/statistics/{statistic_id}",
+    }
     for label, path in phone_pages.items():
-        visitor.open(path, f"phone-{label}", width=PHONE["width"],
-                     ready=wait_for_charts if label == "charts" else None, full_page=label in ("home", "charts"))
+        visitor.open(
+            path,
+            f"phone-{label}",
+            width=PHONE["width"],
+            ready=wait_for_charts if label == "charts" else None,
+            full_page=label in ("home", "charts"),
+        )
         visitor.no_horizontal_scroll()
     # the home and chart pages at desktop width too, for the screenshots
     visitor.open("/", "desktop-home", width=1280, full_page=True)
@@ -519,6 +545,7 @@ def test_pages_fit_a_375_px_screen(visitor: Visitor):
 # ---------------------------------------------------------------------------------------------
 # The harness itself: the checks every test relies on do catch what they claim to
 # ---------------------------------------------------------------------------------------------
+
 
 def test_the_harness_catches_cdn_requests_and_console_errors(visitor: Visitor):
     page = visitor.page
@@ -578,7 +605,7 @@ AXE_PAGES = {
     "table-facets": "/drugbeleid/events?_facet=kind&_facet=date_precision",
     # filters of several kinds, a search, an extra where clause, a next page
     "table-filters": "/drugbeleid/events?kind__in=law,decision&title_nl__notblank=1&_where=date+is+not+null"
-                     "&_search=wet&_size=2",
+    "&_search=wet&_size=2",
     # a date facet, on a column of full dates (one of years and months gets a 400: plugins/errors.py)
     "table-date-facet": "/drugbeleid/legal_references?_facet_date=gazette_date&date_precision=day",
     "row": "/drugbeleid/statistics/recidivism-dbk-group",
@@ -611,13 +638,18 @@ def test_axe_finds_no_violation(visitor: Visitor, kind: str, lang: str):
         path += ("&" if "?" in path else "?") + "_lang=en"
     version, violations = axe_violations(visitor, path, f"axe-{kind}-{lang}", EXPECTED_STATUS.get(kind))
     assert version == "4.14.1"
-    assert not violations, f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n" + "\n".join(
-        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations)
+    assert not violations, (
+        f"{path}: axe-core {version}, {sum(len(v['nodes']) for v in violations)} violating nodes:\n"
+        + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["nodes"][:8]) for v in violations
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Dutch first, English too: each page shows the texts of its own language and not their twins
 # ---------------------------------------------------------------------------------------------
+
 
 def schema_of(table: str) -> dict:
     return json.loads((ROOT / "datasets" / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
@@ -643,10 +675,17 @@ def sample_rows(table: str) -> list[tuple[str, dict]]:
     columns = sorted({c for o, t, _ in twins_of(table) for c in (o, t)})
     order = ", ".join(f"[{k}]" for k in keys)
     authored = " or ".join(f"coalesce([{c}], '') != ''" for c in columns)
-    rows = sql(f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] where {authored} order by {order}")
+    rows = sql(
+        f"select {order}, {', '.join(f'[{c}]' for c in columns)} from [{table}] where {authored} order by {order}"
+    )
     picked = [rows[0], rows[-1]] if len(rows) > 1 else rows
-    return [("/drugbeleid/" + table + "/" + ",".join(str(v) for v in row[:len(keys)]),
-             dict(zip(columns, row[len(keys):]))) for row in picked]
+    return [
+        (
+            "/drugbeleid/" + table + "/" + ",".join(str(v) for v in row[: len(keys)]),
+            dict(zip(columns, row[len(keys) :])),
+        )
+        for row in picked
+    ]
 
 
 OWN_LANGUAGE_TEXT_JS = """lang => {
@@ -712,7 +751,7 @@ from .catalogue_words import operators, phrases, shown  # noqa: E402
 # page; the SQL editor with a parameter, with its SQL hidden and with no result; canned queries.
 CHROME_PAGES = {
     "table-filters": "/drugbeleid/events?kind__in=law,decision&title_nl__notblank=1&_where=date+is+not+null"
-                     "&_sort_desc=date&_nocol=end_date&_size=2",
+    "&_sort_desc=date&_nocol=end_date&_size=2",
     "table-date-facet": "/drugbeleid/legal_references?_facet_date=gazette_date&date_precision=day",
     "table-search": "/drugbeleid/passages?_search=recidive&document_id__contains=69&ordinal__gt=1",
     "table-facets": "/drugbeleid/caseload?justice_house_id=gent",
@@ -785,11 +824,18 @@ def test_dutch_pages_show_none_of_datasettes_english(visitor: Visitor, kind: str
     page = visitor.page
     assert page.get_attribute("html", "lang") == "nl"
     if page.locator("th svg.dropdown-menu-icon").count():
-        open_column_menu(visitor, page.locator("th[data-column-type='text'] svg.dropdown-menu-icon").first
-                         .evaluate("icon => icon.closest('th').dataset.column"))
+        open_column_menu(
+            visitor,
+            page.locator("th[data-column-type='text'] svg.dropdown-menu-icon").first.evaluate(
+                "icon => icon.closest('th').dataset.column"
+            ),
+        )
         visitor.snap(f"chrome-{kind}-nl-menu")
-        assert page.locator("body > .dropdown-menu .dropdown-column-type").inner_text().startswith(
-            i18n.gettext("Type: {type}", "nl").split("{type}")[0])
+        assert (
+            page.locator("body > .dropdown-menu .dropdown-column-type")
+            .inner_text()
+            .startswith(i18n.gettext("Type: {type}", "nl").split("{type}")[0])
+        )
     found = english_chrome(page.evaluate(CHROME_TEXT_JS))
     assert not found, f"{path} (nl) shows Datasette's English:\n" + "\n".join(found)
 
@@ -834,7 +880,9 @@ def test_data_quality_in_the_page_language(visitor: Visitor):
     rows = sql("select detail, detail_nl from data_quality order by rowid")
     assert rows and all(nl and nl != en for en, nl in rows)
     for lang, shown_column, hidden_column in (("nl", "detail_nl", "detail"), ("en", "detail", "detail_nl")):
-        visitor.open("/drugbeleid/data_quality?_size=max" + ("&_lang=en" if lang == "en" else ""), f"data-quality-{lang}")
+        visitor.open(
+            "/drugbeleid/data_quality?_size=max" + ("&_lang=en" if lang == "en" else ""), f"data-quality-{lang}"
+        )
         cells = [normalise(t) for t in page.locator(f"td.col-{shown_column}").all_inner_texts()]
         index = 0 if shown_column == "detail" else 1
         assert cells == [normalise(r[index]) for r in rows]

@@ -3,6 +3,7 @@
 Every failing build must name the file, row and field, report all problems at once, and leave
 the previously published database byte for byte unchanged.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -71,7 +72,7 @@ def failing_build(datasets_copy, published) -> list[str]:
 def test_wrong_type(datasets_copy, published):
     edit(datasets_copy, "caseload", 3, "dossiers", "twaalf")
     assert failing_build(datasets_copy, published) == [
-        "datasets/caseload.csv: row 3, field 'dossiers': type-error: Type error in the cell \"twaalf\" in row \"3\" and field \"dossiers\" at position \"3\": type is \"integer/default\"",
+        'datasets/caseload.csv: row 3, field \'dossiers\': type-error: Type error in the cell "twaalf" in row "3" and field "dossiers" at position "3": type is "integer/default"',
     ]
 
 
@@ -79,7 +80,7 @@ def test_duplicate_key(datasets_copy, published):
     first_id = read_csv("statistics", datasets_copy)[0]["id"]
     edit(datasets_copy, "statistics", 3, "id", first_id)
     assert failing_build(datasets_copy, published) == [
-        "datasets/statistics.csv: row 3, field 'id': unique-error: Row at position \"3\" has unique constraint violation in field \"id\" at position \"1\": the same as in the row at position 2",
+        'datasets/statistics.csv: row 3, field \'id\': unique-error: Row at position "3" has unique constraint violation in field "id" at position "1": the same as in the row at position 2',
         "datasets/statistics.csv: row 3, field 'id': primary-key: Row at position \"3\" violates the primary key: the same as in the row at position 2",
     ]
 
@@ -87,7 +88,7 @@ def test_duplicate_key(datasets_copy, published):
 def test_unknown_foreign_key(datasets_copy, published):
     edit(datasets_copy, "staffing", 2, "justice_house_id", "leuven")
     assert failing_build(datasets_copy, published) == [
-        "datasets/staffing.csv: row 2, field 'justice_house_id': foreign-key: Row at position \"2\" violates the foreign key: for \"justice_house_id\": values \"leuven\" not found in the lookup table \"justice_houses\" as \"id\"",
+        'datasets/staffing.csv: row 2, field \'justice_house_id\': foreign-key: Row at position "2" violates the foreign key: for "justice_house_id": values "leuven" not found in the lookup table "justice_houses" as "id"',
     ]
 
 
@@ -113,8 +114,13 @@ def test_printed_total_that_does_not_match_is_published_as_a_warning(datasets_co
     edit(datasets_copy, "printed_totals", 4, "printed_total", "87")  # caseload 2018: rows add up to 86
     build(datasets_copy, published, SITE)
     db = sqlite_utils.Database(published)
-    row = db.execute("select status, detail from data_quality where \"check\" = 'reconciliation:caseload-2018'").fetchone()
-    assert row == ("warning", "caseload 2018: printed total 87 dossiers, sum of 2 rows 86 dossiers: differ by -1; both are published, the printed total as it stands")
+    row = db.execute(
+        "select status, detail from data_quality where \"check\" = 'reconciliation:caseload-2018'"
+    ).fetchone()
+    assert row == (
+        "warning",
+        "caseload 2018: printed total 87 dossiers, sum of 2 rows 86 dossiers: differ by -1; both are published, the printed total as it stands",
+    )
     assert db.execute("select printed_total from printed_totals where id = 'caseload-2018'").fetchone() == (87,)
 
 
@@ -153,8 +159,21 @@ def test_command_line_exit_code_and_message(datasets_copy, published):
     edit(datasets_copy, "staffing", 2, "justice_house_id", "leuven")
     before = sha256(published)
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.build", "--datasets", str(datasets_copy), "--out", str(published), "--site", str(SITE)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "scripts.build",
+            "--datasets",
+            str(datasets_copy),
+            "--out",
+            str(published),
+            "--site",
+            str(SITE),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert "build failed with 1 problem(s); nothing was published:" in result.stderr
@@ -166,7 +185,9 @@ def test_a_good_build_replaces_the_database(datasets_copy, published):
     edit(datasets_copy, "staffing", 2, "note", "A changed note.")
     build(datasets_copy, published, SITE)
     db = sqlite_utils.Database(published)
-    assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == ("A changed note.",)
+    assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (
+        "A changed note.",
+    )
 
 
 def test_authored_text_without_its_twin(datasets_copy, published):
@@ -200,13 +221,21 @@ def test_data_quality_is_written_in_both_languages(built):
     assert list(db["data_quality"].columns_dict) == ["check", "status", "detail", "detail_nl"]
     rows = {r["check"]: r for r in db["data_quality"].rows}
     assert all(r["detail_nl"] and r["detail_nl"] != r["detail"] for r in rows.values()), [
-        c for c, r in rows.items() if not r["detail_nl"] or r["detail_nl"] == r["detail"]]
-    for check in ("translations", "reconciliation:caseload-2018", "row_count:caseload", "mqa:score", "mqa:interoperability"):
+        c for c, r in rows.items() if not r["detail_nl"] or r["detail_nl"] == r["detail"]
+    ]
+    for check in (
+        "translations",
+        "reconciliation:caseload-2018",
+        "row_count:caseload",
+        "mqa:score",
+        "mqa:interoperability",
+    ):
         assert check in rows
     assert rows["translations"]["detail_nl"].startswith("elke eigen tekst in het Nederlands en het Engels")
     assert rows["reconciliation:staffing-2022-10-14"]["detail_nl"] == (
         "staffing 2022-10-14: gedrukt totaal 2,56 VTE, som van 5 rijen 2,57 VTE: verschil 0,01; "
-        "beide worden gepubliceerd, het gedrukte totaal zoals het er staat")
+        "beide worden gepubliceerd, het gedrukte totaal zoals het er staat"
+    )
     assert rows["row_count:caseload"]["detail_nl"] == "20 rijen"
     assert rows["mqa:score"]["detail_nl"].startswith("MQA-score ")
     assert any(c.startswith("mqa:missed:") and "punten gemist door" in r["detail_nl"] for c, r in rows.items())
@@ -218,10 +247,13 @@ def test_a_data_quality_row_without_its_twin_is_refused():
     from scripts.validate import check_written_twins
 
     schema = Schema(str(ROOT / "datasets" / "schemas" / "data_quality.json"))
-    rows = [{"check": "a", "status": "pass", "detail": "checked", "detail_nl": "gecontroleerd"},
-            {"check": "b", "status": "pass", "detail": "checked", "detail_nl": ""}]
+    rows = [
+        {"check": "a", "status": "pass", "detail": "checked", "detail_nl": "gecontroleerd"},
+        {"check": "b", "status": "pass", "detail": "checked", "detail_nl": ""},
+    ]
     assert [str(p) for p in check_written_twins("data_quality", schema, rows)] == [
-        "data_quality (written by the build): row 2, field 'detail_nl': 'detail' is filled but its twin 'detail_nl' is empty"]
+        "data_quality (written by the build): row 2, field 'detail_nl': 'detail' is filled but its twin 'detail_nl' is empty"
+    ]
 
 
 def statistics_row(root, statistic_id: str) -> int:
@@ -234,8 +266,10 @@ def test_a_value_rounded_from_a_fraction_in_words_is_not_exact(datasets_copy, pu
     number = statistics_row(datasets_copy, row["id"])
     edit(datasets_copy, "statistics", number, "qualifier", "exact")
     assert failing_build(datasets_copy, published) == [
-        (f"datasets/statistics.csv: row {number}, field 'qualifier': value {row['value']} is 'een derde' (1/3 = 33.3333...%) "
-         "rounded, so it is not exact: qualify it 'rounded' (the rule for vague quantities)"),
+        (
+            f"datasets/statistics.csv: row {number}, field 'qualifier': value {row['value']} is 'een derde' (1/3 = 33.3333...%) "
+            "rounded, so it is not exact: qualify it 'rounded' (the rule for vague quantities)"
+        ),
     ]
 
 
@@ -245,12 +279,18 @@ def test_rounded_needs_a_fraction_and_its_rounding(datasets_copy, published):
     plain = next(r for r in rows if r["unit"] == "percent" and r["qualifier"] == "exact" and "%" in r["value_text"])
     edit(datasets_copy, "statistics", statistics_row(datasets_copy, third["id"]), "value", "33.0")
     edit(datasets_copy, "statistics", statistics_row(datasets_copy, plain["id"]), "qualifier", "rounded")
-    assert sorted(failing_build(datasets_copy, published)) == sorted([
-        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, third['id'])}, field 'value': value 33.0 is not "
-         "'een derde' (1/3) rounded to one decimal (33.3)"),
-        (f"datasets/statistics.csv: row {statistics_row(datasets_copy, plain['id'])}, field 'qualifier': qualifier 'rounded' is "
-         f"for a value rounded from a fraction the source gives in words, but value_text {plain['value_text']!r} has none"),
-    ])
+    assert sorted(failing_build(datasets_copy, published)) == sorted(
+        [
+            (
+                f"datasets/statistics.csv: row {statistics_row(datasets_copy, third['id'])}, field 'value': value 33.0 is not "
+                "'een derde' (1/3) rounded to one decimal (33.3)"
+            ),
+            (
+                f"datasets/statistics.csv: row {statistics_row(datasets_copy, plain['id'])}, field 'qualifier': qualifier 'rounded' is "
+                f"for a value rounded from a fraction the source gives in words, but value_text {plain['value_text']!r} has none"
+            ),
+        ]
+    )
 
 
 def test_a_fraction_that_is_exact_stays_exact(datasets_copy, published):
@@ -264,8 +304,13 @@ def record_source(root, file_name: str) -> None:
     """Record a source file's new checksum everywhere, as if it had been received like this."""
     digest = sha256(root / "sources" / file_name)
     sums = root / "documents.sha256"
-    sums.write_text("".join(f"{digest}  {file_name}\n" if line.endswith(f"  {file_name}") else f"{line}\n"
-                            for line in sums.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    sums.write_text(
+        "".join(
+            f"{digest}  {file_name}\n" if line.endswith(f"  {file_name}") else f"{line}\n"
+            for line in sums.read_text(encoding="utf-8").splitlines()
+        ),
+        encoding="utf-8",
+    )
     number = next(n for n, d in enumerate(read_csv("documents", root), start=2) if d["source_file"] == file_name)
     edit(root, "documents", number, "sha256", digest)
     edit(root, "documents", number, "sha256_received", digest)
@@ -283,7 +328,10 @@ def test_a_tracked_source_with_personal_data_is_refused(datasets_copy, published
         f"datasets/sources/001_a44834a73844fd0f.txt: line {line} holds a personal {kind}; a tracked source is stored with "
         f"personal data redacted: replace it with {mark} (as make add-source does), record the SHA-256 of the text as "
         "received in documents.csv sha256_received, and the new SHA-256 in sha256 and documents.sha256"
-        for kind, mark in (("e-mail address", "[e-mailadres verwijderd]"), ("phone number", "[telefoonnummer verwijderd]"))
+        for kind, mark in (
+            ("e-mail address", "[e-mailadres verwijderd]"),
+            ("phone number", "[telefoonnummer verwijderd]"),
+        )
     ]
     assert not any("jan.peeters" in p or "0478" in p for p in problems), "the message repeats the personal data"
 
@@ -312,7 +360,9 @@ def test_a_new_value_of_a_closed_list_needs_its_labels_in_both_languages(dataset
     ]
     with schema_field(datasets_copy, "statistics", "unit") as field:
         field["value_labels"]["detainees"] = {"label": "detainees"}
-    assert failing_build(datasets_copy, published) == [problems[0].replace("has no label and no label_nl", "has no label_nl")]
+    assert failing_build(datasets_copy, published) == [
+        problems[0].replace("has no label and no label_nl", "has no label_nl")
+    ]
 
 
 def test_content_refused_by_its_json_schema_names_file_and_place(datasets_copy, published, tmp_path):

@@ -13,6 +13,7 @@ Any other exception is a crash (a traceback instead of a located message) and fa
 The crashes it found (now fixed in scripts/read.py) are kept as plain tests at the end.
 Bounded: MAX_EXAMPLES builds (about 2-3 s each), no example database, no deadline.
 """
+
 from __future__ import annotations
 
 import csv
@@ -75,13 +76,41 @@ class Corruption:
 
 CELL_VALUES = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", " ", "-1", "0", "1e309", "NaN", "9" * 40, "2022-13-45", "null", "true", "x" * 5000,
-                     '"', "\n", "a,b", "\x00", "\ufeff", "caseload", "vraag-69-2022"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "-1",
+            "0",
+            "1e309",
+            "NaN",
+            "9" * 40,
+            "2022-13-45",
+            "null",
+            "true",
+            "x" * 5000,
+            '"',
+            "\n",
+            "a,b",
+            "\x00",
+            "\ufeff",
+            "caseload",
+            "vraag-69-2022",
+        ]
+    ),
 )
 
 
-ROW_KINDS = ["change_cell", "delete_cell", "add_cell", "delete_row", "duplicate_row", "delete_column",
-             "swap_headers", "rename_header"]
+ROW_KINDS = [
+    "change_cell",
+    "delete_cell",
+    "add_cell",
+    "delete_row",
+    "duplicate_row",
+    "delete_column",
+    "swap_headers",
+    "rename_header",
+]
 BYTE_KINDS = ["junk_bytes", "invalid_utf8", "truncate", "empty_file"]
 
 
@@ -191,9 +220,14 @@ def check_clean_failure(failure: BuildFailed, row_defects: list[Corruption]) -> 
 
 # No shrinking: every example is a full build (2-3 s), and shrinking could take minutes; the
 # failing example's defects are printed as notes, and the blob reproduces it exactly.
-@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, print_blob=True,
-          phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_a_corrupted_csv_builds_valid_data_or_fails_with_located_problems(data, published_build):
     with tempfile.TemporaryDirectory() as scratch:
@@ -217,12 +251,16 @@ def test_a_corrupted_csv_builds_valid_data_or_fails_with_located_problems(data, 
             # A row is required only when every defect is in a row: a broken header or file can
             # rightly stop validation of that file before its rows are looked at.
             check_clean_failure(failure, applied if all(c.row for c in applied) else [])
-            assert {name: sha256(out.with_name(name)) for name in PUBLISHED} == before, "a failed build changed the published files"
+            assert {name: sha256(out.with_name(name)) for name in PUBLISHED} == before, (
+                "a failed build changed the published files"
+            )
         except Exception as error:  # a crash: only a known one may pass, and only if nothing was touched
             if crash_signature(error) not in KNOWN_CRASHES:
                 raise
             note(f"known crash {crash_signature(error)}: {error!r}")
-            assert {name: sha256(out.with_name(name)) for name in PUBLISHED} == before, "a crashed build changed the published files"
+            assert {name: sha256(out.with_name(name)) for name in PUBLISHED} == before, (
+                "a crashed build changed the published files"
+            )
         else:
             check_valid_database(out)
         leftovers = [p.name for p in out.parent.rglob(".*.tmp")]
@@ -231,19 +269,18 @@ def test_a_corrupted_csv_builds_valid_data_or_fails_with_located_problems(data, 
 
 # --- the crashes hypothesis found, each kept as a plain test --------------------------------------
 
+
 def failed_build(datasets: Path, tmp_path: Path) -> list:
     with pytest.raises(BuildFailed) as failure:
         build(datasets, tmp_path / "build" / "drugbeleid.db", SITE)
     return failure.value.problems
 
 
-
-
 def test_invalid_utf8_is_a_located_problem(datasets_copy, tmp_path):
     path = datasets_copy / "caseload.csv"
     data = path.read_bytes()
     second_row = data.index(b"\n") + 1
-    path.write_bytes(data[:second_row + 3] + b"\xff" + data[second_row + 3:])
+    path.write_bytes(data[: second_row + 3] + b"\xff" + data[second_row + 3 :])
     problems = failed_build(datasets_copy, tmp_path)
     assert [(p.file, p.row) for p in problems] == [("datasets/caseload.csv", 2)]
     assert "not valid UTF-8" in problems[0].message
@@ -262,7 +299,7 @@ def test_a_missing_column_is_a_located_problem(datasets_copy, tmp_path):
     path = datasets_copy / "documents.csv"
     rows = rows_of(path.read_bytes())
     column = rows[0].index("source_file")
-    path.write_bytes(csv_bytes([row[:column] + row[column + 1:] for row in rows]))
+    path.write_bytes(csv_bytes([row[:column] + row[column + 1 :] for row in rows]))
     problems = failed_build(datasets_copy, tmp_path)
     assert problems and all(p.file.startswith("datasets/") for p in problems)
     assert any(p.file == "datasets/documents.csv" and "source_file" in p.message for p in problems)
@@ -280,7 +317,7 @@ def test_a_passage_line_that_is_not_a_number_is_a_located_problem(datasets_copy,
 def test_a_short_row_is_a_located_problem(datasets_copy, tmp_path):
     path = datasets_copy / "documents.csv"
     rows = rows_of(path.read_bytes())
-    rows[2] = rows[2][:rows[0].index("source_file")]  # row 3 ends before its source_file
+    rows[2] = rows[2][: rows[0].index("source_file")]  # row 3 ends before its source_file
     path.write_bytes(csv_bytes(rows))
     problems = failed_build(datasets_copy, tmp_path)
     assert ("datasets/documents.csv", 3) in [(p.file, p.row) for p in problems]

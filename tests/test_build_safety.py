@@ -12,6 +12,7 @@
 scripts/ carries no instrumentation: the build runs in a subprocess (`python -c WRAPPER`) that wraps
 one function so that it prints a marker and sleeps; the test waits for the marker and kills that PID.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -108,12 +109,24 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-
 def serve_command(db: Path, port: int) -> list[str]:
     """The Makefile's `serve` flags, on another directory and port."""
-    return [DATASETTE, "serve", "-i", str(db), "--inspect-file", str(db.with_name("inspect.json")),
-            "--metadata", str(db.with_name("metadata.json")), "--plugins-dir", str(ROOT / "plugins"),
-            "--host", "127.0.0.1", "--port", str(port)]
+    return [
+        DATASETTE,
+        "serve",
+        "-i",
+        str(db),
+        "--inspect-file",
+        str(db.with_name("inspect.json")),
+        "--metadata",
+        str(db.with_name("metadata.json")),
+        "--plugins-dir",
+        str(ROOT / "plugins"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -139,8 +152,13 @@ class LiveServer:
     def __init__(self, db: Path):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(serve_command(db, self.port), cwd=ROOT, env=SUBPROCESS_ENV,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            serve_command(db, self.port),
+            cwd=ROOT,
+            env=SUBPROCESS_ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def wait_until_up(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -164,8 +182,9 @@ def published_template(built, tmp_path_factory) -> Path:
     """build/ as `make build` leaves it (database, metadata.json, release.json, releases/, inspect.json)."""
     out = tmp_path_factory.mktemp("published") / "build" / "drugbeleid.db"
     shutil.copytree(built.parent, out.parent, symlinks=True)
-    subprocess.run([DATASETTE, "inspect", str(out), "--inspect-file", str(out.with_name("inspect.json"))],
-                   check=True, timeout=60)
+    subprocess.run(
+        [DATASETTE, "inspect", str(out), "--inspect-file", str(out.with_name("inspect.json"))], check=True, timeout=60
+    )
     return out
 
 
@@ -183,8 +202,14 @@ def published_hashes(out: Path) -> dict[str, str]:
 def served_note_after_restart(out: Path) -> tuple[str | None, str]:
     """A fresh `datasette serve` (startup hooks, integrity check included) on the directory:
     the note it serves (None when it refuses to start) and what it printed."""
-    result = subprocess.run(serve_command(out, free_port()) + ["--get", STAFFING_ANTWERPEN], env=SUBPROCESS_ENV,
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        serve_command(out, free_port()) + ["--get", STAFFING_ANTWERPEN],
+        env=SUBPROCESS_ENV,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     note = json.loads(result.stdout)[0]["note"] if result.returncode == 0 else None
     return note, result.stdout + result.stderr
 
@@ -192,8 +217,13 @@ def served_note_after_restart(out: Path) -> tuple[str | None, str]:
 def kill_build_at(point: str, datasets: Path, out: Path, must_reach: bool = True) -> int | None:
     """Start the build, wait for the marker, SIGKILL it; returns the killed PID (None when the build
     finished before the point and `must_reach` is false)."""
-    process = subprocess.Popen([sys.executable, "-c", WRAPPER, point, str(datasets), str(out), str(SITE)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, point, str(datasets), str(out), str(SITE)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -206,8 +236,9 @@ def kill_build_at(point: str, datasets: Path, out: Path, must_reach: bool = True
             if "BUILD-FINISHED" in line and not must_reach:
                 process.wait(timeout=30)
                 return None
-            assert process.poll() is None and "BUILD-FINISHED" not in line, \
+            assert process.poll() is None and "BUILD-FINISHED" not in line, (
                 f"the build ended before the kill point: {line}{process.stderr.read()}"
+            )
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     finally:
@@ -239,16 +270,23 @@ def test_a_killed_build_leaves_the_published_database_intact_and_served(point, p
     # What the kill leaves is garbage beside the database, never in its place. A later build must
     # succeed even when it gets the killed build's PID (the usual case in a fresh container), so
     # that its temporary file has the same name as the one left behind.
-    leftovers = sorted(p.name for p in [*published.parent.iterdir(), *(published.parent / "releases").iterdir()]
-                       if p.name.startswith(".") and p.name != ".built")
+    leftovers = sorted(
+        p.name
+        for p in [*published.parent.iterdir(), *(published.parent / "releases").iterdir()]
+        if p.name.startswith(".") and p.name != ".built"
+    )
     assert leftovers and all(f".{killed_pid}." in name for name in leftovers), leftovers
     monkeypatch.setattr(os, "getpid", lambda: killed_pid)
     build(datasets_copy, published, SITE)
     monkeypatch.undo()
     assert integrity.database_problems(published) == []
-    assert not [p.name for p in (published.parent / "releases").glob(".*")], "the killed build's temporaries were not removed"
+    assert not [p.name for p in (published.parent / "releases").glob(".*")], (
+        "the killed build's temporaries were not removed"
+    )
     with sqlite3.connect(published) as db:
-        assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (CHANGED_NOTE,)
+        assert db.execute("select note from staffing where justice_house_id = 'antwerpen'").fetchone() == (
+            CHANGED_NOTE,
+        )
 
 
 def served_state(out: Path) -> tuple[str | None, str | None, str]:
@@ -281,6 +319,7 @@ def test_a_build_killed_at_any_step_serves_the_old_release_or_the_new(published,
 
 # --- 2. a damaged database is refused at start ---------------------------------------------------
 
+
 def truncate(db: Path) -> None:
     db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
 
@@ -298,7 +337,7 @@ def corrupt_page_and_release(db: Path) -> None:
     data = bytearray(db.read_bytes())
     page_size = int.from_bytes(data[16:18], "big")
     page = len(data) // page_size - 20
-    data[(page - 1) * page_size + 3:(page - 1) * page_size + 5] = b"\xff\xff"  # cell count of the page
+    data[(page - 1) * page_size + 3 : (page - 1) * page_size + 5] = b"\xff\xff"  # cell count of the page
     db.write_bytes(bytes(data))
     release_path = db.with_name("release.json")
     release = json.loads(release_path.read_text(encoding="utf-8"))
@@ -314,13 +353,16 @@ def remove_release_json(db: Path) -> None:
     db.resolve().with_name("release.json").unlink()  # the file beside the database, not build/'s link
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (truncate, ["bytes, release.json says", "(truncated or partly copied?)", "SHA-256 is "]),
-    (flip_bytes, ["SHA-256 is ", "(corrupted or not the published build)"]),
-    (corrupt_page_and_release, ["  - SQLite"]),
-    (empty_file, ["size is 0 bytes"]),
-    (remove_release_json, ["release.json is missing, so the database cannot be verified"]),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (truncate, ["bytes, release.json says", "(truncated or partly copied?)", "SHA-256 is "]),
+        (flip_bytes, ["SHA-256 is ", "(corrupted or not the published build)"]),
+        (corrupt_page_and_release, ["  - SQLite"]),
+        (empty_file, ["size is 0 bytes"]),
+        (remove_release_json, ["release.json is missing, so the database cannot be verified"]),
+    ],
+)
 def test_a_damaged_database_is_refused_at_start(damage, expected, published):
     damage(published)
     server = LiveServer(published)
@@ -359,8 +401,10 @@ def test_a_passed_check_is_remembered_only_for_the_unchanged_file(published, mon
     leaves must not vouch for the file once its bytes change, even with its mtime set back."""
     assert integrity.database_problems(published) == []  # full check, remembered
     with monkeypatch.context() as patched:
+
         def read_again(*args):
             raise AssertionError("the unchanged, verified file was read again")
+
         patched.setattr(integrity, "sha256_of_file", read_again)
         patched.setattr(integrity, "integrity_problems", read_again)
         assert integrity.database_problems(published) == []  # a stat, not a read

@@ -1,6 +1,7 @@
 """`make serve-prod` warms nginx's cache at each release: a visitor's first request of a canonical page
 (any page of the sitemap, in either language, and the data a chart fetches) is a cache HIT, at start
 and after a new release is published."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,7 @@ def canonical_paths(prod) -> list[str]:
     locs = [urllib.parse.urlsplit(unescape(loc)) for loc in re.findall(r"<loc>([^<]+)</loc>", body.decode())]
     paths = [loc.path + (f"?{loc.query}" if loc.query else "") for loc in locs]
     # a sample across the sitemap: its first pages, row pages, both languages, release pages
-    return paths[:12] + paths[len(paths) // 2: len(paths) // 2 + 6] + paths[-4:]
+    return paths[:12] + paths[len(paths) // 2 : len(paths) // 2 + 6] + paths[-4:]
 
 
 def warmed_count(prod) -> int:
@@ -50,10 +51,13 @@ def test_canonical_pages_are_hits_from_the_first_request_at_start_and_after_a_re
             assert status == 200 and headers["x-cache-status"] == "HIT", (path, headers.get("x-cache-status"))
 
         site = tmp_path / "metadata.yml"  # a new release: the same data under a changed site title
-        site.write_text((ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1),
-                        encoding="utf-8")
+        site.write_text(
+            (ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1), encoding="utf-8"
+        )
         new = build(DATASETS, prod.build / "drugbeleid.db", site, content_dir=ROOT / "content")["release"]["version"]
-        wait_until(lambda: warmed_count(prod) >= 2, "the cache to be warmed for the new release", seconds=WARMING_SECONDS)
+        wait_until(
+            lambda: warmed_count(prod) >= 2, "the cache to be warmed for the new release", seconds=WARMING_SECONDS
+        )
         began = time.monotonic()
         for path in canonical_paths(prod) + [chart_data_path(prod)]:
             status, headers, _ = fetch(prod.base + path)

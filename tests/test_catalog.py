@@ -1,4 +1,5 @@
 """The DCAT-AP 3.0.1 / DCAT-AP-VL catalogue and schema.org JSON-LD, checked offline against the official SHACL shapes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,9 +61,14 @@ async def served_graph(datasette: Datasette, path="/catalog.ttl", fmt="turtle", 
 
 
 def results(report: Graph) -> list[dict]:
-    return [{"severity": report.value(r, SH.resultSeverity), "path": report.value(r, SH.resultPath),
-             "focus": report.value(r, SH.focusNode)}
-            for r in report.objects(None, SH.result)]
+    return [
+        {
+            "severity": report.value(r, SH.resultSeverity),
+            "path": report.value(r, SH.resultPath),
+            "focus": report.value(r, SH.focusNode),
+        }
+        for r in report.objects(None, SH.result)
+    ]
 
 
 def test_the_shapes_are_the_official_ones():
@@ -101,15 +107,18 @@ def without(graph: Graph, subject, predicate) -> Graph:
     return changed
 
 
-@pytest.mark.parametrize("subject,predicate", [
-    ("http://localhost/drugbeleid/caseload#csv", DCT.identifier),      # a distribution's identifier
-    ("http://localhost/drugbeleid/caseload#dataset", DCT.identifier),  # a dataset's identifier
-    ("http://localhost/drugbeleid/caseload#dataset", DCT.accessRights),
-    ("http://localhost/drugbeleid/caseload#dataset", DCAT.contactPoint),
-    ("http://localhost/#catalog", DCT.identifier),
-    ("http://localhost/#catalog", DCAT.contactPoint),
-    ("http://localhost/#publisher", FOAF.name),
-])
+@pytest.mark.parametrize(
+    "subject,predicate",
+    [
+        ("http://localhost/drugbeleid/caseload#csv", DCT.identifier),  # a distribution's identifier
+        ("http://localhost/drugbeleid/caseload#dataset", DCT.identifier),  # a dataset's identifier
+        ("http://localhost/drugbeleid/caseload#dataset", DCT.accessRights),
+        ("http://localhost/drugbeleid/caseload#dataset", DCAT.contactPoint),
+        ("http://localhost/#catalog", DCT.identifier),
+        ("http://localhost/#catalog", DCAT.contactPoint),
+        ("http://localhost/#publisher", FOAF.name),
+    ],
+)
 async def test_removing_a_flemish_mandatory_property_fails(site, shapes, flemish_shapes, subject, predicate):
     graph = without(await served_graph(site), URIRef(subject), predicate)
     conforms, report, _ = validate(graph, shacl_graph=flemish_shapes, inference="none")
@@ -190,7 +199,11 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
     datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
     assert len(catalogues) == 1
     whole = URIRef(f"{base}drugbeleid#dataset")
-    assert datasets == {URIRef(f"{base}drugbeleid/{t}#dataset") for t in TABLES} | {whole} == set(graph.objects(catalogues[0], DCAT.dataset))
+    assert (
+        datasets
+        == {URIRef(f"{base}drugbeleid/{t}#dataset") for t in TABLES} | {whole}
+        == set(graph.objects(catalogues[0], DCAT.dataset))
+    )
     assert len(set(graph.subjects(RDF.type, DCAT.Distribution))) == 2 * len(TABLES) + 2
 
     publisher = graph.value(catalogues[0], DCT.publisher)
@@ -203,7 +216,9 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
     assert graph.value(licence, catalog.SKOS.inScheme) == URIRef(AUTHORITY + "licence")
     for table in TABLES:
         dataset = URIRef(f"{base}drugbeleid/{table}#dataset")
-        assert {str(t) for t in graph.objects(dataset, DCAT.theme)} == {AUTHORITY + f"data-theme/{c}" for c in ("JUST", "HEAL", "SOCI")}
+        assert {str(t) for t in graph.objects(dataset, DCAT.theme)} == {
+            AUTHORITY + f"data-theme/{c}" for c in ("JUST", "HEAL", "SOCI")
+        }
         assert graph.value(dataset, DCT.language) == URIRef(AUTHORITY + "language/NLD")
         assert graph.value(dataset, DCT.accessRights) == URIRef(AUTHORITY + "access-right/PUBLIC")
         assert graph.value(dataset, DCT.spatial) == URIRef("https://sws.geonames.org/3337388/")
@@ -224,7 +239,9 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
         assert graph.value(csv, DCAT.downloadURL) == URIRef(f"{base}data/{table}.csv")
         assert graph.value(csv, DCT.format) == URIRef(AUTHORITY + "file-type/CSV")
         assert graph.value(csv, DCAT.byteSize).toPython() == release["tables"][table]["bytes"]
-        assert str(graph.value(graph.value(csv, SPDX.checksum), SPDX.checksumValue)) == release["tables"][table]["sha256"]
+        assert (
+            str(graph.value(graph.value(csv, SPDX.checksum), SPDX.checksumValue)) == release["tables"][table]["sha256"]
+        )
         json_api = URIRef(f"{base}drugbeleid/{table}#json")
         assert graph.value(json_api, DCAT.accessURL) == URIRef(f"{base}drugbeleid/{table}.json")
         assert graph.value(json_api, DCT.format) == URIRef(AUTHORITY + "file-type/JSON")
@@ -233,7 +250,10 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
         assert graph.value(json_api, DCAT.downloadURL) == URIRef(download)
         whole_table = await site.client.get(download.replace(base, "/"))
         assert graph.value(json_api, DCAT.byteSize).toPython() == len(whole_table.content)
-        assert len(whole_table.json()) == (await site.client.get(f"/drugbeleid/{table}.json?_size=0")).json()["filtered_table_rows_count"]
+        assert (
+            len(whole_table.json())
+            == (await site.client.get(f"/drugbeleid/{table}.json?_size=0")).json()["filtered_table_rows_count"]
+        )
         for distribution in (csv, json_api):
             assert graph.value(distribution, DCT.license) == licence
             assert graph.value(distribution, DCT.rights) == URIRef(f"{base}#rights")
@@ -247,8 +267,12 @@ async def test_catalog_describes_every_table_and_the_whole_database(site, built)
     assert "CC BY 4.0" in rights and "No licence is stated in the documents themselves" in rights
 
     # Vocabulary terms carry their scheme in our own graph (no network to look them up).
-    for term, scheme in [(AUTHORITY + "data-theme/JUST", "data-theme"), (AUTHORITY + "file-type/CSV", "file-type"),
-                         (AUTHORITY + "language/NLD", "language"), (AUTHORITY + "access-right/PUBLIC", "access-right")]:
+    for term, scheme in [
+        (AUTHORITY + "data-theme/JUST", "data-theme"),
+        (AUTHORITY + "file-type/CSV", "file-type"),
+        (AUTHORITY + "language/NLD", "language"),
+        (AUTHORITY + "access-right/PUBLIC", "access-right"),
+    ]:
         assert graph.value(URIRef(term), catalog.SKOS.inScheme) == URIRef(AUTHORITY + scheme)
 
 
@@ -286,14 +310,23 @@ async def test_every_table_page_embeds_a_schema_org_dataset(site):
         page = (await site.client.get(f"/drugbeleid/{resource['name']}")).text
         assert page.count(SCRIPT) == 1, resource["name"]
         start = page.index(SCRIPT) + len(SCRIPT)
-        dataset = json.loads(page[start:page.index("</script>", start)])
+        dataset = json.loads(page[start : page.index("</script>", start)])
         assert dataset["@type"] == "Dataset"
-        assert dataset["name"] == [{"@language": "nl", "@value": resource["title_nl"]}, {"@language": "en", "@value": resource["title"]}]
-        assert dataset["description"] == [{"@language": "nl", "@value": resource["description_nl"]},
-                                          {"@language": "en", "@value": resource["description"]}]
+        assert dataset["name"] == [
+            {"@language": "nl", "@value": resource["title_nl"]},
+            {"@language": "en", "@value": resource["title"]},
+        ]
+        assert dataset["description"] == [
+            {"@language": "nl", "@value": resource["description_nl"]},
+            {"@language": "en", "@value": resource["description"]},
+        ]
         assert dataset["url"] == f"http://localhost/drugbeleid/{resource['name']}"
         assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
-        assert {d["encodingFormat"] for d in dataset["distribution"]} == {"text/csv", "application/json", "application/vnd.sqlite3"}
+        assert {d["encodingFormat"] for d in dataset["distribution"]} == {
+            "text/csv",
+            "application/json",
+            "application/vnd.sqlite3",
+        }
 
 
 async def test_a_changed_description_reaches_the_catalogue_and_schema_org(datasets_copy, tmp_path, shapes):
@@ -319,6 +352,6 @@ async def test_a_changed_description_reaches_the_catalogue_and_schema_org(datase
     page = (await datasette.client.get("/drugbeleid/caseload")).text
     assert changed_nl not in page.split(SCRIPT)[1].split("</script>")[0]  # '<' and '&' escaped inside <script>
     start = page.index(SCRIPT) + len(SCRIPT)
-    schema_org = json.loads(page[start:page.index("</script>", start)])
+    schema_org = json.loads(page[start : page.index("</script>", start)])
     assert schema_org["name"][0] == {"@language": "nl", "@value": changed_title}
     assert schema_org["description"][0] == {"@language": "nl", "@value": changed_nl}

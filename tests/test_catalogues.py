@@ -1,6 +1,7 @@
 """The message catalogues are complete: every string the templates and code mark has its Dutch
 translation, every catalogue entry is still used, and no message is built at run time where the
 extraction (`make catalogues`, babel.cfg) cannot see it."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -41,8 +42,11 @@ def test_every_marked_string_has_a_dutch_translation():
         found = entries(lang)
         absent = sorted(str(key[1]) for key in marked_messages() if key not in found)
         assert not absent, f"locale/{lang}: strings marked but not in the catalogue (run make catalogues): {absent}"
-        untranslated = sorted(str(key[1]) for key, m in found.items()
-                              if m.fuzzy or not (all(m.string) if isinstance(m.string, tuple) else m.string))
+        untranslated = sorted(
+            str(key[1])
+            for key, m in found.items()
+            if m.fuzzy or not (all(m.string) if isinstance(m.string, tuple) else m.string)
+        )
         assert not untranslated, f"locale/{lang}: entries without a (checked) translation: {untranslated}"
 
 
@@ -96,8 +100,27 @@ def test_no_message_is_built_at_run_time():
 JINJA = re.compile(r"{#.*?#}|{%-?\s*trans\b.*?endtrans\s*-?%}|{%.*?%}|{{.*?}}", re.DOTALL)
 NAMING_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 # Words that are the same in both languages: names, formats and symbols.
-SAME_IN_BOTH = {"CSV", "JSON", "SQL", "Datasette", "Datasette v", "array", "object", "json", "Atom", "SVG", "PNG", "ms",
-                "Menu", "SHA-256", "db", "API", "BibTeX", "RIS", "CSL-JSON"}
+SAME_IN_BOTH = {
+    "CSV",
+    "JSON",
+    "SQL",
+    "Datasette",
+    "Datasette v",
+    "array",
+    "object",
+    "json",
+    "Atom",
+    "SVG",
+    "PNG",
+    "ms",
+    "Menu",
+    "SHA-256",
+    "db",
+    "API",
+    "BibTeX",
+    "RIS",
+    "CSL-JSON",
+}
 FILE_NAME = re.compile(r"^[\w-]+\.(json|zip|db|csv|ttl|jsonld)$")
 # Content written once per language in a template, `{% if lang == "en" %}English{% else %}Dutch{% endif %}`,
 # is content in both languages (docs/languages.md), not an interface string.
@@ -132,9 +155,9 @@ class VisibleText(HTMLParser):
 
 def without_both_languages(template: str) -> str:
     """`template` without its blocks written once per language (an if on lang with an else)."""
-    while (found := BOTH_LANGUAGES.search(template)):
+    while found := BOTH_LANGUAGES.search(template):
         depth, position, has_else = 0, found.start(), False
-        for tag in re.finditer(r"{%-?\s*(if|elif|else|endif)\b.*?%}", template[found.start():], re.DOTALL):
+        for tag in re.finditer(r"{%-?\s*(if|elif|else|endif)\b.*?%}", template[found.start() :], re.DOTALL):
             word = tag.group(1)
             depth += word == "if"
             depth -= word == "endif"
@@ -144,7 +167,7 @@ def without_both_languages(template: str) -> str:
                 break
         else:
             return template
-        template = template[:position] + ("\x01" if has_else else template[found.end():end]) + template[end:]
+        template = template[:position] + ("\x01" if has_else else template[found.end() : end]) + template[end:]
         if not has_else:
             break
     return template
@@ -177,7 +200,14 @@ def test_every_visible_string_of_our_templates_is_marked():
 
 
 def test_the_check_of_marked_strings_finds_unmarked_words():
-    assert unmarked_text('<p>Next page</p><input type="submit" value="Apply"><a title="Go">x</a>') == ["Next page", "Apply", "Go"]
-    assert unmarked_text('<p>{{ _("Next page") }}</p>{% trans count=n %}{{ count }} row{% pluralize %}rows{% endtrans %}') == []
+    assert unmarked_text('<p>Next page</p><input type="submit" value="Apply"><a title="Go">x</a>') == [
+        "Next page",
+        "Apply",
+        "Go",
+    ]
+    assert (
+        unmarked_text('<p>{{ _("Next page") }}</p>{% trans count=n %}{{ count }} row{% pluralize %}rows{% endtrans %}')
+        == []
+    )
     assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% else %}<p>Hallo</p>{% endif %}') == []
     assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% endif %}') == ["Hello"]

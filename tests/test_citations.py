@@ -1,5 +1,6 @@
 """Citations of every release, read back by real parsers (bibtexparser, rispy, json), and
 CITATION.cff carrying the latest recorded release."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,11 @@ def releases(datasette) -> list[dict]:
 
 def expected(datasette, record: dict) -> dict:
     directory = shared.release_directory(datasette, record["version"])
-    return {"title": shared.package_in(directory)["title"],
-            "publisher": shared.plugin_config(datasette)["publisher"]["name"],
-            "url": f"http://localhost/releases/{record['version']}/"}
+    return {
+        "title": shared.package_in(directory)["title"],
+        "publisher": shared.plugin_config(datasette)["publisher"]["name"],
+        "url": f"http://localhost/releases/{record['version']}/",
+    }
 
 
 async def fetch(datasette, version: str, kind: str):
@@ -84,17 +87,35 @@ async def test_an_unknown_release_has_no_citation(datasette):
 
 
 def test_bibtex_special_characters_are_escaped():
-    cited = {"key": "k", "title": "A & B_{1} 50% #1", "publisher": "P", "date": "2026-01-02", "year": 2026, "month": 1,
-             "day": 2, "semver": "1.0.0", "version": "v", "url": "https://example.org/x_y"}
+    cited = {
+        "key": "k",
+        "title": "A & B_{1} 50% #1",
+        "publisher": "P",
+        "date": "2026-01-02",
+        "year": 2026,
+        "month": 1,
+        "day": 2,
+        "semver": "1.0.0",
+        "version": "v",
+        "url": "https://example.org/x_y",
+    }
     [entry] = bibtexparser.parse_string(citation.bibtex(cited)).entries
     assert entry.fields_dict["title"].value == r"{A \& B\_\{1\} 50\% \#1}"
 
 
 def test_citation_cff_carries_the_latest_recorded_release():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
-    latest = json.loads((ROOT / "releases" / max(
-        (p.name for p in (ROOT / "releases").iterdir() if (p / "release.json").is_file()),
-        key=lambda v: json.loads((ROOT / "releases" / v / "release.json").read_text())["number"]) / "release.json").read_text())
+    latest = json.loads(
+        (
+            ROOT
+            / "releases"
+            / max(
+                (p.name for p in (ROOT / "releases").iterdir() if (p / "release.json").is_file()),
+                key=lambda v: json.loads((ROOT / "releases" / v / "release.json").read_text())["number"],
+            )
+            / "release.json"
+        ).read_text()
+    )
     assert cff["cff-version"] == "1.2.0" and cff["title"] and cff["authors"] and cff["message"]
     assert cff["version"] == latest["semver"]
     assert str(cff["date-released"]) == latest["date"]
@@ -110,9 +131,23 @@ def test_recording_a_release_writes_its_version_into_citation_cff(tmp_path):
     cff = tmp_path / "CITATION.cff"  # the project's, beside its releases folder
     cff.write_text((ROOT / "CITATION.cff").read_text(encoding="utf-8"), encoding="utf-8")
     ours = (ROOT / "CITATION.cff").read_bytes()
-    assert record_release(["--build", str(tmp_path / "build"), "--releases", str(releases),
-                           "--changelog", str(tmp_path / "CHANGELOG.md"),
-                           "--datasets", str(datasets), "--site", str(ROOT / "metadata.yml")]) == 0
+    assert (
+        record_release(
+            [
+                "--build",
+                str(tmp_path / "build"),
+                "--releases",
+                str(releases),
+                "--changelog",
+                str(tmp_path / "CHANGELOG.md"),
+                "--datasets",
+                str(datasets),
+                "--site",
+                str(ROOT / "metadata.yml"),
+            ]
+        )
+        == 0
+    )
     assert (ROOT / "CITATION.cff").read_bytes() == ours  # this repository's is left alone
     [recorded] = [json.loads(p.read_text(encoding="utf-8")) for p in releases.glob("*/release.json")]
     written = yaml.safe_load(cff.read_text(encoding="utf-8"))
@@ -121,9 +156,21 @@ def test_recording_a_release_writes_its_version_into_citation_cff(tmp_path):
     assert cff.read_text(encoding="utf-8").count("\nversion:") == 1
 
 
-@pytest.mark.parametrize("path", ["/", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload_by_year", "/examples",
-                                  "/releases/", "/-/dashboards/drugbeleid"])
-@pytest.mark.parametrize("lang, heading, version_text", [("nl", "Bronvermelding", "Versie"), ("en", "Cite this", "Version")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload_by_year",
+        "/examples",
+        "/releases/",
+        "/-/dashboards/drugbeleid",
+    ],
+)
+@pytest.mark.parametrize(
+    "lang, heading, version_text", [("nl", "Bronvermelding", "Versie"), ("en", "Cite this", "Version")]
+)
 async def test_every_page_has_a_cite_this_box_in_its_language(datasette, path, lang, heading, version_text):
     response = await datasette.client.get(path + ("?_lang=en" if lang == "en" else ""))
     assert response.status_code == 200
@@ -132,7 +179,7 @@ async def test_every_page_has_a_cite_this_box_in_its_language(datasette, path, l
     assert f">{heading}</h2>" in box
     assert f"{version_text} {release['semver']}" in box and release["version"] in box
     for kind in ("bib", "ris", "json"):
-        href = box.split(f'/releases/{release["version"]}/citation.{kind}', 1)
+        href = box.split(f"/releases/{release['version']}/citation.{kind}", 1)
         assert len(href) == 2, kind
         assert (await datasette.client.get(f"/releases/{release['version']}/citation.{kind}")).status_code == 200
 

@@ -6,6 +6,7 @@ container lacks (as the shapes under tests/ once were) fails here, not in produc
 the container's command (serve.workers with serve.app:create_app), run from the copy, with the
 copy alone on its import path; the installed packages are the test environment's.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,10 +35,18 @@ LINK = re.compile(r'href="(/[^"#]*)"')
 MAX_PAGES = 150
 # Routes no page links to, and answers that are errors on purpose (the error pages must not leak either).
 UNLINKED = {
-    "/-/mqa.json": 200, "/openapi.json": 200, "/catalog.ttl": 200, "/catalog.jsonld": 200,
-    "/-/proxy-error/503": 503, "/-/proxy-error/429.json": 429, "/drugbeleid.json?sql=select+1": 200,
-    "/drugbeleid.csv?sql=select+1": 200, "/drugbeleid.json?sql=select+nonsense": 400, "/no-such-page": 404,
-    "/drugbeleid/no_such_table.json": 404, "/drugbeleid/caseload.json?_sort=no_such_column": 400,
+    "/-/mqa.json": 200,
+    "/openapi.json": 200,
+    "/catalog.ttl": 200,
+    "/catalog.jsonld": 200,
+    "/-/proxy-error/503": 503,
+    "/-/proxy-error/429.json": 429,
+    "/drugbeleid.json?sql=select+1": 200,
+    "/drugbeleid.csv?sql=select+1": 200,
+    "/drugbeleid.json?sql=select+nonsense": 400,
+    "/no-such-page": 404,
+    "/drugbeleid/no_such_table.json": 404,
+    "/drugbeleid/caseload.json?_sort=no_such_column": 400,
 }
 
 
@@ -47,9 +56,15 @@ def copied_paths() -> list[tuple[str, str]]:
 
 def regular_files_only(directory, names):
     """Sockets and other special files (a running serve-prod's, under build/) are not files to copy."""
-    return [name for name in names if not (os.path.isdir(os.path.join(directory, name))
-                                            or os.path.islink(os.path.join(directory, name))
-                                            or stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode))]
+    return [
+        name
+        for name in names
+        if not (
+            os.path.isdir(os.path.join(directory, name))
+            or os.path.islink(os.path.join(directory, name))
+            or stat.S_ISREG(os.lstat(os.path.join(directory, name)).st_mode)
+        )
+    ]
 
 
 def container_copy(target: Path) -> Path:
@@ -81,9 +96,29 @@ def container(tmp_path_factory):
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "DRUGBELEID_DB")}
     log = open(app.parent / "server.log", "w+b")
     process = subprocess.Popen(
-        [sys.executable, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"],
-        cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "serve.workers",
+            "--interface",
+            "asgi",
+            "--factory",
+            "serve.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=app,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -1,6 +1,7 @@
 """The site's content: one kind per file in content/, each valid against its JSON Schema, written in
 both languages by one convention (English `key`, Dutch `key_nl`); metadata.yml keeps Datasette's
 configuration; labels live beside their fields in the schemas; no text counts the sources by hand."""
+
 from __future__ import annotations
 
 import json
@@ -76,16 +77,26 @@ async def test_a_value_label_comes_from_beside_its_field(datasette):
 COUNTED_IN_WORDS = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|twee|drie|vier|vijf|zes|zeven|acht|negen|tien)\s+"
     r"([\w-]+\s+){0,2}(source|sources|documents?|brondocumenten|documenten|bronnen|justice houses|justitiehuizen)\b",
-    re.IGNORECASE)
-TEXTS = ["metadata.yml", "templates/home.html", "CITATION.cff", "README.md", "datasets/datapackage.json",
-         *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "content").glob("*.yml")),
-         *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
+    re.IGNORECASE,
+)
+TEXTS = [
+    "metadata.yml",
+    "templates/home.html",
+    "CITATION.cff",
+    "README.md",
+    "datasets/datapackage.json",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "content").glob("*.yml")),
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")),
+]
 
 
 def test_no_text_counts_the_sources_by_hand():
     """A new source would make such a count wrong: it is computed from the data, or not written."""
-    found = [f"{name}: {m.group(0)!r}" for name in TEXTS
-             for m in COUNTED_IN_WORDS.finditer((ROOT / name).read_text(encoding="utf-8"))]
+    found = [
+        f"{name}: {m.group(0)!r}"
+        for name in TEXTS
+        for m in COUNTED_IN_WORDS.finditer((ROOT / name).read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 
@@ -93,8 +104,16 @@ async def test_the_home_page_counts_the_documents_from_the_data(datasette):
     documents = (await datasette.client.get("/drugbeleid/documents.json?_shape=array&_size=max")).json()
     for lang in ("nl", "en"):
         text = parse((await datasette.client.get(f"/?_lang={lang}")).text).find("main").text()
-        assert len(re.findall(rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documenten|"
-                              rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documents", text)) == 2, lang
+        assert (
+            len(
+                re.findall(
+                    rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documenten|"
+                    rf"\b{len(documents)} (Nederlandstalige|Dutch-language|openbare|public) documents",
+                    text,
+                )
+            )
+            == 2
+        ), lang
 
 
 async def test_the_api_description_carries_the_labels_of_the_schemas(datasette):
@@ -103,5 +122,7 @@ async def test_the_api_description_carries_the_labels_of_the_schemas(datasette):
     fields = {f["name"]: f for f in schema["fields"]}
     unit = spec["components"]["schemas"]["statistics.row"]["properties"]["unit"]
     assert unit["x-label"] == {"en": fields["unit"]["label"], "nl": fields["unit"]["label_nl"]}
-    assert unit["x-value-labels"] == {value: {"en": words["label"], "nl": words["label_nl"]}
-                                      for value, words in fields["unit"]["value_labels"].items()}
+    assert unit["x-value-labels"] == {
+        value: {"en": words["label"], "nl": words["label_nl"]}
+        for value, words in fields["unit"]["value_labels"].items()
+    }

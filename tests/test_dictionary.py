@@ -1,5 +1,6 @@
 """The data dictionary (README.md) inside the zip of a new release, in Dutch and English, made from
 the schemas; recorded releases keep their zips byte for byte."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,11 @@ def test_every_table_and_column_is_described_in_both_languages(new_release):
             for field in resource["schema"]["fields"]:
                 description = field["description_nl"] if lang == "nl" else field["description"]
                 assert f"| `{field['name']}` | {field['type']}" in text, (lang, resource["name"], field["name"])
-                assert " ".join(description.split()).replace("|", "\\|") in text, (lang, resource["name"], field["name"])
+                assert " ".join(description.split()).replace("|", "\\|") in text, (
+                    lang,
+                    resource["name"],
+                    field["name"],
+                )
                 if field.get("unit"):
                     assert f"| {field['unit']} |" in text
 

@@ -1,5 +1,6 @@
 """Provenance as a reader sees it: each document as its text with an anchor per paragraph, and on
 row pages the row's verbatim values highlighted inside their paragraphs."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -43,7 +44,7 @@ class Html(HTMLParser):
 
 def provenance_section(page: str) -> str:
     start = page.index('id="provenance"')
-    return page[start: page.index("</section>", start)]
+    return page[start : page.index("</section>", start)]
 
 
 def row_path(table: str, row_key: str) -> str:
@@ -64,8 +65,11 @@ async def test_document_page_has_one_anchor_per_passage_in_order(datasette):
         response = await datasette.client.get(f"/documents/{document['id']}")
         assert response.status_code == 200
         page = Html(response.text)
-        passages = (await datasette.client.get(
-            f"/drugbeleid/passages.json?_shape=objects&_size=max&document_id={document['id']}&_sort=ordinal")).json()["rows"]
+        passages = (
+            await datasette.client.get(
+                f"/drugbeleid/passages.json?_shape=objects&_size=max&document_id={document['id']}&_sort=ordinal"
+            )
+        ).json()["rows"]
         assert passages
         assert [p["id"] for p in page.classes["passage"]] == [p["id"] for p in passages]
         assert {f"#{p['id']}" for p in passages} <= set(page.hrefs)  # a visible link to each anchor
@@ -90,8 +94,10 @@ async def test_document_page_shows_the_checksum_of_the_stored_copy_and_of_the_te
     for document in documents:
         dutch = (await datasette.client.get(f"/documents/{document['id']}")).text
         english = (await datasette.client.get(f"/documents/{document['id']}?_lang=en")).text
-        for page, as_received in ((dutch, "zoals ontvangen, vóór het verwijderen van persoonsgegevens"),
-                                  (english, "as received, before personal data was redacted")):
+        for page, as_received in (
+            (dutch, "zoals ontvangen, vóór het verwijderen van persoonsgegevens"),
+            (english, "as received, before personal data was redacted"),
+        ):
             assert f"<code>{document['sha256']}</code>" in page, document["id"]
             if document["sha256_received"] == document["sha256"]:
                 assert as_received not in page, document["id"]
@@ -120,7 +126,7 @@ async def test_row_page_marks_each_verbatim_value_inside_its_passage(datasette):
         section = provenance_section(response.text)
         page = Html(section)
         for location in (loc for loc in locations if loc["table_name"] == table and loc["row_key"] == row_key):
-            value_block = section[section.index(f'data-column="{location["column_name"]}"'):]
+            value_block = section[section.index(f'data-column="{location["column_name"]}"') :]
             value_block = value_block[: value_block.index("</blockquote>")]
             marks = Html(value_block).marks
             assert " ".join(normalise(m) for m in marks) == normalise(row[location["column_name"]]), (path, location)

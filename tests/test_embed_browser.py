@@ -1,5 +1,6 @@
 """An article on another site frames a chart's embed page (Debian's Chromium, the real `make serve`):
 the chart is drawn, without any visitor SQL, and the browser refuses to frame any other page."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,6 +17,7 @@ from .test_browser import AXE, AXE_RUN_JS, AXE_TAGS
 def article_site(body: str):
     """Another site: a page served from another origin (another port on loopback: Chromium refuses
     a page from a public address framing a loopback one, whatever the headers say)."""
+
     class Article(BaseHTTPRequestHandler):
         def do_GET(self):
             data = body.encode("utf-8")
@@ -40,8 +42,12 @@ def article_site(body: str):
 
 
 def article_html(base: str, *paths: str) -> str:
-    frames = "".join(f'<iframe src="{base}{p}" title="{p}" width="800" height="620" style="border:0"></iframe>' for p in paths)
-    return f"<!DOCTYPE html><html lang=\"nl\"><head><title>Article</title></head><body><h1>News</h1>{frames}</body></html>"
+    frames = "".join(
+        f'<iframe src="{base}{p}" title="{p}" width="800" height="620" style="border:0"></iframe>' for p in paths
+    )
+    return (
+        f'<!DOCTYPE html><html lang="nl"><head><title>Article</title></head><body><h1>News</h1>{frames}</body></html>'
+    )
 
 
 @contextlib.contextmanager
@@ -92,7 +98,13 @@ def test_another_site_cannot_frame_any_other_page(chromium, live_site):  # noqa:
 def test_axe_finds_no_violation_on_a_chart_and_its_embed(visitor, path, lang):  # noqa: F811
     visitor.page.context.add_init_script(path=str(AXE))
     path += "?_lang=en" if lang == "en" else ""
-    visitor.open(path, f"axe-chart-{lang}", ready=lambda page: page.wait_for_selector(
-        ".chart-container canvas, .chart-container svg, #chart canvas, #chart svg", state="attached"), full_page=True)
+    visitor.open(
+        path,
+        f"axe-chart-{lang}",
+        ready=lambda page: page.wait_for_selector(
+            ".chart-container canvas, .chart-container svg, #chart canvas, #chart svg", state="attached"
+        ),
+        full_page=True,
+    )
     found = visitor.page.evaluate(AXE_RUN_JS, AXE_TAGS)
     assert not found["violations"], "\n".join(f"{v['id']}: {v['help']} {v['nodes'][:4]}" for v in found["violations"])

@@ -1,6 +1,7 @@
 """Charts anyone can embed and share: embed pages with their data in the page, frameable (and no
 other page), the charts' SVG and PNG images rendered without a browser, and the og:/Twitter tags of
 the chart pages."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,9 @@ async def query_rows(datasette, sql: str) -> list[list]:
 async def test_every_chart_has_an_embed_page_with_its_data_in_the_page(site, lang):
     for slug, chart_slug, chart in charts(site):
         chart = shared.chart_in_language(chart, lang)
-        response = await site.client.get(f"/-/dashboards/{slug}/{chart_slug}/embed" + ("?_lang=en" if lang == "en" else ""))
+        response = await site.client.get(
+            f"/-/dashboards/{slug}/{chart_slug}/embed" + ("?_lang=en" if lang == "en" else "")
+        )
         assert response.status_code == 200, chart_slug
         page = response.text
         assert f'<html lang="{lang}">' in page
@@ -76,8 +79,11 @@ async def test_every_chart_has_an_embed_page_with_its_data_in_the_page(site, lan
         assert '<a href="http://localhost/documents" target="_top">' in page  # the source, reachable from any site
         assert re.search(rf'<a href="http://localhost/-/dashboards/{slug}/{chart_slug}[^"]*" target="_top">', page)
         # the data is in the page, exactly what the chart's query returns; no SQL is sent from it
-        spec = json.loads(re.search(r'<script type="application/json" id="chart-spec">(.*?)</script>', page, re.DOTALL)
-                          .group(1).replace("<\\/", "</"))
+        spec = json.loads(
+            re.search(r'<script type="application/json" id="chart-spec">(.*?)</script>', page, re.DOTALL)
+            .group(1)
+            .replace("<\\/", "</")
+        )
         expected = await query_rows(site, chart["query"])
         assert [list(row.values()) for row in spec["data"]["values"]] == expected
         assert "sql=" not in page and "fetch(" not in page and "dashboards.js" not in page
@@ -90,10 +96,22 @@ async def test_only_embed_pages_may_be_framed(site):
         response = await site.client.get(f"/-/dashboards/{slug}/{chart_slug}/embed")
         assert frame_policy(response) == "*"
         assert "x-frame-options" not in response.headers
-    for path in ["/", "/?_lang=en", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload.json", "/examples",
-                 "/-/dashboards/drugbeleid", "/-/dashboards/drugbeleid/caseload", "/-/dashboards/drugbeleid/embed",
-                 "/charts/drugbeleid/caseload.nl.png", "/-/dashboards/drugbeleid/caseload/embed/more",
-                 "/-/dashboards/drugbeleid/caseload/embedded", "/releases/", "/drugbeleid/caseload.xlsx"]:
+    for path in [
+        "/",
+        "/?_lang=en",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload.json",
+        "/examples",
+        "/-/dashboards/drugbeleid",
+        "/-/dashboards/drugbeleid/caseload",
+        "/-/dashboards/drugbeleid/embed",
+        "/charts/drugbeleid/caseload.nl.png",
+        "/-/dashboards/drugbeleid/caseload/embed/more",
+        "/-/dashboards/drugbeleid/caseload/embedded",
+        "/releases/",
+        "/drugbeleid/caseload.xlsx",
+    ]:
         response = await site.client.get(path)
         assert frame_policy(response) == "'none'", path
         assert response.headers["x-frame-options"] == "DENY", path
@@ -114,7 +132,12 @@ async def test_every_chart_is_an_svg_and_a_png_in_each_language_at_a_fixed_width
             root = re.search(r"<svg[^>]*>", svg.text).group(0)
             assert f'width="{images.WIDTH}"' in root
             # the chart's words in its language are in the image (axis titles, legend, labels)
-            words = {v for v in re.findall(r'"title":\s*"([^"]+)"', json.dumps(shared.chart_in_language(chart, lang)["display"]))}
+            words = {
+                v
+                for v in re.findall(
+                    r'"title":\s*"([^"]+)"', json.dumps(shared.chart_in_language(chart, lang)["display"])
+                )
+            }
             assert any(w.replace("&", "&amp;") in svg.text for w in words), (chart_slug, lang)
             png = await site.client.get(f"/charts/{slug}/{chart_slug}.{lang}.png")
             assert png.status_code == 200 and png.headers["content-type"] == "image/png"

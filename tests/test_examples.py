@@ -1,5 +1,6 @@
 """/examples: at least eight example questions in plain Dutch, each a canned query that runs,
 shown with its SQL and a link that opens it in the SQL editor, ready to run."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit

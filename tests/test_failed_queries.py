@@ -7,6 +7,7 @@ then running a long query on its SQL thread, every request of the worker waits f
 The collector runs at moments nobody chooses; here it is run at the worst one: right after the
 failure, while the same connection (one SQL thread) runs a query to the time limit.
 """
+
 from __future__ import annotations
 
 import asyncio

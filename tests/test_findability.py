@@ -1,5 +1,6 @@
 """Findability: /robots.txt, /sitemap.xml with hreflang alternates, and schema.org JSON-LD (a
 DataCatalog on the home page, a Dataset on every table page) with what dataset search asks for."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,21 +26,37 @@ BASE = "http://localhost"
 # by the document pages (passages), or read as a whole table (data_quality).
 INTERNAL_ROWS = {"search_index", "quote_locations", "passages", "data_quality"}
 # What dataset search engines require and recommend of a schema.org Dataset (the issue's list).
-DATASET_PROPERTIES = ["name", "description", "license", "creator", "distribution", "temporalCoverage",
-                      "spatialCoverage", "isAccessibleForFree", "version", "dateModified"]
+DATASET_PROPERTIES = [
+    "name",
+    "description",
+    "license",
+    "creator",
+    "distribution",
+    "temporalCoverage",
+    "spatialCoverage",
+    "isAccessibleForFree",
+    "version",
+    "dateModified",
+]
 
 
 def robots_rules(text: str) -> list[tuple[str, str]]:
-    return [(field.lower(), value.strip()) for field, value in
-            (line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#"))
-            if field.lower() in ("allow", "disallow")]
+    return [
+        (field.lower(), value.strip())
+        for field, value in (
+            line.split(":", 1) for line in text.splitlines() if ":" in line and not line.startswith("#")
+        )
+        if field.lower() in ("allow", "disallow")
+    ]
 
 
 def allowed(rules, path: str) -> bool:
     """Google's reading of robots.txt: the longest matching rule wins, `*` matches anything, and
     Allow wins a tie."""
+
     def matches(pattern):
         return re.match(re.escape(pattern).replace(r"\*", ".*").replace(r"\$", "$"), path) is not None
+
     best = max(((len(p), kind == "allow") for kind, p in rules if matches(p)), default=(0, True))
     return best[1]
 
@@ -49,12 +66,28 @@ async def test_robots_allows_crawling_except_ad_hoc_sql_and_names_the_sitemap(da
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     rules = robots_rules(response.text)
     assert f"Sitemap: {BASE}/sitemap.xml" in response.text.splitlines()
-    for path in ["/", "/?_lang=en", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload.json?year=2020",
-                 "/drugbeleid/caseload/antwerpen,2016", "/drugbeleid/caseload_by_year", "/documents/vraag-69-2022",
-                 "/sitemap.xml", "/catalog.ttl", "/-/dashboards/drugbeleid", "/examples"]:
+    for path in [
+        "/",
+        "/?_lang=en",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload.json?year=2020",
+        "/drugbeleid/caseload/antwerpen,2016",
+        "/drugbeleid/caseload_by_year",
+        "/documents/vraag-69-2022",
+        "/sitemap.xml",
+        "/catalog.ttl",
+        "/-/dashboards/drugbeleid",
+        "/examples",
+    ]:
         assert allowed(rules, path), path
-    for path in ["/drugbeleid?sql=select+1", "/drugbeleid?_lang=en&sql=select+1", "/drugbeleid.json?sql=select+1",
-                 "/drugbeleid.csv?sql=select+1&_dl=1", "/drugbeleid/caseload?_where=year>2000"]:
+    for path in [
+        "/drugbeleid?sql=select+1",
+        "/drugbeleid?_lang=en&sql=select+1",
+        "/drugbeleid.json?sql=select+1",
+        "/drugbeleid.csv?sql=select+1&_dl=1",
+        "/drugbeleid/caseload?_where=year>2000",
+    ]:
         assert not allowed(rules, path), path
 
 
@@ -99,7 +132,9 @@ async def test_sitemap_lists_every_page_in_both_languages_with_hreflang(datasett
     charts = metadata["plugins"]["datasette-dashboards"]["drugbeleid"]["charts"]
     assert {"/-/dashboards/drugbeleid"} | {f"/-/dashboards/drugbeleid/{c}" for c in charts} <= dutch
     examples = metadata["plugins"]["drugbeleid"]["examples"]
-    assert {f"/drugbeleid/{q}" for q in examples} | {f"/drugbeleid/{q}" for q in metadata["databases"]["drugbeleid"]["queries"]} <= dutch
+    assert {f"/drugbeleid/{q}" for q in examples} | {
+        f"/drugbeleid/{q}" for q in metadata["databases"]["drugbeleid"]["queries"]
+    } <= dutch
     assert "/releases/" in dutch  # the listing page of every release
     versions = shared.release_versions(built.parent)
     assert versions and {f"/releases/{v}/" for v in versions} <= dutch
@@ -131,7 +166,7 @@ def assert_tagged_in_both_languages(values: list[dict]) -> None:
 def json_ld(page: str) -> dict:
     assert page.count(SCRIPT) == 1
     start = page.index(SCRIPT) + len(SCRIPT)
-    return json.loads(page[start:page.index("</script>", start)])
+    return json.loads(page[start : page.index("</script>", start)])
 
 
 async def test_home_page_carries_a_schema_org_data_catalog(datasette):
@@ -173,7 +208,10 @@ async def test_every_table_page_carries_a_schema_org_dataset_with_what_dataset_s
         assert download["@type"] == "DataDownload" and download["encodingFormat"] and download["contentUrl"]
         response = await datasette.client.get(path_of(download["contentUrl"]))
         assert response.status_code == 200, download["contentUrl"]
-        assert response.headers["content-type"].split(";")[0] in (download["encodingFormat"], "application/octet-stream")
+        assert response.headers["content-type"].split(";")[0] in (
+            download["encodingFormat"],
+            "application/octet-stream",
+        )
 
 
 # --- one public base URL, whatever the Host header ------------------------------------------------
@@ -183,8 +221,10 @@ HOST_INDEPENDENT = ["/catalog.ttl", "/catalog.jsonld", "/sitemap.xml", "/-/mqa.j
 
 def random_hosts(count: int) -> list[str]:
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    return [f"{''.join(secrets.choice(alphabet) for _ in range(12))}.example:{1024 + secrets.randbelow(60000)}"
-            for _ in range(count)]
+    return [
+        f"{''.join(secrets.choice(alphabet) for _ in range(12))}.example:{1024 + secrets.randbelow(60000)}"
+        for _ in range(count)
+    ]
 
 
 async def test_catalogue_score_and_sitemap_are_the_same_for_every_host(datasette):
@@ -217,24 +257,30 @@ async def test_every_absolute_url_starts_with_the_configured_public_base_url(con
     assert f"Sitemap: {PUBLIC}sitemap.xml" in robots.splitlines()
     sitemap = ElementTree.fromstring((await configured.client.get("/sitemap.xml", headers=host)).content)
     urls = [loc.text for loc in sitemap.iter(f"{{{NS['s']}}}loc")] + [
-        link.get("href") for link in sitemap.iter(f"{{{NS['x']}}}link")]
+        link.get("href") for link in sitemap.iter(f"{{{NS['x']}}}link")
+    ]
     assert urls and all(url.startswith(PUBLIC) for url in urls)
     turtle = (await configured.client.get("/catalog.ttl", headers=host)).text
     assert f"<{PUBLIC}#catalog>" in turtle and "http://localhost" not in turtle
     page = (await configured.client.get("/drugbeleid/caseload?_lang=en", headers=host)).text
     assert json_ld(page)["url"] == f"{PUBLIC}drugbeleid/caseload"
-    assert alternates_in(page) == {"nl": f"{PUBLIC}drugbeleid/caseload", "en": f"{PUBLIC}drugbeleid/caseload?_lang=en",
-                                   "x-default": f"{PUBLIC}drugbeleid/caseload"}
+    assert alternates_in(page) == {
+        "nl": f"{PUBLIC}drugbeleid/caseload",
+        "en": f"{PUBLIC}drugbeleid/caseload?_lang=en",
+        "x-default": f"{PUBLIC}drugbeleid/caseload",
+    }
     package = (await configured.client.get("/datapackage.json", headers=host)).json()
     assert all(resource["path"].startswith(PUBLIC) for resource in package["resources"])
     assert [source["path"] for source in package["sources"]] == [f"{PUBLIC}documents"]  # the documents page
     openapi = (await configured.client.get("/openapi.json", headers=host)).json()
     assert openapi["externalDocs"]["url"] == f"{PUBLIC}documents"
-    score = (await configured.client.get("/-/mqa.json", headers=host))
+    score = await configured.client.get("/-/mqa.json", headers=host)
     assert score.status_code == 200 and host["host"] not in score.text
 
 
-@pytest.mark.parametrize("value", ["data.example.org", "ftp://data.example.org/", "https://data.example.org/?a=1", "https://"])
+@pytest.mark.parametrize(
+    "value", ["data.example.org", "ftp://data.example.org/", "https://data.example.org/?a=1", "https://"]
+)
 def test_a_public_base_url_that_is_not_one_is_refused_by_name(value):
     with pytest.raises(ValueError, match=r"PUBLIC_BASE_URL: .* is not a base URL"):
         shared.checked_base_url(value, "PUBLIC_BASE_URL")
@@ -242,22 +288,38 @@ def test_a_public_base_url_that_is_not_one_is_refused_by_name(value):
 
 # --- every page's hreflang alternates and description --------------------------------------------
 
+
 def alternates_in(page: str) -> dict[str, str]:
-    head = page[:page.index("</head>")]
-    return {lang: html.unescape(href) for lang, href in
-            re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', head)}
+    head = page[: page.index("</head>")]
+    return {
+        lang: html.unescape(href)
+        for lang, href in re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">', head)
+    }
 
 
 def meta_description(page: str) -> str | None:
-    found = re.findall(r'<meta name="description" content="([^"]*)">', page[:page.index("</head>")])
+    found = re.findall(r'<meta name="description" content="([^"]*)">', page[: page.index("</head>")])
     assert len(found) <= 1
     return html.unescape(found[0]) if found else None
 
 
-PAGE_TYPES = ["/", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload?year=2020&_facet=justice_house_id",
-              "/drugbeleid/documents/vraag-69-2022", "/drugbeleid/caseload_by_year", "/documents",
-              "/documents/vraag-69-2022", "/examples", "/search?q=drugs", "/api", "/-/dashboards/drugbeleid",
-              "/-/dashboards/drugbeleid/caseload", "/releases/", "/drugbeleid?sql=select+1"]
+PAGE_TYPES = [
+    "/",
+    "/drugbeleid",
+    "/drugbeleid/caseload",
+    "/drugbeleid/caseload?year=2020&_facet=justice_house_id",
+    "/drugbeleid/documents/vraag-69-2022",
+    "/drugbeleid/caseload_by_year",
+    "/documents",
+    "/documents/vraag-69-2022",
+    "/examples",
+    "/search?q=drugs",
+    "/api",
+    "/-/dashboards/drugbeleid",
+    "/-/dashboards/drugbeleid/caseload",
+    "/releases/",
+    "/drugbeleid?sql=select+1",
+]
 
 
 @pytest.mark.parametrize("path", PAGE_TYPES)
@@ -282,7 +344,10 @@ async def test_a_table_pages_description_is_its_tables_in_the_pages_language(dat
     for lang, key in (("nl", "description_nl"), ("en", "description")):
         page = (await datasette.client.get(shared.with_language("/drugbeleid/caseload", lang))).text
         description = meta_description(page)
-        assert description and " ".join(resource[key].split()).startswith(description.removesuffix(" …")), (lang, description)
+        assert description and " ".join(resource[key].split()).startswith(description.removesuffix(" …")), (
+            lang,
+            description,
+        )
 
 
 async def test_the_app_factory_takes_the_public_base_url_from_the_environment(built):
@@ -296,8 +361,15 @@ async def test_the_app_factory_takes_the_public_base_url_from_the_environment(bu
 
 
 def test_a_worker_with_a_wrong_public_base_url_stops_with_a_message_naming_it(built):
-    run = subprocess.run([sys.executable, "-c", "from serve.app import create_app; create_app()"], cwd=ROOT,
-                         env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built), "PUBLIC_BASE_URL": "data.example.org"},
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", "from serve.app import create_app; create_app()"],
+        cwd=ROOT,
+        env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built), "PUBLIC_BASE_URL": "data.example.org"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1
-    assert "Error: PUBLIC_BASE_URL: 'data.example.org' is not a base URL" in run.stderr and "Traceback" not in run.stderr
+    assert (
+        "Error: PUBLIC_BASE_URL: 'data.example.org' is not a base URL" in run.stderr and "Traceback" not in run.stderr
+    )

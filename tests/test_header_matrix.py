@@ -6,6 +6,7 @@ The 500 rows come from deliberate faults: a route handler that raises in a site 
 and an app that raises under the same middleware stack (plugins/stack.py); the 503 rows from nginx
 with its upstream stopped.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,15 @@ from datasette.plugins import pm
 from serve.app import create_datasette
 
 # The headers every response carries (plugins/security_headers.py, plugins/http_headers.py).
-EVERY_RESPONSE = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
-                  "cross-origin-opener-policy", "x-data-version", "x-data-semver")
+EVERY_RESPONSE = (
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "x-data-version",
+    "x-data-semver",
+)
 FORMATS = {"html": "", "json": ".json", "csv": ".csv"}
 TABLE = "/drugbeleid/caseload"
 
@@ -152,6 +160,7 @@ def test_the_stack_is_the_only_asgi_wrapper_and_names_existing_wrappers(site):
 
 
 # --- the proxy's own answers ------------------------------------------------------------------------
+
 
 @pytest.mark.proxy
 def test_the_proxys_own_429_and_503_carry_the_sites_headers(tmp_path):

@@ -1,5 +1,6 @@
 """Hostile input against a live server (make serve on 127.0.0.1): no 5xx, clear 4xx, bounded time,
 the server still alive and the database unchanged afterwards."""
+
 from __future__ import annotations
 
 import hashlib
@@ -61,20 +62,67 @@ CASES = [
     ("fts3_tokenizer address leak", "GET", sql("select fts3_tokenizer('simple')"), None, {400}, True),
     ("load_extension", "GET", sql("select load_extension('/tmp/x')"), None, {400}, True),
     ("char over a huge range", "GET", sql("select char(" + ",".join(["1114111"] * 500) + ")"), None, {400}, True),
-    ("string doubling to the length limit", "GET", sql("with recursive r(s) as (select 'x' union all select s||s from r) select length(s) from r"), None, {400}, True),
-    ("recursive CTE", "GET", sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"), None, {400}, True),
-    ("cartesian join", "GET", sql("select count(*) from passages a, passages b, passages c, passages d"), None, {400}, True),
-    ("result larger than the budget", "GET", sql("with big as (select text from passages order by length(text) desc limit 20) select "
-                                                 + ", ".join(f"b{i}.text" for i in range(12)) + " from " + ", ".join(f"big b{i}" for i in range(12)) + " limit 1000"), None, {400}, True),
+    (
+        "string doubling to the length limit",
+        "GET",
+        sql("with recursive r(s) as (select 'x' union all select s||s from r) select length(s) from r"),
+        None,
+        {400},
+        True,
+    ),
+    (
+        "recursive CTE",
+        "GET",
+        sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"),
+        None,
+        {400},
+        True,
+    ),
+    (
+        "cartesian join",
+        "GET",
+        sql("select count(*) from passages a, passages b, passages c, passages d"),
+        None,
+        {400},
+        True,
+    ),
+    (
+        "result larger than the budget",
+        "GET",
+        sql(
+            "with big as (select text from passages order by length(text) desc limit 20) select "
+            + ", ".join(f"b{i}.text" for i in range(12))
+            + " from "
+            + ", ".join(f"big b{i}" for i in range(12))
+            + " limit 1000"
+        ),
+        None,
+        {400},
+        True,
+    ),
     ("ATTACH", "GET", sql("attach database '/tmp/x.db' as x"), None, {400}, True),
     ("PRAGMA statement", "GET", sql("pragma writable_schema = 1"), None, {400}, True),
     ("write", "GET", sql("delete from caseload"), None, {400}, True),
     ("deep nesting", "GET", sql("select " + "(" * 500 + "1" + ")" * 500), None, {400}, True),
     ("SQL longer than the SQL length limit", "GET", sql("select 1" + " or 1" * 2500), None, {400}, True),
-    ("request line longer than the server accepts", "GET", sql("select 1" + " or 1" * 20000), None, {400, 414, 431}, False),
+    (
+        "request line longer than the server accepts",
+        "GET",
+        sql("select 1" + " or 1" * 20000),
+        None,
+        {400, 414, 431},
+        False,
+    ),
     ("NUL byte in SQL", "GET", "/drugbeleid.json?sql=select%201%00", None, {200, 400}, False),
     ("invalid UTF-8 in SQL", "GET", "/drugbeleid.json?sql=select%20%27%ff%fe%27", None, {200, 400}, False),
-    ("LIKE with many wildcards", "GET", sql("select count(*) from passages where text like '%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%z%q'"), None, {200}, False),
+    (
+        "LIKE with many wildcards",
+        "GET",
+        sql("select count(*) from passages where text like '%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%a%e%i%o%u%z%q'"),
+        None,
+        {200},
+        False,
+    ),
     ("bad _sort", "GET", "/drugbeleid/caseload.json?_sort=nope", None, {400}, True),
     ("bad _sort_desc", "GET", "/drugbeleid/caseload.json?_sort_desc=nope", None, {400}, True),
     ("_timelimit=abc", "GET", "/drugbeleid/caseload.json?_timelimit=abc", None, {400}, True),
@@ -84,7 +132,14 @@ CASES = [
     ("huge offset", "GET", sql("select * from passages limit 10 offset 9223372036854775807"), None, {200}, False),
     ("unknown facet", "GET", "/drugbeleid/caseload.json?_facet=nope", None, {400}, True),
     ("FTS syntax error", "GET", "/drugbeleid/passages.json?_search=%22unbalanced", None, {200, 400}, False),
-    ("_where injection", "GET", "/drugbeleid/caseload.json?_where=1%3D1)%20union%20select%20sql%20from%20sqlite_master%20--", None, {400}, True),
+    (
+        "_where injection",
+        "GET",
+        "/drugbeleid/caseload.json?_where=1%3D1)%20union%20select%20sql%20from%20sqlite_master%20--",
+        None,
+        {400},
+        True,
+    ),
     ("unknown database", "GET", "/nope.json", None, {404}, True),
     ("unknown table", "GET", "/drugbeleid/nope.json", None, {404}, True),
     ("unknown row", "GET", "/drugbeleid/caseload/nowhere,1900.json", None, {404}, True),
@@ -103,7 +158,14 @@ CASES = [
     ("huge header", "GET", "/", {"X-Padding": "a" * 70000}, {200, 400, 413, 431}, False),
     ("many headers", "GET", "/", {f"X-H{i}": "1" for i in range(300)}, {200, 400, 431}, False),
     ("bogus cookie", "GET", "/drugbeleid/caseload.json", {"Cookie": "ds_actor=" + "A" * 2000}, {200, 400}, False),
-    ("bogus If-None-Match", "GET", "/drugbeleid/caseload.json", {"If-None-Match": '"' + "x" * 5000 + '"'}, {200}, False),
+    (
+        "bogus If-None-Match",
+        "GET",
+        "/drugbeleid/caseload.json",
+        {"If-None-Match": '"' + "x" * 5000 + '"'},
+        {200},
+        False,
+    ),
 ]
 
 
@@ -157,7 +219,12 @@ def test_file_path_hidden(server):
 
 def test_three_concurrent_printf_do_not_starve_the_server(server):
     results = []
-    threads = [threading.Thread(target=lambda: results.append(request(server, "GET", sql("select printf('%.*c', 2147483647, 'x')"))[0])) for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(request(server, "GET", sql("select printf('%.*c', 2147483647, 'x')"))[0])
+        )
+        for _ in range(3)
+    ]
     [t.start() for t in threads]
     started = time.monotonic()
     assert request(server, "GET", "/drugbeleid/staffing.json")[0] == 200
@@ -167,10 +234,15 @@ def test_three_concurrent_printf_do_not_starve_the_server(server):
 
 
 def test_benign_request_while_six_worst_case_queries_run(server):
-    worst = [sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"),
-             sql("select count(*) from passages a, passages b, passages c, passages d")]
+    worst = [
+        sql("with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"),
+        sql("select count(*) from passages a, passages b, passages c, passages d"),
+    ]
     statuses = []
-    threads = [threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", worst[i % 2] + f"&_={i}")[0])) for i in range(6)]
+    threads = [
+        threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", worst[i % 2] + f"&_={i}")[0]))
+        for i in range(6)
+    ]
     [t.start() for t in threads]
     time.sleep(0.2)  # let them start
     timings = []
@@ -188,16 +260,41 @@ def test_hardened_settings_are_served(server):
     status, _, body = request(server, "GET", "/-/settings.json")
     settings = json.loads(body)
     assert status == 200
-    assert {k: settings[k] for k in ("sql_time_limit_ms", "max_returned_rows", "default_page_size", "suggest_facets",
-                                      "facet_time_limit_ms", "default_facet_size", "max_csv_mb", "num_sql_threads")} == {
-        "sql_time_limit_ms": 1000, "max_returned_rows": 2000, "default_page_size": 100, "suggest_facets": False,
-        "facet_time_limit_ms": 200, "default_facet_size": 30, "max_csv_mb": 5, "num_sql_threads": 4,
+    assert {
+        k: settings[k]
+        for k in (
+            "sql_time_limit_ms",
+            "max_returned_rows",
+            "default_page_size",
+            "suggest_facets",
+            "facet_time_limit_ms",
+            "default_facet_size",
+            "max_csv_mb",
+            "num_sql_threads",
+        )
+    } == {
+        "sql_time_limit_ms": 1000,
+        "max_returned_rows": 2000,
+        "default_page_size": 100,
+        "suggest_facets": False,
+        "facet_time_limit_ms": 200,
+        "default_facet_size": 30,
+        "max_csv_mb": 5,
+        "num_sql_threads": 4,
     }
 
 
 def test_security_headers_on_every_response(server):
-    for path in ["/", "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload.json", "/drugbeleid/caseload.csv",
-                 "/nope", sql("select 1"), "/-/static/app.css"]:
+    for path in [
+        "/",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload.json",
+        "/drugbeleid/caseload.csv",
+        "/nope",
+        sql("select 1"),
+        "/-/static/app.css",
+    ]:
         status, headers, _ = request(server, "GET", path)
         lowered = {k.lower(): v for k, v in headers.items()}
         policy = lowered.get("content-security-policy", "")
@@ -208,6 +305,7 @@ def test_security_headers_on_every_response(server):
 
 
 # --- the cost of a page, not only of its SQL (plugins/request_bounds.py, query_time.py; docs/security.md) ---
+
 
 @pytest.mark.parametrize("family,name,path,expected,most_bytes,seconds", COST_CASES, ids=[c[1] for c in COST_CASES])
 def test_the_cost_of_a_request_is_bounded(server, family, name, path, expected, most_bytes, seconds):
@@ -223,7 +321,9 @@ def test_the_cost_of_a_request_is_bounded(server, family, name, path, expected, 
 
 def test_repeated_parameters_count_once(server):
     once = json.loads(request(server, "GET", "/drugbeleid/search_index.json?_facet=text&_facet_size=max&_size=0")[2])
-    status, _, body = request(server, "GET", "/drugbeleid/search_index.json?" + "&".join(["_facet=text"] * 100) + "&_facet_size=max&_size=0")
+    status, _, body = request(
+        server, "GET", "/drugbeleid/search_index.json?" + "&".join(["_facet=text"] * 100) + "&_facet_size=max&_size=0"
+    )
     assert status == 200 and json.loads(body)["facet_results"] == once["facet_results"]
     assert len(once["facet_results"]["text"]["results"]) == 50  # _facet_size=max is the bound, 50
 
@@ -240,23 +340,33 @@ def test_more_than_ten_facets_is_a_400_naming_the_parameter(server, parameter):
 @pytest.mark.parametrize("value", ["{}", "[]", "null", "1", '{"table": "caseload"}', "{not json"])
 def test_malformed_through_is_a_400_naming_it(server, value):
     for fmt in (".json", ".csv", ""):
-        status, _, body = request(server, "GET", f"/drugbeleid/caseload{fmt}?" + urllib.parse.urlencode({"_through": value}))
+        status, _, body = request(
+            server, "GET", f"/drugbeleid/caseload{fmt}?" + urllib.parse.urlencode({"_through": value})
+        )
         assert status == 400 and b"_through" in body, (fmt, status, body[:300])
 
 
 def test_a_markdown_column_of_visitor_sql_is_shown_as_written(server):
-    status, _, body = request(server, "GET", sql("select '**strong** [a](https://example.com)' as a_markdown").replace(".json", ""))
+    status, _, body = request(
+        server, "GET", sql("select '**strong** [a](https://example.com)' as a_markdown").replace(".json", "")
+    )
     assert status == 200 and b"**strong** [a](https://example.com)" in body and b"<strong>" not in body
 
 
 def test_atom_is_for_the_sites_own_feeds(server):
     assert request(server, "GET", "/drugbeleid/events_feed.atom")[0] == 200
-    status, _, body = request(server, "GET", sql("select 1 as atom_id, 'x' as atom_title, '2020-01-01' as atom_updated").replace(".json?", ".atom?"))
+    status, _, body = request(
+        server,
+        "GET",
+        sql("select 1 as atom_id, 'x' as atom_title, '2020-01-01' as atom_updated").replace(".json?", ".atom?"),
+    )
     assert status == 400 and "Atom" in json.loads(body)["error"]
 
 
 def test_a_download_stopped_at_the_time_limit_is_a_400(server):
-    slow = urllib.parse.urlencode({"_where": "(with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c) > 0"})
+    slow = urllib.parse.urlencode(
+        {"_where": "(with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c) > 0"}
+    )
     started = time.monotonic()
     status, _, body = request(server, "GET", f"/drugbeleid/passages.csv?{slow}")
     assert status in (400, 429) and json.loads(body)["ok"] is False, body[:300]
@@ -266,14 +376,21 @@ def test_a_download_stopped_at_the_time_limit_is_a_400(server):
 def test_a_burst_of_downloads_gives_no_5xx(server):
     """40 whole-table CSV downloads at once (different URLs, so none from the cache): slower, never an error."""
     statuses: list = []
-    threads = [threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", f"/drugbeleid/search_index.csv?_size=max&_b={i}", timeout=60)[0]))
-               for i in range(40)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: statuses.append(
+                request(server, "GET", f"/drugbeleid/search_index.csv?_size=max&_b={i}", timeout=60)[0]
+            )
+        )
+        for i in range(40)
+    ]
     [t.start() for t in threads]
     [t.join(timeout=90) for t in threads]
     assert len(statuses) == 40 and set(statuses) == {200}, statuses
 
 
 # --- through `make serve-prod` (nginx in front, deploy/nginx.conf) ----------------------------------
+
 
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory):
@@ -309,8 +426,19 @@ def test_every_spelling_of_visitor_sql_is_rate_limited(prod, name):
     assert 429 in statuses and statuses.count(200) <= allowed, (name, statuses)
 
 
-@pytest.mark.parametrize("path", ["/-/versions.json", "/-/versions", "/-/plugins.json", "/-/plugins", "/-/%76ersions.json",
-                                  "//-/plugins.json", "/-/versions.json/", "/-/plugins.json?_x=1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/versions.json",
+        "/-/versions",
+        "/-/plugins.json",
+        "/-/plugins",
+        "/-/%76ersions.json",
+        "//-/plugins.json",
+        "/-/versions.json/",
+        "/-/plugins.json?_x=1",
+    ],
+)
 def test_versions_and_plugins_are_not_public_through_the_proxy(prod, path):
     from .test_proxy import direct
 
@@ -320,7 +448,10 @@ def test_versions_and_plugins_are_not_public_through_the_proxy(prod, path):
 
 # --- single calls whose cost is the product of their arguments' lengths (plugins/sql_guard.py) -----
 
-@pytest.mark.parametrize("call", ["ltrim({a}, {b})", "rtrim({a}, {b})", "trim({a}, {b})", "instr({a}, {b})", "replace({a}, {b}, 'x')"])
+
+@pytest.mark.parametrize(
+    "call", ["ltrim({a}, {b})", "rtrim({a}, {b})", "trim({a}, {b})", "instr({a}, {b})", "replace({a}, {b}, 'x')"]
+)
 def test_a_call_costing_the_product_of_two_long_texts_is_refused_at_once(server, call):
     query = "select length(" + call.format(a=built(60_000, "y"), b=built(60_000, "z")) + ")"
     started = time.monotonic()
@@ -330,8 +461,10 @@ def test_a_call_costing_the_product_of_two_long_texts_is_refused_at_once(server,
 
 
 def test_the_guarded_calls_answer_as_sqlite_does(server):
-    query = ("select instr(text, 'drug'), replace(text, 'e', 'E'), trim(text, ' .'), ltrim(text, 'De '), rtrim(text, '.'), "
-             "instr(line_start, 1), replace(ordinal, 1, 'x'), trim(null, 'x') from passages order by id")
+    query = (
+        "select instr(text, 'drug'), replace(text, 'e', 'E'), trim(text, ' .'), ltrim(text, 'De '), rtrim(text, '.'), "
+        "instr(line_start, 1), replace(ordinal, 1, 'x'), trim(null, 'x') from passages order by id"
+    )
     expected = [list(row) for row in __import__("sqlite3").connect(DB).execute(query)]
     status, _, body = request(server, "GET", sql(query) + "&_shape=arrays&_size=max")
     assert status == 200 and json.loads(body)["rows"] == expected
@@ -340,7 +473,10 @@ def test_the_guarded_calls_answer_as_sqlite_does(server):
 def test_four_stuck_calls_leave_a_table_request_fast(server):
     """The stuck calls of the issue are refused before they start: a table request stays under 0.5 s."""
     statuses = []
-    threads = [threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", STUCK_CALL + f"&_={i}")[0])) for i in range(4)]
+    threads = [
+        threading.Thread(target=lambda i=i: statuses.append(request(server, "GET", STUCK_CALL + f"&_={i}")[0]))
+        for i in range(4)
+    ]
     [t.start() for t in threads]
     timings = []
     for n in range(3):

@@ -6,6 +6,7 @@ single run of vnu over the folder (one Java start, a few seconds), so the test s
 test` installs vnu.jar (`npm ci` in tests/vnu); Java comes from the system (`.ci/run` installs
 default-jre-headless when `java` is missing).
 """
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,18 @@ async def page_paths(datasette) -> list[str]:
             continue
         first = (await datasette.client.get(f"/drugbeleid/{table}.json?_size=1&_shape=objects")).json()
         if first["rows"] and first["primary_keys"]:
-            keys = ",".join(quote(str(first["rows"][0][k]).replace("~", "~7E").replace(",", "~2C"), safe="~")
-                            for k in first["primary_keys"])
+            keys = ",".join(
+                quote(str(first["rows"][0][k]).replace("~", "~7E").replace(",", "~2C"), safe="~")
+                for k in first["primary_keys"]
+            )
             paths.append(f"/drugbeleid/{table}/{keys}")
     # a row with several quotes from one passage (the same passage shown more than once)
-    several = (await db.execute(
-        "select table_name, row_key from quote_locations group by table_name, row_key, passage_id "
-        "having count(*) > 1 order by table_name, row_key limit 1")).first()
+    several = (
+        await db.execute(
+            "select table_name, row_key from quote_locations group by table_name, row_key, passage_id "
+            "having count(*) > 1 order by table_name, row_key limit 1"
+        )
+    ).first()
     assert several, "no row quotes one passage several times: choose another row for this page type"
     keys = ",".join(quote(k.replace("~", "~7E"), safe="~") for k in several["row_key"].split(","))
     paths.append(f"/drugbeleid/{several['table_name']}/{keys}")
@@ -112,14 +118,37 @@ def test_every_page_type_in_both_languages_is_valid_html(saved_pages):
     assert VNU.is_file(), f"{VNU} is missing: make test installs it (npm ci in tests/vnu)"
     folder, saved = saved_pages
     # a page with a known error, so that a checker that read nothing cannot pass
-    (folder / CONTROL).write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
-                                  '<body><p id="a">1</p><p id="a">2</p></body></html>', encoding="utf-8")
+    (folder / CONTROL).write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>x</title></head>'
+        '<body><p id="a">1</p><p id="a">2</p></body></html>',
+        encoding="utf-8",
+    )
     # C1 only and the serial collector: a short run, a quarter of the CPU time of the defaults
-    run = subprocess.run([JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss4m", "-jar", str(VNU), "--errors-only", "--format", "json", "--exit-zero-always",
-                          str(folder)], capture_output=True, text=True, timeout=300, check=True)
+    run = subprocess.run(
+        [
+            JAVA,
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xss4m",
+            "-jar",
+            str(VNU),
+            "--errors-only",
+            "--format",
+            "json",
+            "--exit-zero-always",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [f"{saved.get(unquote(m.get('url', '').rsplit('/', 1)[-1]), m.get('url'))}:{m.get('lastLine')}: {m['message']}"
-              for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
+    errors = [
+        f"{saved.get(unquote(m.get('url', '').rsplit('/', 1)[-1]), m.get('url'))}:{m.get('lastLine')}: {m['message']}"
+        for m in messages
+        if m.get("type") == "error" or m.get("subType") == "fatal"
+    ]
     control = [e for e in errors if CONTROL in e]
     assert len(control) == 1 and "Duplicate ID" in control[0], control
     errors = [e for e in errors if CONTROL not in e]

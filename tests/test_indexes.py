@@ -1,5 +1,6 @@
 """Every column metadata.yml offers as a facet or sort of a table leads an index in the built
 database, so that Datasette's filtered count(*) and facet counts are index searches, not scans."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -10,7 +11,9 @@ from .conftest import ROOT
 
 SITE_TABLES = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"]["drugbeleid"]["tables"]
 FACETS = [(table, column) for table, config in SITE_TABLES.items() for column in config.get("facets", [])]
-SORTS = [(table, config[key]) for table, config in SITE_TABLES.items() for key in ("sort", "sort_desc") if key in config]
+SORTS = [
+    (table, config[key]) for table, config in SITE_TABLES.items() for key in ("sort", "sort_desc") if key in config
+]
 
 
 def indexes_led_by(db: sqlite3.Connection, table: str, column: str) -> list[str]:
@@ -34,6 +37,12 @@ def test_filtered_count_on_a_facet_column_searches_its_index(built):
     for table, column in FACETS:
         value = db.execute(f"select [{column}] from [{table}] limit 1").fetchone()[0]
         # the count Datasette runs for a filtered table page
-        plan = " ".join(row[3] for row in db.execute(
-            f"EXPLAIN QUERY PLAN select count(*) from [{table}] where [{column}] = ?", [value]))
-        assert plan.startswith(f"SEARCH {table}") and any(name in plan for name in indexes_led_by(db, table, column)), (table, column, plan)
+        plan = " ".join(
+            row[3]
+            for row in db.execute(f"EXPLAIN QUERY PLAN select count(*) from [{table}] where [{column}] = ?", [value])
+        )
+        assert plan.startswith(f"SEARCH {table}") and any(name in plan for name in indexes_led_by(db, table, column)), (
+            table,
+            column,
+            plan,
+        )

@@ -1,6 +1,7 @@
 """Dutch first, English too, seen over HTTP: every link keeps the page's language without JavaScript,
 pages show the columns of their own language with labels for coded values, and row pages are record
 cards with links to related rows (their JSON unchanged)."""
+
 from __future__ import annotations
 
 import re
@@ -10,16 +11,31 @@ import pytest
 
 from .pages import parse
 
-PAGES = ["/", "/examples", "/documents", "/documents/vraag-69-2022", "/search?q=recidive", "/drugbeleid",
-         "/drugbeleid/caseload", "/drugbeleid/events?_facet=kind", "/drugbeleid/caseload/antwerpen,2022",
-         "/drugbeleid/statistics/recidivism-dbk-group", "/drugbeleid?sql=select+*+from+caseload",
-         "/drugbeleid/caseload_by_year", "/-/dashboards/drugbeleid", "/releases"]
+PAGES = [
+    "/",
+    "/examples",
+    "/documents",
+    "/documents/vraag-69-2022",
+    "/search?q=recidive",
+    "/drugbeleid",
+    "/drugbeleid/caseload",
+    "/drugbeleid/events?_facet=kind",
+    "/drugbeleid/caseload/antwerpen,2022",
+    "/drugbeleid/statistics/recidivism-dbk-group",
+    "/drugbeleid?sql=select+*+from+caseload",
+    "/drugbeleid/caseload_by_year",
+    "/-/dashboards/drugbeleid",
+    "/releases",
+]
 FILES = re.compile(r"\.(json|csv|zip|db|ttl|jsonld|sha256|txt|js|css|png|svg|ico|bib|ris)(\?|#|$)")
 
 
 def site_links(page) -> list[dict]:
-    return [a.attrs for a in page.find_all("a") if (a.attrs.get("href") or "").startswith("/")
-            and not a.attrs["href"].startswith(("/-/static", "/data/"))]
+    return [
+        a.attrs
+        for a in page.find_all("a")
+        if (a.attrs.get("href") or "").startswith("/") and not a.attrs["href"].startswith(("/-/static", "/data/"))
+    ]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -37,7 +53,9 @@ async def test_every_link_of_an_english_page_keeps_english_without_javascript(da
     for form in page.find_all("form"):
         if (form.attrs.get("method") or "").lower() == "get" and (form.attrs.get("action") or "").startswith("/"):
             hidden = [i.attrs for i in form.find_all("input") if i.attrs.get("name") == "_lang"]
-            assert hidden and hidden[0].get("value") == "en", f"{english}: form {form.attrs['action']} drops the language"
+            assert hidden and hidden[0].get("value") == "en", (
+                f"{english}: form {form.attrs['action']} drops the language"
+            )
     assert "location.origin" not in response.text, "the language must not depend on a script"
 
 
@@ -52,6 +70,7 @@ async def test_dutch_pages_need_no_language_parameter(datasette, path):
 async def test_a_table_page_shows_the_columns_of_its_language(datasette):
     def columns(text):
         return [th.attrs["data-column"] for th in parse(text).find_all("th") if th.attrs.get("data-column")]
+
     dutch = columns((await datasette.client.get("/drugbeleid/events")).text)
     english = columns((await datasette.client.get("/drugbeleid/events?_lang=en")).text)
     assert "title_nl" in dutch and "title" not in dutch and "note_nl" in dutch and "note" not in dutch
@@ -82,13 +101,20 @@ async def test_a_row_page_is_a_record_card_with_related_rows(datasette, built):
     shown = {dd.attrs["data-column"]: dd.text() for dd in values}
     assert shown["dossiers"] == "24 dossiers" and shown["period_complete"].startswith("nee")
     related = {a.attrs["href"] for a in page.find("section", cls="related").find_all("a")}
-    assert {"/drugbeleid/justice_houses/antwerpen", "/drugbeleid/staffing/antwerpen,2022-10-14",
-            "/drugbeleid/printed_totals/caseload-2022"} <= related
-    statistic = parse((await datasette.client.get("/drugbeleid/statistics/prevalence-lifetime-illegal-drug?_lang=en")).text)
+    assert {
+        "/drugbeleid/justice_houses/antwerpen",
+        "/drugbeleid/staffing/antwerpen,2022-10-14",
+        "/drugbeleid/printed_totals/caseload-2022",
+    } <= related
+    statistic = parse(
+        (await datasette.client.get("/drugbeleid/statistics/prevalence-lifetime-illegal-drug?_lang=en")).text
+    )
     related = {a.attrs["href"] for a in statistic.find("section", cls="related").find_all("a")}
     assert any(href.startswith("/drugbeleid/citations/van-malderen-2011") for href in related)
     dbk = parse((await datasette.client.get("/drugbeleid/statistics/recidivism-dbk-group")).text)
-    assert "/drugbeleid/drug_courts/dbk-gent" in {a.attrs["href"] for a in dbk.find("section", cls="related").find_all("a")}
+    assert "/drugbeleid/drug_courts/dbk-gent" in {
+        a.attrs["href"] for a in dbk.find("section", cls="related").find_all("a")
+    }
     quote = next(dd for dd in statistic.find_all("dd") if dd.attrs.get("data-column") == "quote")
     assert quote.attrs.get("lang") == "nl"  # a Dutch quote on an English page
 
@@ -121,8 +147,12 @@ LOOKUPS = list(Filters([]).lookups())
 
 async def test_every_filter_of_datasette_has_its_dutch_choice_without_javascript(datasette):
     def choices(html):
-        return [(o.attrs["value"].removesuffix("__1"), o.text()) for select in parse(html).find_all("select")
-                if select.attrs.get("name", "").startswith("_filter_op") for o in select.find_all("option")]
+        return [
+            (o.attrs["value"].removesuffix("__1"), o.text())
+            for select in parse(html).find_all("select")
+            if select.attrs.get("name", "").startswith("_filter_op")
+            for o in select.find_all("option")
+        ]
 
     dutch = choices((await datasette.client.get("/drugbeleid/events")).text)  # as sent: no JavaScript
     english = choices((await datasette.client.get("/drugbeleid/events?_lang=en")).text)
@@ -139,7 +169,11 @@ async def test_a_table_page_describes_each_filter_in_dutch(datasette, key):
     found = Filters._filters_by_key[key]
     # the array filters read the column as JSON: a number is JSON, a title is not
     table, column = ("caseload", "year") if key.startswith("array") else ("events", "title_nl")
-    value = "1" if found.no_argument else ("2021" if key in ("gt", "gte", "lt", "lte", "date") or table == "caseload" else "Gent")
+    value = (
+        "1"
+        if found.no_argument
+        else ("2021" if key in ("gt", "gte", "lt", "lte", "date") or table == "caseload" else "Gent")
+    )
     path = f"/drugbeleid/{table}?{column}__{key}={value}&_sort_desc={column}"
     response = await datasette.client.get(path)
     assert response.status_code == 200
@@ -158,17 +192,30 @@ async def test_a_table_page_describes_each_filter_in_dutch(datasette, key):
 ERROR_PAGES = [  # (path, status, Dutch message, English message, the same error in JSON or None)
     ("/nope", 404, "Databank niet gevonden", "Database not found", "/nope.json"),
     ("/drugbeleid/nope", 404, "Tabel niet gevonden", "Table not found", "/drugbeleid/nope.json"),
-    ("/drugbeleid/caseload/nowhere,2000", 404, "Rij niet gevonden", "Record not found", "/drugbeleid/caseload/nowhere,2000.json"),
+    (
+        "/drugbeleid/caseload/nowhere,2000",
+        404,
+        "Rij niet gevonden",
+        "Record not found",
+        "/drugbeleid/caseload/nowhere,2000.json",
+    ),
     ("/documents/nope", 404, "Document niet gevonden: nope", "Document not found: nope", None),
-    ("/drugbeleid/caseload?_sort=nope", 400, "De tabel kan niet gesorteerd worden op nope", "Cannot sort table by nope",
-     "/drugbeleid/caseload.json?_sort=nope"),
+    (
+        "/drugbeleid/caseload?_sort=nope",
+        400,
+        "De tabel kan niet gesorteerd worden op nope",
+        "Cannot sort table by nope",
+        "/drugbeleid/caseload.json?_sort=nope",
+    ),
 ]
 
 
 @pytest.mark.parametrize("path, status, dutch, english, json_path", ERROR_PAGES)
 async def test_an_error_page_is_in_the_page_language(datasette, path, status, dutch, english, json_path):
-    for lang, heading, message, home in (("nl", f"Fout {status}", dutch, "Naar de startpagina"),
-                                         ("en", f"Error {status}", english, "Go to the home page")):
+    for lang, heading, message, home in (
+        ("nl", f"Fout {status}", dutch, "Naar de startpagina"),
+        ("en", f"Error {status}", english, "Go to the home page"),
+    ):
         url = path if lang == "nl" else path + ("&" if "?" in path else "?") + "_lang=en"
         response = await datasette.client.get(url)
         assert response.status_code == status, url

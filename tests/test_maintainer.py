@@ -2,6 +2,7 @@
 says, in a temporary copy of the project: add the source, find the quotes, add a caseload figure for a
 new year and a statistic quoting the source, build, release, serve. Then a column renamed: a major
 release."""
+
 from __future__ import annotations
 
 import csv
@@ -18,10 +19,12 @@ from scripts import history
 
 from .conftest import NEW_ID, QUOTE_2023, ROOT, make_serve, new_source_text, run_make
 
-NEW_TEXT = new_source_text("Een traject bij de drugbehandelingskamer duurde\n"
-                           "gemiddeld 9 maanden.\n")
-RECORDS = sorted((json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "releases").glob("*/release.json")),
-                 key=lambda r: r["number"], reverse=True)
+NEW_TEXT = new_source_text("Een traject bij de drugbehandelingskamer duurde\ngemiddeld 9 maanden.\n")
+RECORDS = sorted(
+    (json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "releases").glob("*/release.json")),
+    key=lambda r: r["number"],
+    reverse=True,
+)
 
 
 def midway() -> str:
@@ -30,9 +33,11 @@ def midway() -> str:
     pending = history.uncommitted_inputs(ROOT) + (history.git_status(ROOT, ("releases", "CHANGELOG.md")) or [])
     if not pending:
         return ""
-    return ("; this folder has changes not yet committed (" + ", ".join(pending) + "), and this test adds its rows "
-            "to a copy of it: finish docs/maintaining.md's steps first (commit, make release, commit the release), "
-            "then run make test")
+    return (
+        "; this folder has changes not yet committed (" + ", ".join(pending) + "), and this test adds its rows "
+        "to a copy of it: finish docs/maintaining.md's steps first (commit, make release, commit the release), "
+        "then run make test"
+    )
 
 
 def make(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -84,13 +89,32 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
     duration_quote = quote(project_copy, "Een traject bij de drugbehandelingskamer duurde gemiddeld 9 maanden.")
     # 3. the rows
     datasets = project_copy / "datasets"
-    append_row(datasets / "caseload.csv", {"justice_house_id": "gent", "year": "2023", "dossiers": "40",
-                                           "period_complete": "true", "document_id": NEW_ID, "quote": caseload_quote})
-    append_row(datasets / "statistics.csv", {
-        "id": "trajectory-duration-2024", "topic": "programme_duration", "subject": "DBK",
-        "indicator": "Average duration of a trajectory at the drug treatment chamber", "value": "9",
-        "unit": "months", "value_text": "9 maanden", "qualifier": "exact", "document_id": NEW_ID,
-        "quote": duration_quote})
+    append_row(
+        datasets / "caseload.csv",
+        {
+            "justice_house_id": "gent",
+            "year": "2023",
+            "dossiers": "40",
+            "period_complete": "true",
+            "document_id": NEW_ID,
+            "quote": caseload_quote,
+        },
+    )
+    append_row(
+        datasets / "statistics.csv",
+        {
+            "id": "trajectory-duration-2024",
+            "topic": "programme_duration",
+            "subject": "DBK",
+            "indicator": "Average duration of a trajectory at the drug treatment chamber",
+            "value": "9",
+            "unit": "months",
+            "value_text": "9 maanden",
+            "qualifier": "exact",
+            "document_id": NEW_ID,
+            "quote": duration_quote,
+        },
+    )
     # 4. build, 5. release
     make(project_copy, "build")
     released = make(project_copy, "release")
@@ -109,9 +133,12 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
         assert stat[0]["value"] == 9 and stat[0]["quote"] == duration_quote
         # the previous release, byte for byte as it was recorded
         prefix = f"{base}/releases/{previous['version']}"
-        for path, entry in [("drugbeleid.zip", previous["zip"]), ("datapackage.json", previous["datapackage"]),
-                            ("drugbeleid.db", previous["database"]),
-                            *[(e["path"], e) for e in previous["tables"].values()]]:
+        for path, entry in [
+            ("drugbeleid.zip", previous["zip"]),
+            ("datapackage.json", previous["datapackage"]),
+            ("drugbeleid.db", previous["database"]),
+            *[(e["path"], e) for e in previous["tables"].values()],
+        ]:
             body = get(f"{prefix}/{path}")
             assert (len(body), hashlib.sha256(body).hexdigest()) == (entry["bytes"], entry["sha256"]), path
         # changes.json lists exactly the added rows of the tables the maintainer touched
@@ -121,7 +148,9 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
         assert tables["caseload"]["rows_added"] == [{"key": {"justice_house_id": "gent", "year": "2023"}}], hint
         assert tables["statistics"]["rows_added"] == [{"key": {"id": "trajectory-duration-2024"}}], hint
         assert tables["documents"]["rows_added"] == [{"key": {"id": NEW_ID}}], hint
-        assert {r["key"]["id"] for r in tables["passages"]["rows_added"]} == {f"{NEW_ID}-00{n}" for n in range(1, 5)}, hint
+        assert {r["key"]["id"] for r in tables["passages"]["rows_added"]} == {f"{NEW_ID}-00{n}" for n in range(1, 5)}, (
+            hint
+        )
         for name in ("caseload", "statistics", "documents", "passages", "justice_houses", "events"):
             assert tables[name]["rows_removed"] == [] and tables[name]["rows_changed"] == [], f"{name}{hint}"
         assert found["tables_removed"] == [] and found["tables_added"] == []
@@ -141,12 +170,17 @@ def test_a_maintainer_publishes_the_next_answer_as_a_minor_release_and_a_rename_
     glossary = (datasets / "glossary.csv").read_text(encoding="utf-8").split("\n", 1)
     header = glossary[0].split(",")
     assert header[-1] == renamed
-    (datasets / "glossary.csv").write_text(",".join(header[:-1] + [f"{renamed}_renamed"]) + "\n" + glossary[1],
-                                           encoding="utf-8")
+    (datasets / "glossary.csv").write_text(
+        ",".join(header[:-1] + [f"{renamed}_renamed"]) + "\n" + glossary[1], encoding="utf-8"
+    )
     make(project_copy, "build")
     make(project_copy, "release")
     after = json.loads((project_copy / "build" / "current" / "release.json").read_text(encoding="utf-8"))
     assert after["previous"] == record["version"]
     assert after["semver"] == f"{major + 1}.0.0", "a renamed column is a major release"
-    glossary_changes = json.loads((project_copy / "releases" / after["version"] / "changes.json").read_text())["tables"]["glossary"]
-    assert glossary_changes["columns_removed"] == [renamed] and glossary_changes["columns_added"] == [f"{renamed}_renamed"]
+    glossary_changes = json.loads((project_copy / "releases" / after["version"] / "changes.json").read_text())[
+        "tables"
+    ]["glossary"]
+    assert glossary_changes["columns_removed"] == [renamed] and glossary_changes["columns_added"] == [
+        f"{renamed}_renamed"
+    ]

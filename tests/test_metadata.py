@@ -1,4 +1,5 @@
 """The site says what the data is and is not; every table and column is described in Dutch and English."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,9 @@ async def test_site_metadata(datasette):
     metadata = (await datasette.client.get("/-/metadata.json")).json()
     assert metadata["license"] and metadata["license_url"] and metadata["source"]
     assert "dossiers, geen personen" in metadata["description_html"]
-    assert "dossiers, not\n  persons" in metadata["description_html"] or "dossiers, not persons" in " ".join(metadata["description_html"].split())
+    assert "dossiers, not\n  persons" in metadata["description_html"] or "dossiers, not persons" in " ".join(
+        metadata["description_html"].split()
+    )
 
 
 async def test_every_table_and_column_is_described_in_both_languages(datasette):
@@ -29,6 +32,9 @@ async def test_descriptions_come_from_the_descriptors(datasette):
     dossiers = next(f for f in schema["fields"] if f["name"] == "dossiers")
     page = (await datasette.client.get("/drugbeleid/caseload")).text
     import html
-    assert html.escape(dossiers["description_nl"], quote=False) in html.unescape(page) or dossiers["description_nl"] in html.unescape(page)
+
+    assert html.escape(dossiers["description_nl"], quote=False) in html.unescape(page) or dossiers[
+        "description_nl"
+    ] in html.unescape(page)
     resource = next(r for r in PACKAGE["resources"] if r["name"] == "caseload")
     assert resource["title_nl"] in html.unescape(page)

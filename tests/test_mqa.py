@@ -1,5 +1,6 @@
 """The catalogue scored by data.europa.eu's MQA, indicator by indicator: live over HTTP against make
 serve on 127.0.0.1, at /-/mqa.json, and in the data_quality rows the build writes."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,14 @@ def test_live_score_is_excellent_indicator_by_indicator(live_result):
     assert sum(i["points"] for i in result["indicators"]) == 405
     assert len(result["datasets"]) == len(TABLES) + 1
     for name, dimension in result["dimensions"].items():
-        assert dimension["score"] == pytest.approx(sum(i["score"] for i in result["indicators"] if i["dimension"] == name))
+        assert dimension["score"] == pytest.approx(
+            sum(i["score"] for i in result["indicators"] if i["dimension"] == name)
+        )
     assert result["dimensions"]["accessibility"] == {"score": 100, "max": 100}  # every URL answered, live
     # exact_score is the mean rounded to 2 decimals (scripts/mqa.py score)
-    assert result["exact_score"] == pytest.approx(sum(d["score"] for d in result["datasets"]) / len(result["datasets"]), abs=0.005)
+    assert result["exact_score"] == pytest.approx(
+        sum(d["score"] for d in result["datasets"]) / len(result["datasets"]), abs=0.005
+    )
     for indicator in result["indicators"]:
         for miss in indicator["missed"]:
             assert miss["why"] and miss["points"] == indicator["points"]
@@ -61,10 +66,12 @@ def test_the_live_check_sees_an_unanswered_url(live):
 
 def test_mqa_json_is_served_with_the_same_score(live, live_result):
     served = get_json(live + "-/mqa.json")
-    assert {k: served[k] for k in ("score", "max", "rating", "exact_score", "dimensions")} == \
-        {k: live_result[k] for k in ("score", "max", "rating", "exact_score", "dimensions")}
-    assert [(i["id"], i["points"], i["score"]) for i in served["indicators"]] == \
-        [(i["id"], i["points"], i["score"]) for i in live_result["indicators"]]
+    assert {k: served[k] for k in ("score", "max", "rating", "exact_score", "dimensions")} == {
+        k: live_result[k] for k in ("score", "max", "rating", "exact_score", "dimensions")
+    }
+    assert [(i["id"], i["points"], i["score"]) for i in served["indicators"]] == [
+        (i["id"], i["points"], i["score"]) for i in live_result["indicators"]
+    ]
 
 
 def test_data_quality_rows_publish_the_score_and_every_missed_point(live, live_result):
@@ -93,4 +100,6 @@ def test_every_distribution_must_meet_a_distribution_indicator(live):
     assert scores["drugbeleid/caseload"] == 405 - 5
     assert scores["drugbeleid/staffing"] == 405 - 50 - 30  # its CSV's access and download URL
     assert scores["drugbeleid/events"] == 405
-    assert fewer["exact_score"] == pytest.approx(everything["exact_score"] - 85 / len(fewer["datasets"]), abs=0.01)  # both rounded to 2 decimals
+    assert fewer["exact_score"] == pytest.approx(
+        everything["exact_score"] - 85 / len(fewer["datasets"]), abs=0.01
+    )  # both rounded to 2 decimals

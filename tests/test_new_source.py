@@ -5,6 +5,7 @@ statistic in a unit the lists do not have yet, and an event. A fresh shallow clo
 released commit, whose commits are dated another day (as a squash or rebase merge dates them),
 then builds exactly the recorded release and passes the suite's data-dependent tests
 (`pytest -m data`: build, release, provenance, catalogue, languages, API)."""
+
 from __future__ import annotations
 
 import datetime
@@ -39,7 +40,9 @@ COMMIT_DATE = "2030-01-01T12:00:00+00:00"
 
 def git(project: Path, *args: str) -> str:
     env = {**os.environ, "GIT_AUTHOR_DATE": COMMIT_DATE, "GIT_COMMITTER_DATE": COMMIT_DATE}
-    result = subprocess.run(["git", *args], check=False, cwd=project, capture_output=True, text=True, timeout=120, env=env)
+    result = subprocess.run(
+        ["git", *args], check=False, cwd=project, capture_output=True, text=True, timeout=120, env=env
+    )
     assert result.returncode == 0, f"git {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -88,11 +91,19 @@ def served_version(project: Path) -> str:
 def repository(tmp_path) -> Path:
     """The project as committed in a repository of its own (no build/), with this checkout's .venv."""
     copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules", "test-artifacts"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", ".hypothesis", ".pytest_cache", "__pycache__", "node_modules", "test-artifacts"
+        ),
+    )
     (copy / ".venv").symlink_to(ROOT / ".venv")
     git(copy, "init", "-q", "-b", "main")
-    (copy / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")  # a link: .gitignore's /.venv/ is a folder
+    (copy / ".git" / "info" / "exclude").write_text(
+        "/.venv\n", encoding="utf-8"
+    )  # a link: .gitignore's /.venv/ is a folder
     git(copy, "config", "user.email", "maintainer@example.org")
     git(copy, "config", "user.name", "Maintainer")
     git(copy, "add", "-A")
@@ -116,31 +127,74 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     add_to_closed_list(project, "statistics", "unit", NEW_UNIT)
     add_unit_labels(project, NEW_UNIT, nl="gedetineerden", en="detainees")
     datasets = project / "datasets"
-    append_row(datasets / "statistics.csv", {
-        "id": "brugge-group-intervention-2024", "topic": "intervention",
-        "subject": "Prison of Brugge", "subject_nl": "Gevangenis van Brugge",
-        "indicator": "Detainees who took part in a group intervention on drug use",
-        "indicator_nl": "Gedetineerden die deelnamen aan een groepsinterventie rond druggebruik",
-        "value": "412", "unit": NEW_UNIT, "period": "2024", "period_nl": "2024", "value_text": "412 gedetineerden",
-        "qualifier": "exact", "document_id": SOURCE_ID, "quote": figure})
-    append_row(datasets / "events.csv", {
-        "id": "brugge-drug-free-unit-opened", "date": "2025-03-01", "date_precision": "day", "kind": "start",
-        "title": "Drug-free unit of the prison of Brugge opened",
-        "title_nl": "Drugvrije afdeling van de gevangenis van Brugge geopend",
-        "document_id": SOURCE_ID, "quote": opened})
-    append_row(datasets / "source_parts.csv", {
-        "id": f"{SOURCE_ID}-slide-1", "document_id": SOURCE_ID, "kind": "slide", "number": "1",
-        "line_start": "1", "line_end": str(len(SOURCE_TEXT.splitlines()))})
+    append_row(
+        datasets / "statistics.csv",
+        {
+            "id": "brugge-group-intervention-2024",
+            "topic": "intervention",
+            "subject": "Prison of Brugge",
+            "subject_nl": "Gevangenis van Brugge",
+            "indicator": "Detainees who took part in a group intervention on drug use",
+            "indicator_nl": "Gedetineerden die deelnamen aan een groepsinterventie rond druggebruik",
+            "value": "412",
+            "unit": NEW_UNIT,
+            "period": "2024",
+            "period_nl": "2024",
+            "value_text": "412 gedetineerden",
+            "qualifier": "exact",
+            "document_id": SOURCE_ID,
+            "quote": figure,
+        },
+    )
+    append_row(
+        datasets / "events.csv",
+        {
+            "id": "brugge-drug-free-unit-opened",
+            "date": "2025-03-01",
+            "date_precision": "day",
+            "kind": "start",
+            "title": "Drug-free unit of the prison of Brugge opened",
+            "title_nl": "Drugvrije afdeling van de gevangenis van Brugge geopend",
+            "document_id": SOURCE_ID,
+            "quote": opened,
+        },
+    )
+    append_row(
+        datasets / "source_parts.csv",
+        {
+            "id": f"{SOURCE_ID}-slide-1",
+            "document_id": SOURCE_ID,
+            "kind": "slide",
+            "number": "1",
+            "line_start": "1",
+            "line_end": str(len(SOURCE_TEXT.splitlines())),
+        },
+    )
 
     # 4. build: the next step is to commit, and the recorded-release test says so too
     built = make(project, "build")
     assert "published build/drugbeleid.db" in built and "step 5" in built
     to_commit = commit_command(built)
     assert "datasets/statistics.csv" in to_commit and "datasets/schemas/statistics.json" in to_commit
-    midway = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "tests/test_releases.py::test_the_served_build_is_a_recorded_release"],
-                            check=False, cwd=project, capture_output=True, text=True, timeout=600)
-    assert midway.returncode == 1 and "git add datasets/" in midway.stdout and "make release" in midway.stdout, midway.stdout
+    midway = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_releases.py::test_the_served_build_is_a_recorded_release",
+        ],
+        check=False,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert midway.returncode == 1 and "git add datasets/" in midway.stdout and "make release" in midway.stdout, (
+        midway.stdout
+    )
     refused = run_make(project, "release")
     assert refused.returncode != 0 and "not released" in refused.stderr and "git add datasets/" in refused.stderr
 
@@ -163,9 +217,14 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     assert found["tables"]["events"]["rows_added"] == [{"key": {"id": "brugge-drug-free-unit-opened"}}]
     # a new source adds rows and changes none; of the build's report, only the row counts it changed
     for name, summary in {**found["summary"], **found["derived_summary"]}.items():
-        assert summary["rows_removed"] == 0 and (summary["rows_changed"] == 0 or name == "data_quality"), (name, summary)
+        assert summary["rows_removed"] == 0 and (summary["rows_changed"] == 0 or name == "data_quality"), (
+            name,
+            summary,
+        )
     recounted = {change["key"]["check"] for change in found["derived_tables"]["data_quality"]["rows_changed"]}
-    assert recounted == {f"row_count:{table}" for table in ("documents", "statistics", "events", "source_parts", "passages")}
+    assert recounted == {
+        f"row_count:{table}" for table in ("documents", "statistics", "events", "source_parts", "passages")
+    }
     assert list(found["summary"])[-1] == "passages" and "search_index" in found["derived_summary"]
 
     # 7. commit the release, with the reason under its CHANGELOG heading
@@ -173,8 +232,10 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     heading = f"## {record['version']} ({record['semver']})\n\n"
     text = changelog.read_text(encoding="utf-8")
     assert heading in text
-    changelog.write_text(text.replace(heading, heading + "A presentation on the prison of Brugge: one figure, one event.\n\n"),
-                         encoding="utf-8")
+    changelog.write_text(
+        text.replace(heading, heading + "A presentation on the prison of Brugge: one figure, one event.\n\n"),
+        encoding="utf-8",
+    )
     release_files = commit_command(released)
     assert set(release_files) == {f"releases/{record['version']}/", "CHANGELOG.md", "datasets/release_date.txt"}
     git(project, "add", *release_files)
@@ -190,8 +251,14 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     (clone / ".venv").symlink_to(ROOT / ".venv")
     make(clone, "build")
     assert served_version(clone) == record["version"], "a fresh clone builds another version than the one released"
-    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "data", "tests"],
-                            check=False, cwd=clone, capture_output=True, text=True, timeout=1200)
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "data", "tests"],
+        check=False,
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     summary = tested.stdout.strip().splitlines()[-1] if tested.stdout.strip() else tested.stderr
     assert tested.returncode == 0, tested.stdout[-6000:] + tested.stderr[-2000:]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary

@@ -1,5 +1,6 @@
 """/openapi.json describes what is served, /api shows it, and schemathesis finds no 500 and no
 response that departs from it, against a live server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,8 +63,18 @@ async def test_spec_covers_every_endpoint(datasette, built):
     metadata = json.loads((built.parent / "metadata.json").read_text(encoding="utf-8"))
     for query in metadata["databases"]["drugbeleid"]["queries"]:
         assert f"/drugbeleid/{query}.json" in paths and f"/drugbeleid/{query}.csv" in paths
-    for own in ["/drugbeleid.json", "/drugbeleid.csv", "/datapackage.json", "/drugbeleid.zip", "/data/{table}.csv",
-                "/catalog.ttl", "/catalog.jsonld", "/openapi.json", "/api", "/drugbeleid.db"]:
+    for own in [
+        "/drugbeleid.json",
+        "/drugbeleid.csv",
+        "/datapackage.json",
+        "/drugbeleid.zip",
+        "/data/{table}.csv",
+        "/catalog.ttl",
+        "/catalog.jsonld",
+        "/openapi.json",
+        "/api",
+        "/drugbeleid.db",
+    ]:
         assert own in paths, own
     assert spec["info"]["version"] == json.loads((built.parent / "release.json").read_text())["version"]
     assert spec["info"]["license"] == {"name": metadata["license"], "url": metadata["license_url"]}
@@ -92,8 +103,19 @@ def parameters(spec: dict, path: str) -> dict:
 async def test_table_parameters_are_the_real_ones(datasette):
     spec = await spec_of(datasette)
     caseload = parameters(spec, "/drugbeleid/caseload.json")
-    for name in ["_size", "_next", "_sort", "_sort_desc", "_facet", "_shape", "year__exact", "year__gt", "dossiers__lte",
-                 "justice_house_id__in", "note__isnull"]:
+    for name in [
+        "_size",
+        "_next",
+        "_sort",
+        "_sort_desc",
+        "_facet",
+        "_shape",
+        "year__exact",
+        "year__gt",
+        "dossiers__lte",
+        "justice_house_id__in",
+        "note__isnull",
+    ]:
         assert name in caseload, name
     assert set(caseload["_sort"]["schema"]["enum"]) >= {"year", "dossiers", "justice_house_id"}
     assert "_search" not in caseload  # caseload has no full-text index
@@ -123,14 +145,20 @@ async def test_a_column_added_to_a_descriptor_appears_in_the_spec(datasets_copy,
     """Nothing about a table is written in the plugin: add a column, rebuild, and it is described."""
     schema_path = datasets_copy / "schemas" / "justice_houses.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["fields"].append({
-        "name": "assistants_estimate", "type": "number",
-        "description": "A column added by this test.", "description_nl": "Een kolom die deze test toevoegt.",
-    })
+    schema["fields"].append(
+        {
+            "name": "assistants_estimate",
+            "type": "number",
+            "description": "A column added by this test.",
+            "description_nl": "Een kolom die deze test toevoegt.",
+        }
+    )
     schema_path.write_text(json.dumps(schema), encoding="utf-8")
     csv_path = datasets_copy / "justice_houses.csv"
     lines = csv_path.read_text(encoding="utf-8").splitlines()
-    csv_path.write_text("\n".join([lines[0] + ",assistants_estimate"] + [line + ",1.5" for line in lines[1:]]) + "\n", encoding="utf-8")
+    csv_path.write_text(
+        "\n".join([lines[0] + ",assistants_estimate"] + [line + ",1.5" for line in lines[1:]]) + "\n", encoding="utf-8"
+    )
     out = tmp_path / "build" / "drugbeleid.db"
     await asyncio.to_thread(build, datasets_copy, out, ROOT / "metadata.yml")  # build runs its own event loop
     metadata = json.loads((out.parent / "metadata.json").read_text(encoding="utf-8"))
@@ -151,6 +179,7 @@ async def test_repeated_requests_get_the_same_bytes(datasette, monkeypatch):
 
     async def describe_again(datasette):
         raise AssertionError("described again although the data version did not change")
+
     monkeypatch.setattr(plugin, "describe", describe_again)
     second = await datasette.client.get("/openapi.json")
     assert first.status_code == second.status_code == 200
@@ -183,7 +212,9 @@ async def test_api_page_renders_the_spec_without_outside_assets(datasette):
     assert "Dossiers, not persons" in page  # a column description from the descriptor
     # no CDN: every script, stylesheet and image comes from this site
     # (a <link rel="alternate"> names the page in another language, absolute by design: not an asset)
-    assets = re.findall(r'<(?:script|img)[^>]*\ssrc="([^"]+)"|<link(?![^>]*\srel="alternate")[^>]*\shref="([^"]+)"', page)
+    assets = re.findall(
+        r'<(?:script|img)[^>]*\ssrc="([^"]+)"|<link(?![^>]*\srel="alternate")[^>]*\shref="([^"]+)"', page
+    )
     assert assets  # Datasette's own stylesheet at least
     for url in [a or b for a, b in assets]:
         assert not re.match(r"(?:[a-z]+:)?//", url), url
@@ -191,32 +222,36 @@ async def test_api_page_renders_the_spec_without_outside_assets(datasette):
 
 # ------------------------------------------------------------- clean errors (plugins/errors.py)
 
-@pytest.mark.parametrize("url,status", [
-    ("/drugbeleid/caseload.json?_sort=nope", 400),
-    ("/drugbeleid/caseload.json?_sort_desc=nope", 400),
-    ("/drugbeleid/caseload.csv?_sort=nope", 400),
-    ("/drugbeleid/caseload.json?_sort=year&_sort_desc=year", 400),
-    ("/drugbeleid/caseload.json?_timelimit=abc", 400),
-    ("/drugbeleid.json?sql=select+1&_timelimit=abc", 400),
-    ("/drugbeleid/caseload.json?year__in=%5B", 400),
-    ("/drugbeleid/caseload/antwerpen.json", 404),  # one key value of two
-    ("/drugbeleid.json?_shape=array", 400),
-    ("/drugbeleid.csv", 400),
-    ("/drugbeleid/caseload_by_year.json?_shape=bad", 400),
-    ("/drugbeleid/data_quality.json?_shape=object", 400),
-    ("/drugbeleid/staffing.json?K%00=1", 400),
-    ("/drugbeleid/nope.csv", 404),
-    # a request parameter SQLite or Datasette cannot take: 400 naming the parameter (plugins/errors.py)
-    ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", 400),
-    ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", 400),
-    ("/drugbeleid/caseload.json?year__in=%5B1%2C99999999999999999999999%5D", 400),
-    ("/drugbeleid/caseload.json?_facet=%7B%7D", 400),
-    ("/drugbeleid/caseload.json?_facet_array=%7B%7D", 400),
-    ("/drugbeleid/caseload.json?_facet=%7B%22simple%22%3A1%7D", 400),
-    ("/drugbeleid/caseload.json?_facet_date=%7B%7D", 400),
-    # the CSV of a failing ad-hoc query: Datasette sends 200 and an empty body
-    ("/drugbeleid.csv?sql=select+nope", 400),
-])
+
+@pytest.mark.parametrize(
+    "url,status",
+    [
+        ("/drugbeleid/caseload.json?_sort=nope", 400),
+        ("/drugbeleid/caseload.json?_sort_desc=nope", 400),
+        ("/drugbeleid/caseload.csv?_sort=nope", 400),
+        ("/drugbeleid/caseload.json?_sort=year&_sort_desc=year", 400),
+        ("/drugbeleid/caseload.json?_timelimit=abc", 400),
+        ("/drugbeleid.json?sql=select+1&_timelimit=abc", 400),
+        ("/drugbeleid/caseload.json?year__in=%5B", 400),
+        ("/drugbeleid/caseload/antwerpen.json", 404),  # one key value of two
+        ("/drugbeleid.json?_shape=array", 400),
+        ("/drugbeleid.csv", 400),
+        ("/drugbeleid/caseload_by_year.json?_shape=bad", 400),
+        ("/drugbeleid/data_quality.json?_shape=object", 400),
+        ("/drugbeleid/staffing.json?K%00=1", 400),
+        ("/drugbeleid/nope.csv", 404),
+        # a request parameter SQLite or Datasette cannot take: 400 naming the parameter (plugins/errors.py)
+        ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", 400),
+        ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", 400),
+        ("/drugbeleid/caseload.json?year__in=%5B1%2C99999999999999999999999%5D", 400),
+        ("/drugbeleid/caseload.json?_facet=%7B%7D", 400),
+        ("/drugbeleid/caseload.json?_facet_array=%7B%7D", 400),
+        ("/drugbeleid/caseload.json?_facet=%7B%22simple%22%3A1%7D", 400),
+        ("/drugbeleid/caseload.json?_facet_date=%7B%7D", 400),
+        # the CSV of a failing ad-hoc query: Datasette sends 200 and an empty body
+        ("/drugbeleid.csv?sql=select+nope", 400),
+    ],
+)
 async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, url, status):
     response = await datasette.client.get(url)
     assert response.status_code == status, response.text
@@ -225,21 +260,24 @@ async def test_what_datasette_answers_with_500_is_a_clean_json_4xx(datasette, ur
     assert body["ok"] is False and body["error"]
 
 
-@pytest.mark.parametrize("url,parameter", [
-    ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", "year__gt"),
-    ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", "year__gt"),
-    ("/drugbeleid/caseload?year__gt=999999999999999999999999", "year__gt"),
-    ("/drugbeleid/caseload?year__gt=999999999999999999999999&_lang=en", "year__gt"),
-    ("/drugbeleid/caseload.json?_facet=%7B%7D", "_facet"),
-    ("/drugbeleid/caseload.json?_facet_array=%7B%7D", "_facet_array"),
-    ("/drugbeleid/caseload?_facet_array=%7B%7D&_lang=en", "_facet_array"),
-    ("/drugbeleid/caseload?_facet=%7B%7D", "_facet"),
-    # a date facet on values that are not full dates would show dates the data does not have
-    ("/drugbeleid/events.json?_facet_date=date", "_facet_date=date"),
-    ("/drugbeleid/events?_facet_date=date", "_facet_date=date"),
-    ("/drugbeleid/events?_facet_date=end_date&_lang=en", "_facet_date=end_date"),
-    ("/drugbeleid/caseload.json?_facet_date=year", "_facet_date=year"),
-])
+@pytest.mark.parametrize(
+    "url,parameter",
+    [
+        ("/drugbeleid/caseload.json?year__gt=999999999999999999999999", "year__gt"),
+        ("/drugbeleid/caseload.csv?year__gt=999999999999999999999999", "year__gt"),
+        ("/drugbeleid/caseload?year__gt=999999999999999999999999", "year__gt"),
+        ("/drugbeleid/caseload?year__gt=999999999999999999999999&_lang=en", "year__gt"),
+        ("/drugbeleid/caseload.json?_facet=%7B%7D", "_facet"),
+        ("/drugbeleid/caseload.json?_facet_array=%7B%7D", "_facet_array"),
+        ("/drugbeleid/caseload?_facet_array=%7B%7D&_lang=en", "_facet_array"),
+        ("/drugbeleid/caseload?_facet=%7B%7D", "_facet"),
+        # a date facet on values that are not full dates would show dates the data does not have
+        ("/drugbeleid/events.json?_facet_date=date", "_facet_date=date"),
+        ("/drugbeleid/events?_facet_date=date", "_facet_date=date"),
+        ("/drugbeleid/events?_facet_date=end_date&_lang=en", "_facet_date=end_date"),
+        ("/drugbeleid/caseload.json?_facet_date=year", "_facet_date=year"),
+    ],
+)
 async def test_an_unusable_parameter_is_named_in_every_format(datasette, url, parameter):
     response = await datasette.client.get(url)
     assert response.status_code == 400
@@ -259,8 +297,14 @@ async def test_csv_ignores_facets_and_a_negative_huge_value_is_text(datasette):
 
 async def test_a_date_facet_shows_only_dates_the_data_has(datasette, built):
     import sqlite3
-    gazette = sqlite3.connect(built).execute(
-        "select gazette_date, count(*) from legal_references where gazette_date is not null group by 1 order by 1").fetchall()
+
+    gazette = (
+        sqlite3.connect(built)
+        .execute(
+            "select gazette_date, count(*) from legal_references where gazette_date is not null group by 1 order by 1"
+        )
+        .fetchall()
+    )
     response = await datasette.client.get("/drugbeleid/legal_references.json?_facet_date=gazette_date")
     assert response.status_code == 200
     facet = response.json()["facet_results"]["gazette_date"]["results"]
@@ -268,7 +312,9 @@ async def test_a_date_facet_shows_only_dates_the_data_has(datasette, built):
     years_and_months = await datasette.client.get("/drugbeleid/events.json?_facet_date=date")
     assert years_and_months.status_code == 400 and "-4707" not in years_and_months.text
     assert "such as '" in years_and_months.json()["error"]
-    assert (await datasette.client.get("/drugbeleid/events.csv?_facet_date=date")).status_code == 200  # CSV has no facets
+    assert (
+        await datasette.client.get("/drugbeleid/events.csv?_facet_date=date")
+    ).status_code == 200  # CSV has no facets
 
 
 async def test_a_good_facet_in_json_form_still_works(datasette):
@@ -277,7 +323,9 @@ async def test_a_good_facet_in_json_form_still_works(datasette):
 
 
 @pytest.mark.parametrize("method", ["TRACE", "POST", "PUT", "PATCH", "DELETE"])
-@pytest.mark.parametrize("path", ["/drugbeleid/caseload.json", "/drugbeleid/caseload_by_year.json", "/drugbeleid", "/openapi.json"])
+@pytest.mark.parametrize(
+    "path", ["/drugbeleid/caseload.json", "/drugbeleid/caseload_by_year.json", "/drugbeleid", "/openapi.json"]
+)
 async def test_methods_other_than_reading_are_405_with_allow(datasette, method, path):
     response = await datasette.client.request(method, path)
     assert response.status_code == 405
@@ -294,10 +342,28 @@ def live_server(built):
     built database, on a free port; stopped by its process group."""
     port = free_port()
     process = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-         "--workers", "1", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "serve.workers",
+            "--interface",
+            "asgi",
+            "--factory",
+            "serve.app:create_app",
+            "--workers",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -318,12 +384,32 @@ def live_server(built):
 
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(live_server, tmp_path):
     command = [
-        sys.executable, "-m", "tests.schemathesis_cli", "run", f"{live_server}/openapi.json",  # ast.parse serialised
-        "--seed", str(SCHEMATHESIS_SEED), "--max-examples", str(SCHEMATHESIS_EXAMPLES),
-        "--phases", "examples,fuzzing", "--mode", "all",  # valid and invalid input
-        "--checks", ",".join(SCHEMATHESIS_CHECKS), "--workers", "2", "--no-shrink",
-        "--request-timeout", "30", "--max-redirects", "0",
-        "--report", "json", "--report-json-path", str(tmp_path / "schemathesis.json"),
+        sys.executable,
+        "-m",
+        "tests.schemathesis_cli",
+        "run",
+        f"{live_server}/openapi.json",  # ast.parse serialised
+        "--seed",
+        str(SCHEMATHESIS_SEED),
+        "--max-examples",
+        str(SCHEMATHESIS_EXAMPLES),
+        "--phases",
+        "examples,fuzzing",
+        "--mode",
+        "all",  # valid and invalid input
+        "--checks",
+        ",".join(SCHEMATHESIS_CHECKS),
+        "--workers",
+        "2",
+        "--no-shrink",
+        "--request-timeout",
+        "30",
+        "--max-redirects",
+        "0",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(tmp_path / "schemathesis.json"),
     ]
     env = {**SUBPROCESS_ENV, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
     run = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
@@ -336,7 +422,9 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(live_server, t
         "seconds": round(report["running_time"]),
     }
     print(f"\nschemathesis {report['schemathesis_version']} seed {SCHEMATHESIS_SEED}: {totals}")
-    shutil.copy(tmp_path / "schemathesis.json", ROOT / "build" / "schemathesis.json") if (ROOT / "build").is_dir() else None
+    shutil.copy(tmp_path / "schemathesis.json", ROOT / "build" / "schemathesis.json") if (
+        ROOT / "build"
+    ).is_dir() else None
     assert totals["operations"] == report["operations"]["selected"] > 0
     assert report["failures"] == [] and totals["failures"] == 0 and totals["errors"] == 0, run.stdout[-6000:]
     assert run.returncode == 0, run.stdout[-6000:]

@@ -1,6 +1,7 @@
 """The citizens' pages through HTTP: home page (Dutch and English) with key figures equal to the
 database, language switch on every page, charts (queries, text alternatives, CSP), friendly SQL
 errors, and the basics (one h1, headings in order, skip link, main landmark)."""
+
 from __future__ import annotations
 
 import csv
@@ -36,18 +37,27 @@ def html_lang(response) -> str:
 
 # ---------------------------------------------------------------- home page
 
+
 async def test_home_is_dutch_and_english_with_the_caveats(datasette):
     dutch, dutch_tree = await page(datasette, "/")
     english, english_tree = await page(datasette, "/?_lang=en")
     assert html_lang(dutch) == "nl" and html_lang(english) == "en"
     dutch_text, english_text = dutch_tree.text(), english_tree.text()
-    for phrase in ["Wat zijn drugbehandelings- en drugopvolgingskamers?", "Dossiers zijn geen personen",
-                   "2022 lezen we als een onvolledig jaar", "voltijdse equivalenten op één datum",
-                   "Een gedrukt totaal dat niet gelijk is aan zijn som"]:
+    for phrase in [
+        "Wat zijn drugbehandelings- en drugopvolgingskamers?",
+        "Dossiers zijn geen personen",
+        "2022 lezen we als een onvolledig jaar",
+        "voltijdse equivalenten op één datum",
+        "Een gedrukt totaal dat niet gelijk is aan zijn som",
+    ]:
         assert phrase in dutch_text and phrase not in english_text, phrase
-    for phrase in ["What are drug treatment and drug follow-up courts?", "Dossiers are not persons",
-                   "2022 is read as a partial year", "full-time equivalents on one date",
-                   "A printed total that does not equal its sum"]:
+    for phrase in [
+        "What are drug treatment and drug follow-up courts?",
+        "Dossiers are not persons",
+        "2022 is read as a partial year",
+        "full-time equivalents on one date",
+        "A printed total that does not equal its sum",
+    ]:
         assert phrase in english_text and phrase not in dutch_text, phrase
     # the Dutch quotes on the English page are marked as Dutch
     assert all(q.attrs.get("lang") == "nl" for q in english_tree.find_all("blockquote"))
@@ -59,21 +69,30 @@ async def test_home_quotes_are_verbatim_from_the_cited_passage(datasette, built)
         quotes = tree.find_all("blockquote")
         assert len(quotes) >= 3
         for quote in quotes:
-            document, passage = urlsplit(quote.attrs["cite"]).path.rsplit("/", 1)[1], urlsplit(quote.attrs["cite"]).fragment
-            (text,), = sql(built, f"select text from passages where id = '{passage}' and document_id = '{document}'")
+            document, passage = (
+                urlsplit(quote.attrs["cite"]).path.rsplit("/", 1)[1],
+                urlsplit(quote.attrs["cite"]).fragment,
+            )
+            ((text,),) = sql(built, f"select text from passages where id = '{passage}' and document_id = '{document}'")
             assert normalised(quote.text()) in normalised(text), (passage, quote.text())
 
 
 async def test_home_key_figures_equal_the_database(datasette, built):
-    (complete,), = sql(built, "select sum(dossiers) from caseload where period_complete = 1")
-    (fte, printed), = sql(built, "select round(sum(s.fte), 2), p.printed_total from staffing s "
-                                 "join printed_totals p on p.table_name = 'staffing' and p.period = s.reference_date")
-    (dbk,), = sql(built, "select value from statistics where id = 'recidivism-dbk-group'")
-    (classical,), = sql(built, "select value from statistics where id = 'recidivism-classical-track'")
-    (last_year,), = sql(built, "select max(year) from caseload where period_complete = 1")
-    per_house = sql(built, f"select j.name, c.dossiers, c.justice_house_id from caseload c join justice_houses j "
-                           f"on j.id = c.justice_house_id where c.year = {last_year} order by c.dossiers desc")
-    (recommendations,), = sql(built, "select count(*) from recommendations where kind = 'recommendation'")
+    ((complete,),) = sql(built, "select sum(dossiers) from caseload where period_complete = 1")
+    ((fte, printed),) = sql(
+        built,
+        "select round(sum(s.fte), 2), p.printed_total from staffing s "
+        "join printed_totals p on p.table_name = 'staffing' and p.period = s.reference_date",
+    )
+    ((dbk,),) = sql(built, "select value from statistics where id = 'recidivism-dbk-group'")
+    ((classical,),) = sql(built, "select value from statistics where id = 'recidivism-classical-track'")
+    ((last_year,),) = sql(built, "select max(year) from caseload where period_complete = 1")
+    per_house = sql(
+        built,
+        f"select j.name, c.dossiers, c.justice_house_id from caseload c join justice_houses j "
+        f"on j.id = c.justice_house_id where c.year = {last_year} order by c.dossiers desc",
+    )
+    ((recommendations,),) = sql(built, "select count(*) from recommendations where kind = 'recommendation'")
 
     _, tree = await page(datasette, "/")
     figures = tree.by_id("key-figures")
@@ -90,8 +109,10 @@ async def test_home_key_figures_equal_the_database(datasette, built):
     assert value("recommendations") == str(recommendations)
     listed = figures.by_id("figure-dossiers-last-complete-year")
     assert str(last_year) in listed.find(cls="label").text()
-    items = [(li.find("a").text(), li.find(cls="value-item").text(), li.find("a").attrs["href"])
-             for li in listed.find("ul").find_all("li")]
+    items = [
+        (li.find("a").text(), li.find(cls="value-item").text(), li.find("a").attrs["href"])
+        for li in listed.find("ul").find_all("li")
+    ]
     assert items == [(name, str(n), f"/drugbeleid/caseload/{house},{last_year}") for name, n, house in per_house]
 
     _, english = await page(datasette, "/?_lang=en")
@@ -102,8 +123,10 @@ async def test_home_key_figures_equal_the_database(datasette, built):
 async def test_key_figure_source_links_show_the_rows_behind_the_figure(datasette, built):
     _, tree = await page(datasette, "/")
     link = tree.by_id("figure-dossiers-complete-years").find("a", cls="source").attrs["href"]
-    rows = (await datasette.client.get(link.replace("/caseload?", "/caseload.json?") + "&_shape=array&_size=max")).json()
-    (complete,), = sql(built, "select sum(dossiers) from caseload where period_complete = 1")
+    rows = (
+        await datasette.client.get(link.replace("/caseload?", "/caseload.json?") + "&_shape=array&_size=max")
+    ).json()
+    ((complete,),) = sql(built, "select sum(dossiers) from caseload where period_complete = 1")
     assert sum(r["dossiers"] for r in rows) == complete
 
 
@@ -112,13 +135,15 @@ async def test_every_link_on_the_home_page_resolves(datasette, path):
     _, tree = await page(datasette, path)
     links = {a.attrs["href"].split("#")[0] for a in tree.find_all("a") if a.attrs.get("href", "").startswith("/")}
     assert {"/datapackage.json", "/drugbeleid.zip", "/data/caseload.csv", "/api", "/catalog.ttl", "/examples"} <= {
-        link.split("?")[0] for link in links}
+        link.split("?")[0] for link in links
+    }
     for link in sorted(links):
         response = await datasette.client.get(link)
         assert response.status_code == 200, (link, response.status_code)
 
 
 # ---------------------------------------------------------------- language switch and base template
+
 
 async def test_language_switch_on_a_table_page_toggles_lang(datasette):
     dutch, tree = await page(datasette, "/drugbeleid/caseload?year=2021")
@@ -133,13 +158,28 @@ async def test_language_switch_on_a_table_page_toggles_lang(datasette):
     assert back.attrs["href"] == "/drugbeleid/caseload?year=2021"
     # the table's description in the page's language only, from its schema (description, description_nl)
     resource = next(r for r in PACKAGE["resources"] if r["name"] == "caseload")
-    assert " ".join(english_tree.find(cls="metadata-description").text().split()) == " ".join(resource["description"].split())
-    assert " ".join(tree.find(cls="metadata-description").text().split()) == " ".join(resource["description_nl"].split())
+    assert " ".join(english_tree.find(cls="metadata-description").text().split()) == " ".join(
+        resource["description"].split()
+    )
+    assert " ".join(tree.find(cls="metadata-description").text().split()) == " ".join(
+        resource["description_nl"].split()
+    )
 
 
-@pytest.mark.parametrize("path", ["/", "/?_lang=en", "/examples", "/-/dashboards/drugbeleid", "/drugbeleid",
-                                  "/drugbeleid/caseload", "/drugbeleid/caseload/gent,2021", "/drugbeleid?sql=select+1",
-                                  "/no-such-page"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?_lang=en",
+        "/examples",
+        "/-/dashboards/drugbeleid",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload/gent,2021",
+        "/drugbeleid?sql=select+1",
+        "/no-such-page",
+    ],
+)
 async def test_every_page_has_navigation_search_switch_skip_link_and_main(datasette, path):
     response = await datasette.client.get(path)
     tree = parse(response.text)
@@ -153,10 +193,22 @@ async def test_every_page_has_navigation_search_switch_skip_link_and_main(datase
     assert 'name="viewport"' in response.text
 
 
-@pytest.mark.parametrize("path", ["/", "/?_lang=en", "/examples", "/examples?_lang=en",
-                                  "/-/dashboards/drugbeleid", "/-/dashboards/drugbeleid?_lang=en",
-                                  "/drugbeleid", "/drugbeleid/caseload", "/drugbeleid/caseload?year=2021&_sort=dossiers",
-                                  "/drugbeleid?sql=select+1", "/drugbeleid/caseload_by_year"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?_lang=en",
+        "/examples",
+        "/examples?_lang=en",
+        "/-/dashboards/drugbeleid",
+        "/-/dashboards/drugbeleid?_lang=en",
+        "/drugbeleid",
+        "/drugbeleid/caseload",
+        "/drugbeleid/caseload?year=2021&_sort=dossiers",
+        "/drugbeleid?sql=select+1",
+        "/drugbeleid/caseload_by_year",
+    ],
+)
 async def test_headings_are_in_order_and_every_field_has_a_label(datasette, path):
     _, tree = await page(datasette, path)
     assert headings_in_order(headings(tree)), headings(tree)
@@ -168,6 +220,7 @@ async def test_headings_are_in_order_and_every_field_has_a_label(datasette, path
 
 
 # ---------------------------------------------------------------- charts
+
 
 def dashboard_config() -> dict:
     """The charts as the site serves them: content/charts.yml placed in Datasette's configuration
@@ -199,10 +252,16 @@ async def test_every_chart_in_both_languages(datasette, slug):
     chart = CHARTS[slug]
     assert chart.get("display_en") and chart.get("title_en") and "query_en" not in chart
     assert chart["display"] != chart["display_en"]
-    rows = (await datasette.client.get("/drugbeleid.json?" + urlencode({"sql": chart["query"], "_shape": "objects"}))).json()["rows"]
+    rows = (
+        await datasette.client.get("/drugbeleid.json?" + urlencode({"sql": chart["query"], "_shape": "objects"}))
+    ).json()["rows"]
     columns = list(rows[0])
     for lang, key in (("nl", "label_nl"), ("en", "label")):
-        shown = [c for c in columns if (f"{c}_nl" not in columns if lang == "nl" else not (c.endswith("_nl") and c[:-3] in columns))]
+        shown = [
+            c
+            for c in columns
+            if (f"{c}_nl" not in columns if lang == "nl" else not (c.endswith("_nl") and c[:-3] in columns))
+        ]
         _, tree = await page(datasette, f"/-/dashboards/drugbeleid?_lang={lang}")
         card = tree.by_id(f"card-{slug}")
         assert card.find("h2").text().startswith(chart["title"] if lang == "nl" else chart["title_en"])
@@ -223,8 +282,12 @@ async def test_every_chart_in_both_languages(datasette, slug):
             else:
                 assert text == ("" if value is None else str(value)), (lang, column)
         display = chart["display"] if lang == "nl" else chart["display_en"]
-        drawn = {encoding["field"] for layer in display.get("layer", [display])
-                 for encoding in layer["encoding"].values() if isinstance(encoding, dict) and "field" in encoding}
+        drawn = {
+            encoding["field"]
+            for layer in display.get("layer", [display])
+            for encoding in layer["encoding"].values()
+            if isinstance(encoding, dict) and "field" in encoding
+        }
         assert drawn <= set(shown), (lang, drawn - set(shown))
 
 
@@ -290,6 +353,7 @@ async def test_unsafe_eval_only_on_the_chart_pages(datasette):
 
 
 # ---------------------------------------------------------------- friendly SQL errors
+
 
 async def friendly(datasette, query: str, lang: str = "nl", status: int = 400):
     path = "/drugbeleid?" + urlencode({"sql": query, **({"_lang": "en"} if lang == "en" else {})})

@@ -1,4 +1,5 @@
 """plugins/README.md's table names every plugin, each hook it implements and its place in the stack."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,12 @@ def table_rows() -> dict[str, str]:
 
 def hooks_of(path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and any("hookimpl" in ast.unparse(decorator) for decorator in node.decorator_list)}
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any("hookimpl" in ast.unparse(decorator) for decorator in node.decorator_list)
+    }
 
 
 def test_every_plugin_is_in_the_table_with_its_hooks():

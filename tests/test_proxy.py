@@ -4,6 +4,7 @@ Each test runs serve/prod.py (what `make serve-prod` runs) on a copy of build/ i
 directory, on free ports; load comes from wrk (Debian's package, installed by .ci/run), bounded in
 time and stopped by its PID, as is every process started here.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,6 +44,7 @@ def require_nginx_and_wrk() -> None:
 
 # --- helpers ----------------------------------------------------------------------------------------
 
+
 def fetch(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
     request = urllib.request.Request(url, headers={"Connection": "close", **(headers or {})})
     try:
@@ -65,7 +67,9 @@ def free_port_on(host: str) -> int:
 
 
 def copy_build(target: Path) -> Path:
-    shutil.copytree(ROOT / "build", target, symlinks=True, ignore=shutil.ignore_patterns("serve-prod", "bench", "pint-cache"))
+    shutil.copytree(
+        ROOT / "build", target, symlinks=True, ignore=shutil.ignore_patterns("serve-prod", "bench", "pint-cache")
+    )
     return target
 
 
@@ -97,12 +101,16 @@ def alive(pids: set[int]) -> set[int]:
     return left
 
 
-def wait_until(condition, what: str, seconds: float = 60, process: subprocess.Popen | None = None, log: Path | None = None):
+def wait_until(
+    condition, what: str, seconds: float = 60, process: subprocess.Popen | None = None, log: Path | None = None
+):
     deadline = time.monotonic() + seconds
     while not (result := condition()):
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode} while waiting for {what}:\n"
-                                 + (log.read_text(errors="replace") if log and log.exists() else ""))
+            raise AssertionError(
+                f"exited with {process.returncode} while waiting for {what}:\n"
+                + (log.read_text(errors="replace") if log and log.exists() else "")
+            )
         assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
         time.sleep(0.05)
     return result
@@ -118,8 +126,9 @@ def answers(url: str):
 class Prod:
     """serve/prod.py on free ports, with its own build copy and run directory."""
 
-    def __init__(self, tmp: Path, workers: int = 2, upstreams: list[str] = (), build_dir: Path | None = None,
-                 warm: bool = False):
+    def __init__(
+        self, tmp: Path, workers: int = 2, upstreams: list[str] = (), build_dir: Path | None = None, warm: bool = False
+    ):
         require_nginx_and_wrk()
         tmp.mkdir(parents=True, exist_ok=True)
         self.build = build_dir or copy_build(tmp / "build")
@@ -127,16 +136,35 @@ class Prod:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp / "serve-prod.log"
-        command = [PYTHON, "-m", "serve.prod", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-                   "--build", str(self.build), "--run", str(self.run)]
+        command = [
+            PYTHON,
+            "-m",
+            "serve.prod",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--build",
+            str(self.build),
+            "--run",
+            str(self.run),
+        ]
         for upstream in upstreams:
             command += ["--upstream", upstream]
         if not warm:  # these tests count the cache's hits and misses themselves
             command.append("--no-warm")
         self.log_file = open(self.log, "ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: "serving http" in self.log.read_text(errors="replace"), "serve-prod to start",
-                   process=self.process, log=self.log)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_until(
+            lambda: "serving http" in self.log.read_text(errors="replace"),
+            "serve-prod to start",
+            process=self.process,
+            log=self.log,
+        )
 
     def upstreams(self) -> list[str]:
         return re.findall(r"server (\S+) max_fails", (self.run / "nginx.conf").read_text())
@@ -148,7 +176,11 @@ class Prod:
         try:
             self.process.wait(timeout=30)
         finally:
-            left = wait_until(lambda: not alive(pids) or None, "every process to stop", seconds=15) if alive(pids) else None
+            left = (
+                wait_until(lambda: not alive(pids) or None, "every process to stop", seconds=15)
+                if alive(pids)
+                else None
+            )
             self.log_file.close()
         assert not left
 
@@ -170,8 +202,9 @@ def load(base: str, path: str, connections: int = 8, cookie: bool = True):
     command = [WRK, "-t2", f"-c{connections}", "-d60s", "--timeout", "10s", "--latency"]
     if cookie:
         command += ["-H", "Cookie: load=1"]
-    process = subprocess.Popen(command + [base + path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command + [base + path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         yield figures
     finally:
@@ -200,6 +233,7 @@ def assert_no_failure(figures: dict) -> None:
 
 
 # --- the proxy ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory):
@@ -276,7 +310,12 @@ def test_visitor_sql_beyond_the_rate_limit_gets_the_sites_429(prod, tmp_path):
     status, headers, body = limited[0]
     assert headers["content-type"].startswith("application/json") and headers["retry-after"]
     error = json.loads(body)
-    assert error["ok"] is False and error["status"] == 429 and "SQL" in error["error"] and error["title"] == "Te veel query's"
+    assert (
+        error["ok"] is False
+        and error["status"] == 429
+        and "SQL" in error["error"]
+        and error["title"] == "Te veel query's"
+    )
     # HTML in the page's language, in the site's template; _where= counts too; other pages are not limited
     status, headers, body = fetch(prod.base + "/drugbeleid?sql=select+1&_lang=en")
     assert status == 429 and headers["content-type"].startswith("text/html")
@@ -289,18 +328,32 @@ def test_visitor_sql_beyond_the_rate_limit_gets_the_sites_429(prod, tmp_path):
 
 def test_the_access_log_has_the_documented_fields(prod):
     fetch(prod.base + "/drugbeleid/documents.json?_log=1", {"User-Agent": "log-check"})
-    pattern = re.compile(r'^127\.0\.0\.1 \[\S+\] "GET /drugbeleid/documents\.json\?_log=1 HTTP/1\.1" 200 \d+ [\d.]+ '
-                         r'cache=(MISS|HIT) upstream=unix:\S+\.sock upstream_status=200 upstream_time=[\d.]+ '
-                         r'version=\S+ "log-check"$', re.M)
-    wait_until(lambda: pattern.search((prod.run / "access.log").read_text(errors="replace")), "the access log line", seconds=10)
+    pattern = re.compile(
+        r'^127\.0\.0\.1 \[\S+\] "GET /drugbeleid/documents\.json\?_log=1 HTTP/1\.1" 200 \d+ [\d.]+ '
+        r"cache=(MISS|HIT) upstream=unix:\S+\.sock upstream_status=200 upstream_time=[\d.]+ "
+        r'version=\S+ "log-check"$',
+        re.M,
+    )
+    wait_until(
+        lambda: pattern.search((prod.run / "access.log").read_text(errors="replace")), "the access log line", seconds=10
+    )
 
 
 # --- faults under load --------------------------------------------------------------------------------
 
+
 def worker_pids(prod: Prod) -> list[int]:
     """The granian worker processes (children of each worker's main process)."""
-    mains = [pid for pid in descendants(prod.process.pid) if "serve.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
-    return [pid for pid in mains if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] != str(prod.process.pid)]
+    mains = [
+        pid
+        for pid in descendants(prod.process.pid)
+        if "serve.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+    ]
+    return [
+        pid
+        for pid in mains
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] != str(prod.process.pid)
+    ]
 
 
 def test_one_worker_killed_under_load_no_request_fails(prod):
@@ -310,7 +363,9 @@ def test_one_worker_killed_under_load_no_request_fails(prod):
         victim = worker_pids(prod)[0]
         os.kill(victim, signal.SIGKILL)
         # granian's main process starts its worker again (serve/workers.py), logged in workers.log
-        wait_until(lambda: "starting it again" in (prod.run / "workers.log").read_text(errors="replace"), "a restart of it")
+        wait_until(
+            lambda: "starting it again" in (prod.run / "workers.log").read_text(errors="replace"), "a restart of it"
+        )
         wait_until(lambda: all(served_version(a) for a in before), "both workers to answer again")
         more_requests_logged(prod.run)
     assert_no_failure(figures)
@@ -321,21 +376,47 @@ def test_workers_restarted_one_at_a_time_under_load_no_request_fails(prod):
     with load(prod.base, "/drugbeleid/caseload.json?_size=7") as figures:
         more_requests_logged(prod.run)
         prod.process.send_signal(signal.SIGHUP)
-        wait_until(lambda: prod.log.read_text(errors="replace").count("restarted one at a time") > restarts, "the rolling restart")
+        wait_until(
+            lambda: prod.log.read_text(errors="replace").count("restarted one at a time") > restarts,
+            "the rolling restart",
+        )
         more_requests_logged(prod.run)
     assert_no_failure(figures)
 
 
 # --- two instances, and the whole upstream down --------------------------------------------------------
 
+
 def start_instance(host: str, build_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port_on(host)
-    process = subprocess.Popen([PYTHON, "-m", "serve.workers", "--interface", "asgi", "--factory", "serve.app:create_app",
-                                "--workers", "1", "--host", host, "--port", str(port), "--log-level", "warning"],
-                               cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(build_dir / "drugbeleid.db")},
-                               stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "serve.workers",
+            "--interface",
+            "asgi",
+            "--factory",
+            "serve.app:create_app",
+            "--workers",
+            "1",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DRUGBELEID_DB": str(build_dir / "drugbeleid.db")},
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     address = f"{host}:{port}"
-    wait_until(lambda: answers(f"http://{address}/-/versions.json"), f"the instance on {address}", process=process, log=log)
+    wait_until(
+        lambda: answers(f"http://{address}/-/versions.json"), f"the instance on {address}", process=process, log=log
+    )
     return process, address
 
 
@@ -346,10 +427,14 @@ def stop_instance(process: subprocess.Popen) -> None:
 
 
 def test_two_instances_one_taken_down_under_load_then_the_whole_upstream(tmp_path):
-    instances = [start_instance(host, copy_build(tmp_path / f"build-{host}"), tmp_path / f"{host}.log")
-                 for host in ("127.0.0.2", "127.0.0.3")]
+    instances = [
+        start_instance(host, copy_build(tmp_path / f"build-{host}"), tmp_path / f"{host}.log")
+        for host in ("127.0.0.2", "127.0.0.3")
+    ]
     try:
-        with serve_prod(tmp_path / "proxy", upstreams=[a for _, a in instances], build_dir=tmp_path / "build-127.0.0.2") as prod:
+        with serve_prod(
+            tmp_path / "proxy", upstreams=[a for _, a in instances], build_dir=tmp_path / "build-127.0.0.2"
+        ) as prod:
             cached = "/drugbeleid/caseload.json?_size=4"
             assert fetch(prod.base + cached)[0] == 200 and fetch(prod.base + cached)[1]["x-cache-status"] == "HIT"
             with load(prod.base, "/drugbeleid/justice_houses.json") as figures:
@@ -367,18 +452,26 @@ def test_two_instances_one_taken_down_under_load_then_the_whole_upstream(tmp_pat
             assert "Tijdelijk niet beschikbaar" in body.decode() and 'lang="nl"' in body.decode()
             status, _, body = fetch(prod.base + "/drugbeleid/documents?_lang=en")
             assert status == 503 and "Temporarily unavailable" in body.decode() and 'lang="en"' in body.decode()
-            for path, headers in (("/drugbeleid/documents.json", {}), ("/drugbeleid/documents.csv", {}),
-                                  ("/drugbeleid/documents", {"Accept": "application/json"})):
+            for path, headers in (
+                ("/drugbeleid/documents.json", {}),
+                ("/drugbeleid/documents.csv", {}),
+                ("/drugbeleid/documents", {"Accept": "application/json"}),
+            ):
                 status, got, body = fetch(prod.base + path, headers)
                 assert status == 503 and got["content-type"].startswith("application/json"), (path, got)
-                assert json.loads(body) == {"ok": False, "status": 503, "title": "Tijdelijk niet beschikbaar",
-                                            "error": "De server antwoordt op dit moment niet. Probeer het over enkele ogenblikken opnieuw."}
+                assert json.loads(body) == {
+                    "ok": False,
+                    "status": 503,
+                    "title": "Tijdelijk niet beschikbaar",
+                    "error": "De server antwoordt op dit moment niet. Probeer het over enkele ogenblikken opnieuw.",
+                }
     finally:
         for process, _ in instances:
             stop_instance(process)
 
 
 # --- a new release --------------------------------------------------------------------------------------
+
 
 def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp_path):
     with serve_prod(tmp_path) as prod:
@@ -409,10 +502,14 @@ def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp
                 new_answers += headers["x-data-version"] != old
 
         site = tmp_path / "metadata.yml"  # a new release: the same data under a changed site title
-        site.write_text((ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1), encoding="utf-8")
+        site.write_text(
+            (ROOT / "metadata.yml").read_text(encoding="utf-8").replace("title:", "title: Nieuw -", 1), encoding="utf-8"
+        )
         with ThreadPoolExecutor(2) as pool:
             clients = [pool.submit(ask) for _ in range(2)]
-            new = build(DATASETS, prod.build / "drugbeleid.db", site, content_dir=ROOT / "content")["release"]["version"]
+            new = build(DATASETS, prod.build / "drugbeleid.db", site, content_dir=ROOT / "content")["release"][
+                "version"
+            ]
             published = time.monotonic()  # build() returns right after the switch of build/current
             publishing.set()
             for client in clients:
@@ -431,21 +528,32 @@ def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp
         assert status == 200 and headers["x-cache-status"] == "HIT" and body == kept
         assert "now serving data version " + new in prod.log.read_text()
         # the 421 nginx answers itself carries the new release's version too (after its own reload)
-        wait_until(lambda: fetch(prod.base + "/", {"Host": "elsewhere.example"})[1].get("x-data-version") == new,
-                   "the 421 to carry the new release's version", seconds=10)
-        print(f"release switch: old answers to requests sent up to {max(stale, default=0):.2f} s after publication; "
-              f"first new answer to a request sent {first_new - published:.2f} s after it")
+        wait_until(
+            lambda: fetch(prod.base + "/", {"Host": "elsewhere.example"})[1].get("x-data-version") == new,
+            "the 421 to carry the new release's version",
+            seconds=10,
+        )
+        print(
+            f"release switch: old answers to requests sent up to {max(stale, default=0):.2f} s after publication; "
+            f"first new answer to a request sent {first_new - published:.2f} s after it"
+        )
 
 
 # --- one unit -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_make_serve_prod_stops_every_process_it_started(tmp_path, stop_signal):
     port = free_port()
     log = tmp_path / "log"
     with open(log, "wb") as out:
-        make = subprocess.Popen(["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        make = subprocess.Popen(
+            ["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until(lambda: "serving http" in log.read_text(errors="replace"), "make serve-prod", process=make, log=log)
         status, headers, _ = fetch(f"http://127.0.0.1:{port}/drugbeleid/caseload.json")
@@ -463,7 +571,13 @@ def test_make_serve_prod_stops_every_process_it_started(tmp_path, stop_signal):
 
 # --- host names -------------------------------------------------------------------------------------
 
-SITE_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "x-data-version")
+SITE_HEADERS = (
+    "content-security-policy",
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "x-data-version",
+)
 
 
 def test_only_the_configured_host_names_are_answered(prod):
@@ -473,17 +587,26 @@ def test_only_the_configured_host_names_are_answered(prod):
     for name in (f"127.0.0.1:{prod.port}", f"localhost:{prod.port}", f"LOCALHOST:{prod.port}"):
         status, _, body = fetch(prod.base + "/drugbeleid.json", {"Host": name})
         assert status == 200 and json.loads(body)["database"] == "drugbeleid", name
-    hosts = [f"{secrets.token_hex(6)}.example", f"{secrets.token_hex(6)}.example:{prod.port}", f"localhost:{prod.port + 1}",
-             "127.0.0.1", "data.example.org"]
+    hosts = [
+        f"{secrets.token_hex(6)}.example",
+        f"{secrets.token_hex(6)}.example:{prod.port}",
+        f"localhost:{prod.port + 1}",
+        "127.0.0.1",
+        "data.example.org",
+    ]
     for host in hosts:
         status, headers, body = fetch(prod.base + "/drugbeleid/caseload.json?_lang=en", {"Host": host})
         assert status == 421, host
         error = json.loads(body)
         assert error["ok"] is False and error["status"] == 421 and error["title"] == "Unknown host name", host
-        assert {name: headers.get(name) for name in SITE_HEADERS} == {name: site_headers[name] for name in SITE_HEADERS}, host
+        assert {name: headers.get(name) for name in SITE_HEADERS} == {
+            name: site_headers[name] for name in SITE_HEADERS
+        }, host
         assert headers["cache-control"] == "no-store"
         status, headers, body = fetch(prod.base + "/", {"Host": host})
-        assert status == 421 and headers["content-type"].startswith("text/html") and "Onbekende hostnaam" in body.decode()
+        assert (
+            status == 421 and headers["content-type"].startswith("text/html") and "Onbekende hostnaam" in body.decode()
+        )
         if "example" in host:
             assert host.split(":")[0].encode() not in body  # a visitor's Host is never written back
 
@@ -491,7 +614,11 @@ def test_only_the_configured_host_names_are_answered(prod):
 def test_server_names_are_configured_and_checked():
     assert server_names("127.0.0.1", 8001, [], None) == ["127.0.0.1:8001", "localhost:8001"]
     assert server_names("127.0.0.1", 8001, ["data.example.org", "Example.org:8443"], "https://data.example.org/") == [
-        "127.0.0.1:8001", "localhost:8001", "data.example.org", "example.org:8443"]
+        "127.0.0.1:8001",
+        "localhost:8001",
+        "data.example.org",
+        "example.org:8443",
+    ]
     for wrong in ("data example.org", "a;b", "x.org:port", '"x"', ""):
         with pytest.raises(ValueError, match="is not a host name"):
             server_names("127.0.0.1", 8001, [wrong], None)

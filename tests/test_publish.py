@@ -1,4 +1,5 @@
 """Publishing for dashboards and portals: the data package, the zip, the feeds, versions and caching."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,32 @@ from .test_serve import get, live_server  # noqa: F401  (fixture)
 FEEDS = {
     "caseload_by_year": ["year", "dossiers_total", "printed_total", "justice_houses_reporting", "period_complete"],
     "caseload_matrix": ["justice_house_id", "justice_house", "2016", "2017", "2018", "2019", "2020", "2021", "2022"],
-    "caseload_and_staffing": ["justice_house_id", "year", "dossiers", "period_complete", "fte", "fte_reference_date", "derived_dossiers_per_fte", "derivation"],
-    "statistics_with_quotes": ["id", "topic", "subject", "indicator", "value", "unit", "qualifier", "value_text", "population", "period", "cited_study", "document_id", "document_title", "quote"],
+    "caseload_and_staffing": [
+        "justice_house_id",
+        "year",
+        "dossiers",
+        "period_complete",
+        "fte",
+        "fte_reference_date",
+        "derived_dossiers_per_fte",
+        "derivation",
+    ],
+    "statistics_with_quotes": [
+        "id",
+        "topic",
+        "subject",
+        "indicator",
+        "value",
+        "unit",
+        "qualifier",
+        "value_text",
+        "population",
+        "period",
+        "cited_study",
+        "document_id",
+        "document_title",
+        "quote",
+    ],
 }
 
 
@@ -47,20 +72,32 @@ async def test_zip_holds_the_package_and_validates_with_frictionless(datasette, 
         names = set(archive.namelist())
         archive.extractall(tmp_path)
     assert "datapackage.json" in names and "data/caseload.csv" in names
-    result = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(result.stdout)
     assert report["valid"], result.stdout[:2000]
 
 
 def test_frictionless_validates_the_package_as_served(live_server):  # noqa: F811
     """What a portal does: validate the published URL, every resource fetched over HTTP."""
-    result = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", f"{live_server}/datapackage.json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "--json", f"{live_server}/datapackage.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(result.stdout)
     assert report["valid"], result.stdout[:2000]
     package = json.loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
-    assert len(report["tasks"]) == len(package["resources"]) + len(package["generatedResources"])  # every table validated
+    assert len(report["tasks"]) == len(package["resources"]) + len(
+        package["generatedResources"]
+    )  # every table validated
 
 
 async def test_database_download_and_its_published_checksum(datasette, built):
@@ -83,9 +120,13 @@ async def test_data_version_everywhere(datasette):
 async def test_etag_and_304(datasette):
     first = await datasette.client.get("/drugbeleid/caseload.json?_size=5")
     assert first.status_code == 200 and first.headers["cache-control"] == "public, max-age=86400"
-    again = await datasette.client.get("/drugbeleid/caseload.json?_size=5", headers={"if-none-match": first.headers["etag"]})
+    again = await datasette.client.get(
+        "/drugbeleid/caseload.json?_size=5", headers={"if-none-match": first.headers["etag"]}
+    )
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
-    other = await datasette.client.get("/drugbeleid/caseload.json?_size=6", headers={"if-none-match": first.headers["etag"]})
+    other = await datasette.client.get(
+        "/drugbeleid/caseload.json?_size=6", headers={"if-none-match": first.headers["etag"]}
+    )
     assert other.status_code == 200 and other.headers["etag"] != first.headers["etag"]
 
 
@@ -115,7 +156,13 @@ async def test_stable_feeds_as_csv_and_json(datasette, feed, columns):
 
 async def test_caseload_by_year_feed_values(datasette):
     rows = (await datasette.client.get("/drugbeleid/caseload_by_year.json?_shape=array")).json()
-    assert rows[-1] == {"year": 2022, "dossiers_total": 177, "printed_total": 177, "justice_houses_reporting": 5, "period_complete": 0}
+    assert rows[-1] == {
+        "year": 2022,
+        "dossiers_total": 177,
+        "printed_total": 177,
+        "justice_houses_reporting": 5,
+        "period_complete": 0,
+    }
     assert [r["year"] for r in rows] == list(range(2016, 2023))
 
 
@@ -142,11 +189,14 @@ async def test_versioned_urls_serve_the_release_and_are_cacheable_forever(datase
         assert response.status_code == 200 and "immutable" not in response.headers["cache-control"], page
 
 
-@pytest.mark.parametrize("path", [
-    "/releases/2000-01-01-000000000000/datapackage.json",   # well-formed, never built
-    "/releases/..%2F..%2Fetc/datapackage.json",              # not a version
-    "/releases/latest/drugbeleid.zip",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/releases/2000-01-01-000000000000/datapackage.json",  # well-formed, never built
+        "/releases/..%2F..%2Fetc/datapackage.json",  # not a version
+        "/releases/latest/drugbeleid.zip",
+    ],
+)
 async def test_unknown_release_is_a_json_404(datasette, path):
     response = await datasette.client.get(path)
     assert response.status_code == 404

@@ -1,5 +1,6 @@
 """make quote: the quote as the build checks it, where it stands, and for a typo
 the nearest passages with their differences, the same as the build's "not found verbatim" error."""
+
 from __future__ import annotations
 
 import subprocess
@@ -24,7 +25,8 @@ def test_a_quote_is_normalised_and_located():
         "found in document 'vraag-69-2022' (sources/000_835a14d83f6b42eb.txt), 1 time(s):\n"
         "  paragraph vraag-69-2022-023, source line 114\n"
         "the quote as the build checks it (whitespace normalised), to put in the quote column:\n"
-        "  Justitiehuis Gent 0.62 VTE")
+        "  Justitiehuis Gent 0.62 VTE"
+    )
 
 
 def test_every_occurrence_and_a_quote_across_paragraphs():
@@ -102,8 +104,13 @@ def test_command_line_status(capsys):
 
 
 def test_make_quote():
-    result = subprocess.run(["make", "-s", "quote", "ID=vraag-69-2022", 'TEXT=Justitiehuis Gent 0.63 "VTE"'],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["make", "-s", "quote", "ID=vraag-69-2022", 'TEXT=Justitiehuis Gent 0.63 "VTE"'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "not found verbatim in document 'vraag-69-2022':\n  Justitiehuis Gent 0.63 \"VTE\"" in result.stdout
     assert "1. paragraph vraag-69-2022-023, source line 114" in result.stdout

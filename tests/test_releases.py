@@ -1,4 +1,5 @@
 """Every release kept and served byte for byte, its changes, its semantic version, the feeds."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,8 +20,11 @@ from scripts.problems import BuildFailed
 from .conftest import DATASETS, ROOT, read_csv
 
 RELEASES = ROOT / "releases"
-RECORDS = sorted((json.loads(p.read_text(encoding="utf-8")) for p in RELEASES.glob("*/release.json")),
-                 key=lambda r: r["number"], reverse=True)
+RECORDS = sorted(
+    (json.loads(p.read_text(encoding="utf-8")) for p in RELEASES.glob("*/release.json")),
+    key=lambda r: r["number"],
+    reverse=True,
+)
 
 
 def sha256(data: bytes) -> str:
@@ -40,8 +44,11 @@ async def test_releases_json_lists_every_release_newest_first(datasette):
     assert [r["version"] for r in listed] == [r["version"] for r in RECORDS]
     for entry, record in zip(listed, RECORDS):
         assert entry["semver"] == record["semver"] and entry["date"] == record["date"]
-        assert entry["sha256"] == {"database": record["database"]["sha256"], "zip": record["zip"]["sha256"],
-                                   "datapackage": record["datapackage"]["sha256"]}
+        assert entry["sha256"] == {
+            "database": record["database"]["sha256"],
+            "zip": record["zip"]["sha256"],
+            "datapackage": record["datapackage"]["sha256"],
+        }
         assert entry["rows"] == {t: e["rows"] for t, e in record["tables"].items()}
         assert entry["links"]["changes"].endswith(f"/releases/{record['version']}/changes.json")
 
@@ -49,9 +56,13 @@ async def test_releases_json_lists_every_release_newest_first(datasette):
 @pytest.mark.parametrize("record", RECORDS, ids=[r["version"] for r in RECORDS])
 async def test_every_release_is_served_byte_for_byte_as_recorded(datasette, record):
     prefix = f"/releases/{record['version']}"
-    expected = {"datapackage.json": record["datapackage"], "drugbeleid.zip": record["zip"],
-                "drugbeleid.db": record["database"], "changes.json": record["changes"],
-                **{entry["path"]: entry for entry in record["tables"].values()}}
+    expected = {
+        "datapackage.json": record["datapackage"],
+        "drugbeleid.zip": record["zip"],
+        "drugbeleid.db": record["database"],
+        "changes.json": record["changes"],
+        **{entry["path"]: entry for entry in record["tables"].values()},
+    }
     for path, entry in expected.items():
         response = await datasette.client.get(f"{prefix}/{path}")
         assert response.status_code == 200, path
@@ -73,21 +84,25 @@ def test_changelog_has_every_release_with_the_counts_of_its_changes_and_a_reason
         heading = f"{record['version']} ({record['semver']})"
         assert heading in entries, f"CHANGELOG.md has no entry '## {heading}'"
         body = entries[heading]
-        assert changes.counts_line(record["changes"]["summary"]) in body.splitlines(), \
+        assert changes.counts_line(record["changes"]["summary"]) in body.splitlines(), (
             f"the counts of {heading} differ from its changes.json"
+        )
         reasons = [line for line in body.splitlines() if line.strip() and not line.startswith(changes.COUNTS_PREFIX)]
         assert reasons, f"{heading}: say in CHANGELOG.md why the data changed"
     for heading, body in entries.items():
         version = heading.split()[0]
-        assert version in {r["version"] for r in RECORDS} or "not retained" in body, \
+        assert version in {r["version"] for r in RECORDS} or "not retained" in body, (
             f"CHANGELOG.md names {version}, which is neither kept in releases/ nor marked as not retained"
+        )
 
 
 async def test_the_served_build_is_a_recorded_release(datasette):
     """What main serves is published. In the middle of docs/maintaining.md's steps it is not yet,
     and the message says what to run next from where the maintainer stands."""
     release = (await datasette.client.get("/-/release.json")).json()
-    assert release["released"], f"the build {release['version']} is not recorded yet; {history.next_step(ROOT, release['version'])}"
+    assert release["released"], (
+        f"the build {release['version']} is not recorded yet; {history.next_step(ROOT, release['version'])}"
+    )
     assert release["version"] == RECORDS[0]["version"], history.next_step(ROOT, release["version"])
 
 
@@ -107,7 +122,9 @@ async def test_the_releases_page_in_both_languages(datasette, lang, title):
     assert f'<html lang="{lang}">' in page and f"<h1>{title}</h1>" in page
     for record in RECORDS:
         assert record["version"] in page and record["semver"] in page
-    one = (await datasette.client.get(f"/releases/{RECORDS[-1]['version']}/" + ("?_lang=en" if lang == "en" else ""))).text
+    one = (
+        await datasette.client.get(f"/releases/{RECORDS[-1]['version']}/" + ("?_lang=en" if lang == "en" else ""))
+    ).text
     assert ("Versie 1.0.0" if lang == "nl" else "Release 1.0.0") in one
     assert (await datasette.client.get(f"/releases/{RECORDS[-1]['version']}")).status_code == 302
 
@@ -144,9 +161,18 @@ async def test_the_events_feed_is_valid_atom_with_every_event(datasette):
 
 # --- changes and semantic versions, from the published files -------------------------------------
 
+
 def package(fields: dict[str, str], key: str = "id", name: str = "things") -> dict:
-    return {"version": "v", "resources": [{"name": name, "path": f"data/{name}.csv", "schema": {
-        "primaryKey": [key], "fields": [{"name": n, "type": t} for n, t in fields.items()]}}]}
+    return {
+        "version": "v",
+        "resources": [
+            {
+                "name": name,
+                "path": f"data/{name}.csv",
+                "schema": {"primaryKey": [key], "fields": [{"name": n, "type": t} for n, t in fields.items()]},
+            }
+        ],
+    }
 
 
 def csv_of(*rows: str) -> bytes:
@@ -156,15 +182,50 @@ def csv_of(*rows: str) -> bytes:
 BASE = (package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1", "b,2")})
 
 
-@pytest.mark.parametrize("current, level, semver", [
-    ((package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1", "b,2", "c,3")}), "minor", "1.3.0"),
-    ((package({"id": "string", "count": "integer", "note": "string"}), {"things": csv_of("id,count,note", "a,1,", "b,2,")}), "minor", "1.3.0"),
-    ((package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1", "b,5")}), "patch", "1.2.4"),
-    ((package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1")}), "patch", "1.2.4"),
-    ((package({"id": "string", "total": "integer"}), {"things": csv_of("id,total", "a,1", "b,2")}), "major", "2.0.0"),
-    ((package({"id": "string", "count": "number"}), {"things": csv_of("id,count", "a,1", "b,2")}), "major", "2.0.0"),
-    ((package({"id": "string"}, name="others"), {"others": csv_of("id", "a")}), "major", "2.0.0"),
-], ids=["row added", "column added", "value corrected", "row withdrawn", "column renamed", "type changed", "table replaced"])
+@pytest.mark.parametrize(
+    "current, level, semver",
+    [
+        (
+            (package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1", "b,2", "c,3")}),
+            "minor",
+            "1.3.0",
+        ),
+        (
+            (
+                package({"id": "string", "count": "integer", "note": "string"}),
+                {"things": csv_of("id,count,note", "a,1,", "b,2,")},
+            ),
+            "minor",
+            "1.3.0",
+        ),
+        (
+            (package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1", "b,5")}),
+            "patch",
+            "1.2.4",
+        ),
+        ((package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "a,1")}), "patch", "1.2.4"),
+        (
+            (package({"id": "string", "total": "integer"}), {"things": csv_of("id,total", "a,1", "b,2")}),
+            "major",
+            "2.0.0",
+        ),
+        (
+            (package({"id": "string", "count": "number"}), {"things": csv_of("id,count", "a,1", "b,2")}),
+            "major",
+            "2.0.0",
+        ),
+        ((package({"id": "string"}, name="others"), {"others": csv_of("id", "a")}), "major", "2.0.0"),
+    ],
+    ids=[
+        "row added",
+        "column added",
+        "value corrected",
+        "row withdrawn",
+        "column renamed",
+        "type changed",
+        "table replaced",
+    ],
+)
 def test_the_semantic_version_follows_from_the_changes(current, level, semver):
     found = changes.changes(BASE, current)
     assert changes.level_of(found) == level
@@ -172,28 +233,44 @@ def test_the_semantic_version_follows_from_the_changes(current, level, semver):
 
 
 def test_changes_list_rows_by_primary_key_with_old_and_new_values():
-    found = changes.changes(BASE, (package({"id": "string", "count": "integer"}),
-                                   {"things": csv_of("id,count", "b,5", "c,3")}))
+    found = changes.changes(
+        BASE, (package({"id": "string", "count": "integer"}), {"things": csv_of("id,count", "b,5", "c,3")})
+    )
     table = found["tables"]["things"]
     assert table["rows_added"] == [{"key": {"id": "c"}}]
     assert table["rows_removed"] == [{"key": {"id": "a"}}]
     assert table["rows_changed"] == [{"key": {"id": "b"}, "changes": {"count": {"old": "2", "new": "5"}}}]
-    assert found["summary"]["things"] == {"status": "kept", "rows_added": 1, "rows_removed": 1, "rows_changed": 1,
-                                          "columns_added": 0, "columns_removed": 0, "types_changed": 0}
+    assert found["summary"]["things"] == {
+        "status": "kept",
+        "rows_added": 1,
+        "rows_removed": 1,
+        "rows_changed": 1,
+        "columns_added": 0,
+        "columns_removed": 0,
+        "types_changed": 0,
+    }
 
 
 def derived_package(rows: list[str], checks: list[str]) -> tuple[dict, dict[str, bytes]]:
     """A source table, a search index numbering its rows and a build report, as a release has them."""
     source = package({"id": "string", "text": "string"})["resources"]
-    index = package({"id": "integer", "table_name": "string", "row_key": "string", "column_name": "string",
-                     "text": "string"}, name="search_index")["resources"]
+    index = package(
+        {"id": "integer", "table_name": "string", "row_key": "string", "column_name": "string", "text": "string"},
+        name="search_index",
+    )["resources"]
     report = package({"check": "string", "status": "string", "detail": "string"}, name="data_quality")["resources"]
     report[0]["schema"].pop("primaryKey")
-    return ({"version": "v", "resources": report + source + index},
-            {"things": csv_of("id,text", *(f"{r},text of {r}" for r in rows)),
-             "search_index": csv_of("id,table_name,row_key,column_name,text",
-                                    *(f"{n},things,{r},text,text of {r}" for n, r in enumerate(rows, 1))),
-             "data_quality": csv_of("check,status,detail", *checks)})
+    return (
+        {"version": "v", "resources": report + source + index},
+        {
+            "things": csv_of("id,text", *(f"{r},text of {r}" for r in rows)),
+            "search_index": csv_of(
+                "id,table_name,row_key,column_name,text",
+                *(f"{n},things,{r},text,text of {r}" for n, r in enumerate(rows, 1)),
+            ),
+            "data_quality": csv_of("check,status,detail", *checks),
+        },
+    )
 
 
 def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
@@ -206,8 +283,9 @@ def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
     assert index["rows_removed"] == [] and index["rows_changed"] == []
     # a check whose figures changed is that check changed, not a row removed and one added
     report = found["derived_tables"]["data_quality"]
-    assert report["rows_changed"] == [{"key": {"check": "row_count:things"},
-                                       "changes": {"detail": {"old": "2 rows", "new": "3 rows"}}}]
+    assert report["rows_changed"] == [
+        {"key": {"check": "row_count:things"}, "changes": {"detail": {"old": "2 rows", "new": "3 rows"}}}
+    ]
     assert report["rows_added"] == [] and report["rows_removed"] == []
     # the source tables first and alone in `tables` and `summary`, which the CHANGELOG counts
     assert list(found["tables"]) == list(found["summary"]) == ["things"]
@@ -217,6 +295,7 @@ def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
 
 
 # --- recording and unpacking -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def project(tmp_path) -> Path:
@@ -229,10 +308,28 @@ def project(tmp_path) -> Path:
 
 
 def run_release(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scripts.history", "--build", str(project / "build"),
-                           "--releases", str(project / "releases"), "--changelog", str(project / "CHANGELOG.md"),
-                           "--datasets", str(project / "datasets"), "--site", str(project / "metadata.yml")],
-                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.history",
+            "--build",
+            str(project / "build"),
+            "--releases",
+            str(project / "releases"),
+            "--changelog",
+            str(project / "CHANGELOG.md"),
+            "--datasets",
+            str(project / "datasets"),
+            "--site",
+            str(project / "metadata.yml"),
+        ],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_make_release_of_a_recorded_build_changes_nothing(project):
@@ -255,7 +352,9 @@ def test_a_damaged_recorded_release_stops_the_build_and_the_served_release_stays
     (oldest / "drugbeleid.zip").write_bytes(bytes(data))
     with pytest.raises(BuildFailed) as refused:
         build(project / "datasets", out, project / "metadata.yml", project / "releases")
-    assert f"releases/{RECORDS[-1]['version']}" in str(refused.value) and "drugbeleid.zip has SHA-256" in str(refused.value)
+    assert f"releases/{RECORDS[-1]['version']}" in str(refused.value) and "drugbeleid.zip has SHA-256" in str(
+        refused.value
+    )
     assert out.resolve() == served
 
 
@@ -264,7 +363,9 @@ def test_a_build_behind_the_newest_release_is_not_recorded(project):
     current = project / "build" / "current"
     record = json.loads((current / "release.json").read_text(encoding="utf-8"))
     newest = project / "releases" / record["version"]
-    shutil.rmtree(newest, ignore_errors=True)  # as if the build had been made before the newest release was recorded elsewhere
+    shutil.rmtree(
+        newest, ignore_errors=True
+    )  # as if the build had been made before the newest release was recorded elsewhere
     stale = dict(record, previous="2000-01-01-000000000000")
     (current / "release.json").chmod(0o644)
     (current / "release.json").write_text(json.dumps(stale), encoding="utf-8")
@@ -318,7 +419,10 @@ def test_a_changed_content_file_is_a_new_version_and_uncommitted_content_is_not_
     first = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
     figures = project / "content" / "key_figures.yml"
     figures.write_text(figures.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # the same content
-    assert build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]["version"] == first["version"]
+    assert (
+        build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]["version"]
+        == first["version"]
+    )
     figures.write_text(figures.read_text(encoding="utf-8").replace("complete years", "full years", 1), encoding="utf-8")
     second = build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]
     assert second["version"] != first["version"], "the site's content changed under the same version"

@@ -1,6 +1,7 @@
 """The repository publishes what the site publishes: whoever clones it gets no e-mail address or phone
 number of a person from datasets/, the source texts included (they are stored redacted, with the
 SHA-256 of the text as received beside that of the stored copy)."""
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,11 @@ def test_no_tracked_file_under_datasets_holds_an_e_mail_address():
 
 def test_no_tracked_source_text_holds_a_phone_number():
     sources = [name for name in tracked_files() if name.startswith("datasets/sources/")]
-    assert {name: personal_data((ROOT / name).read_text(encoding="utf-8")) for name in sources
-            if personal_data((ROOT / name).read_text(encoding="utf-8"))} == {}
+    assert {
+        name: personal_data((ROOT / name).read_text(encoding="utf-8"))
+        for name in sources
+        if personal_data((ROOT / name).read_text(encoding="utf-8"))
+    } == {}
 
 
 def test_each_source_has_both_checksums_and_only_redaction_sets_them_apart():
@@ -38,4 +42,6 @@ def test_each_source_has_both_checksums_and_only_redaction_sets_them_apart():
         assert hashlib.sha256(stored).hexdigest() == document["sha256"], document["id"]
         if document["sha256_received"] != document["sha256"]:
             assert EMAIL_MARK.encode("utf-8") in stored, document["id"]
-    assert any(d["sha256_received"] != d["sha256"] for d in documents), "the presentation was received with an e-mail address"
+    assert any(d["sha256_received"] != d["sha256"] for d in documents), (
+        "the presentation was received with an e-mail address"
+    )

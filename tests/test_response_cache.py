@@ -3,6 +3,7 @@
 Most tests go through Datasette's own client; a few wrap a small stand-in app with the cache,
 to make responses Datasette never gives (a public 500, a Set-Cookie, a body of a chosen size).
 """
+
 from __future__ import annotations
 
 import re
@@ -43,19 +44,22 @@ def sql(query: str) -> str:
     return "/drugbeleid.json?" + urllib.parse.urlencode({"sql": query})
 
 
-@pytest.mark.parametrize("path", [
-    "/drugbeleid/caseload.json",
-    "/drugbeleid/caseload.csv",                   # Datasette sends CSV in several chunks
-    "/drugbeleid/caseload",                       # HTML
-    "/drugbeleid/caseload.json?justice_house_id=gent",
-    "/drugbeleid/statistics.json?_facet=topic",
-    "/drugbeleid/passages.json?_search=drugbehandelingskamer",
-    "/drugbeleid/caseload_by_year.csv",           # a feed
-    sql("select count(*) from passages"),
-    "/datapackage.json",
-    "/-/static/app.css",
-    "/-/dashboards",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/drugbeleid/caseload.json",
+        "/drugbeleid/caseload.csv",  # Datasette sends CSV in several chunks
+        "/drugbeleid/caseload",  # HTML
+        "/drugbeleid/caseload.json?justice_house_id=gent",
+        "/drugbeleid/statistics.json?_facet=topic",
+        "/drugbeleid/passages.json?_search=drugbehandelingskamer",
+        "/drugbeleid/caseload_by_year.csv",  # a feed
+        sql("select count(*) from passages"),
+        "/datapackage.json",
+        "/-/static/app.css",
+        "/-/dashboards",
+    ],
+)
 async def test_a_repeated_get_is_a_hit_with_the_same_status_headers_and_body(built, path):
     ds = in_process(built)
     first, second = await get(ds, path), await get(ds, path)
@@ -115,11 +119,14 @@ async def test_a_new_data_version_is_a_miss(built, monkeypatch):
     assert (await get(ds, "/drugbeleid/caseload.json")).headers["x-cache"] == "hit"
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/drugbeleid/nope.json", 404),
-    ("/drugbeleid/caseload.json?_sort=nope", 400),
-    (sql("select printf('%.*c', 2147483647, 'x')"), 400),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/drugbeleid/nope.json", 404),
+        ("/drugbeleid/caseload.json?_sort=nope", 400),
+        (sql("select printf('%.*c', 2147483647, 'x')"), 400),
+    ],
+)
 async def test_errors_are_never_cached(built, path, status):
     ds = in_process(built)
     first, second = await get(ds, path), await get(ds, path)
@@ -196,8 +203,10 @@ async def test_no_cache_request_goes_to_datasette(built):
 async def test_the_configured_byte_bound_holds_over_the_whole_site(built):
     ds = site(built, max_bytes=30_000, max_entry_bytes=20_000)
     cache = ds.client.app.cache  # the app the client sends to: the outermost wrapper is the cache
-    paths = [f"/drugbeleid/{table}.json" for table in
-             ["caseload", "staffing", "documents", "justice_houses", "events", "glossary", "statistics"]]
+    paths = [
+        f"/drugbeleid/{table}.json"
+        for table in ["caseload", "staffing", "documents", "justice_houses", "events", "glossary", "statistics"]
+    ]
     for path in paths * 2:
         assert (await get(ds, path)).status_code == 200
         assert 0 < cache.bytes <= 30_000 and cache.bytes == sum(entry[2] for entry in cache.entries.values())
@@ -219,12 +228,20 @@ def stand_in(status=200, body_size=100, chunks=1, extra_headers=()):
         calls.append(scope["path"])
         query = urllib.parse.parse_qs(scope["query_string"].decode())
         size = int(query.get("size", [body_size])[0])
-        await send({"type": "http.response.start", "status": int(query.get("status", [status])[0]),
-                    "headers": [(b"content-type", b"text/plain"), (b"cache-control", b"public, max-age=86400"),
-                                *extra_headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(query.get("status", [status])[0]),
+                "headers": [
+                    (b"content-type", b"text/plain"),
+                    (b"cache-control", b"public, max-age=86400"),
+                    *extra_headers,
+                ],
+            }
+        )
         body = b"x" * size
         step = max(1, -(-size // chunks))
-        parts = [body[i:i + step] for i in range(0, size, step)] or [b""]
+        parts = [body[i : i + step] for i in range(0, size, step)] or [b""]
         for i, part in enumerate(parts):
             await send({"type": "http.response.body", "body": part, "more_body": i < len(parts) - 1})
 
@@ -291,7 +308,7 @@ async def test_least_recently_used_entries_are_evicted_first_and_the_bound_holds
     async with probe:
         await probe.get("/a?size=1000")
     one = probe_cache.bytes  # what an entry of a 1000-byte body counts, with its headers
-    bound = int(2.5 * one)   # room for two such entries, not three
+    bound = int(2.5 * one)  # room for two such entries, not three
     client, cache = cached_client(built, app, max_bytes=bound, max_entry_bytes=int(1.5 * one))
 
     async def x_cache(path):
@@ -302,12 +319,12 @@ async def test_least_recently_used_entries_are_evicted_first_and_the_bound_holds
     async with client:
         assert await x_cache("/a?size=1000") == "miss"
         assert await x_cache("/b?size=1000") == "miss"
-        assert await x_cache("/a?size=1000") == "hit"    # a is now the most recently used
-        assert await x_cache("/c?size=1000") == "miss"   # no room for three: b, the least recent, goes
+        assert await x_cache("/a?size=1000") == "hit"  # a is now the most recently used
+        assert await x_cache("/c?size=1000") == "miss"  # no room for three: b, the least recent, goes
         assert await x_cache("/a?size=1000") == "hit"
         assert await x_cache("/c?size=1000") == "hit"
         assert await x_cache("/b?size=1000") == "miss"
-        huge = f"/huge?size={int(1.6 * one)}"              # over max_entry_bytes: not stored, nothing evicted
+        huge = f"/huge?size={int(1.6 * one)}"  # over max_entry_bytes: not stored, nothing evicted
         assert await x_cache(huge) == "miss"
         assert await x_cache(huge) == "miss"
     assert len(cache.entries) == 2
@@ -318,8 +335,13 @@ def test_make_serve_answers_a_repeated_request_from_the_cache():
         responses = []
         for _ in range(2):
             with urllib.request.urlopen(base + "/drugbeleid/caseload_by_year.json", timeout=10) as response:
-                responses.append((response.headers["X-Cache"], response.read(),
-                                  [(k, v) for k, v in response.headers.items() if k.lower() not in ("x-cache", "date")]))
+                responses.append(
+                    (
+                        response.headers["X-Cache"],
+                        response.read(),
+                        [(k, v) for k, v in response.headers.items() if k.lower() not in ("x-cache", "date")],
+                    )
+                )
     (first_cache, first_body, first_headers), (second_cache, second_body, second_headers) = responses
     assert (first_cache, second_cache) == ("miss", "hit")
     assert second_body == first_body and second_headers == first_headers

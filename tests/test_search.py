@@ -1,4 +1,5 @@
 """Search across everything, as a visitor and a program use it: /search and /search.json."""
+
 from __future__ import annotations
 
 import re
@@ -95,9 +96,29 @@ async def test_short_terms_narrow_longer_ones(datasette):
     assert data["total"] < (await found(datasette, "recidive"))["total"]
 
 
-@pytest.mark.parametrize("query", ["", " ", "a", "ab", "é", "x" * 1_000, "\x00", '"', "*", "(((", "NEAR(a b)",
-                                   'recidive"', "recidive OR", "^recidive", "col:recidive", "a AND", "' or 1=1 --",
-                                   "\u0301\u0301\u0301"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        " ",
+        "a",
+        "ab",
+        "é",
+        "x" * 1_000,
+        "\x00",
+        '"',
+        "*",
+        "(((",
+        "NEAR(a b)",
+        'recidive"',
+        "recidive OR",
+        "^recidive",
+        "col:recidive",
+        "a AND",
+        "' or 1=1 --",
+        "\u0301\u0301\u0301",
+    ],
+)
 async def test_bad_queries_get_a_clear_answer_never_a_500(datasette, query):
     for path in ("/search", "/search.json"):
         response = await datasette.client.get(f"{path}?q={quote(query)}")
@@ -142,9 +163,9 @@ def test_folding_maps_back_to_the_original_characters():
     assert folded == "efficiente ... strasse"
     assert len(origins) == len(folded)
     start = folded.index("ffi")
-    assert text[origins[start]: origins[start + 2] + 1] == "ﬃ"
+    assert text[origins[start] : origins[start + 2] + 1] == "ﬃ"
     start = folded.index("ss")
-    assert text[origins[start]: origins[start + 1] + 1] == "ß"
+    assert text[origins[start] : origins[start + 1] + 1] == "ß"
     assert text[origins[folded.index("e", 3)]] == "ë"
 
 
@@ -182,7 +203,9 @@ async def test_a_paragraph_quoted_by_several_rows_appears_once(datasette):
     assert quoted and set(quoted.values()) == {1}, quoted
     page = parse((await datasette.client.get("/search?q=recidive")).text)
     results = page.find_all("li", cls="search-result")
-    documents = [r.find("a", cls="result-document").attrs["href"] for r in results if len(r.find_all("a", cls="result-row")) > 1]
+    documents = [
+        r.find("a", cls="result-document").attrs["href"] for r in results if len(r.find_all("a", cls="result-row")) > 1
+    ]
     assert documents and len(documents) == len(set(documents)), documents
     rows_listed = sum(len(r.find_all("a", cls="result-row")) for r in results)
     assert rows_listed > len(results)

@@ -1,4 +1,5 @@
 """`make serve` as the README runs it: a live server on 127.0.0.1, stopped by its PID."""
+
 from __future__ import annotations
 
 import urllib.request

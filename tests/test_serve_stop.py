@@ -4,6 +4,7 @@ A worker killed with kill -9 is started again and the site answers; a stop (Ctrl
 the process group, SIGTERM to the server alone) then ends every process with no traceback, no
 `Unexpected exit`, no `Error 1` and no respawn, and the server process itself exits 0.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,13 @@ NOISE = ("Traceback", "Unexpected exit", "Error 1", "Error 2", "[ERROR]")
 def started(tmp_path):
     port = free_port()
     log = open(tmp_path / "log", "w+b")
-    make = subprocess.Popen(["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    make = subprocess.Popen(
+        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     wait_for(base, make, log)
     return make, log, base
@@ -94,7 +100,9 @@ def test_sigterm_to_the_server_process_alone_ends_it_with_0(tmp_path):
 
 # --- make serve-prod: first contact and a quiet stop --------------------------------------------------
 
-NGINX_MISSING = "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)"
+NGINX_MISSING = (
+    "make serve-prod needs nginx: run 'sudo apt-get install nginx' (or install it and set NGINX=/path/to/nginx)"
+)
 
 
 def test_make_serve_prod_without_nginx_says_in_one_line_what_to_install():
@@ -108,22 +116,42 @@ def test_make_serve_prod_without_nginx_says_in_one_line_what_to_install():
 
 
 def test_serve_prod_with_no_nginx_where_it_is_named_stops_with_one_line():
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "serve.prod", "--port", str(free_port()),
-                             "--nginx", "/nonexistent/nginx", "--run", "/nonexistent/run"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "serve.prod",
+            "--port",
+            str(free_port()),
+            "--nginx",
+            "/nonexistent/nginx",
+            "--run",
+            "/nonexistent/run",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
         "serve-prod: error: no nginx at /nonexistent/nginx: install it (Debian: sudo apt-get install nginx) or name it with --nginx",
-        "serve-prod: stopped"]
+        "serve-prod: stopped",
+    ]
 
 
 @pytest.mark.proxy
 def test_sigterm_to_serve_prod_alone_ends_it_with_0(tmp_path):
     port = free_port()
     log = open(tmp_path / "log", "w+b")
-    make = subprocess.Popen(["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    make = subprocess.Popen(
+        ["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while "serving http" not in log_text(log):

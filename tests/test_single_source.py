@@ -1,4 +1,5 @@
 """Each description is written once: change it in the descriptor, and every output shows the change."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,9 @@ async def test_a_changed_description_reaches_every_output(datasets_copy, tmp_pat
     served = (await datasette.client.get("/-/metadata.json")).json()
     assert CHANGED_EN in served["databases"]["drugbeleid"]["tables"]["caseload"]["columns"]["dossiers"]
 
-    resource = next(r for r in (await datasette.client.get("/datapackage.json")).json()["resources"] if r["name"] == "caseload")
+    resource = next(
+        r for r in (await datasette.client.get("/datapackage.json")).json()["resources"] if r["name"] == "caseload"
+    )
     assert resource["description"] == CHANGED_TABLE_EN
     assert next(f for f in resource["schema"]["fields"] if f["name"] == "dossiers")["description"] == CHANGED_EN
 
@@ -45,7 +48,7 @@ async def test_a_changed_description_reaches_every_output(datasets_copy, tmp_pat
 
     raw_page = (await datasette.client.get("/drugbeleid/caseload")).text
     start = raw_page.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
-    schema_org = json.loads(raw_page[start:raw_page.index("</script>", start)])
+    schema_org = json.loads(raw_page[start : raw_page.index("</script>", start)])
     assert CHANGED_TABLE_EN in json.dumps(schema_org, ensure_ascii=False)
 
     catalog = (await datasette.client.get("/catalog.ttl")).text

@@ -1,5 +1,6 @@
 """The code snippets of the pages, run against the live server (`make serve`): curl, Python with
 pandas and JavaScript (Node) load exactly the rows the page's JSON gives."""
+
 from __future__ import annotations
 
 import csv
@@ -20,12 +21,20 @@ from .conftest import make_serve
 # a visitor query; the example questions are read from /examples.
 PAGES = [
     ("/drugbeleid/caseload", "/drugbeleid/caseload.json?_shape=array&_size=max"),
-    ("/drugbeleid/staffing?justice_house_id=gent&_lang=en", "/drugbeleid/staffing.json?justice_house_id=gent&_shape=array&_size=max"),
+    (
+        "/drugbeleid/staffing?justice_house_id=gent&_lang=en",
+        "/drugbeleid/staffing.json?justice_house_id=gent&_shape=array&_size=max",
+    ),
     ("/drugbeleid/caseload_by_year", "/drugbeleid/caseload_by_year.json?_shape=array"),
     ("/drugbeleid/events_feed", "/drugbeleid/events_feed.json?_shape=array"),
-    ("/drugbeleid?" + urlencode({"sql": "select year, sum(dossiers) as total, null as empty from caseload group by year"}),
-     "/drugbeleid.json?" + urlencode({"sql": "select year, sum(dossiers) as total, null as empty from caseload group by year",
-                                      "_shape": "array"})),
+    (
+        "/drugbeleid?"
+        + urlencode({"sql": "select year, sum(dossiers) as total, null as empty from caseload group by year"}),
+        "/drugbeleid.json?"
+        + urlencode(
+            {"sql": "select year, sum(dossiers) as total, null as empty from caseload group by year", "_shape": "array"}
+        ),
+    ),
 ]
 
 
@@ -87,9 +96,13 @@ def run_pandas(code: str) -> list[dict]:
 def run_node(code: str, tmp_path) -> list[dict]:
     script = tmp_path / "snippet.mjs"
     out = tmp_path / "rows.json"
-    script.write_text(code + '\nimport { writeFileSync } from "node:fs";\nwriteFileSync(process.env.OUT, JSON.stringify(rows));\n',
-                      encoding="utf-8")
-    subprocess.run(["node", str(script)], check=True, timeout=60, capture_output=True, env={**os.environ, "OUT": str(out)})
+    script.write_text(
+        code + '\nimport { writeFileSync } from "node:fs";\nwriteFileSync(process.env.OUT, JSON.stringify(rows));\n',
+        encoding="utf-8",
+    )
+    subprocess.run(
+        ["node", str(script)], check=True, timeout=60, capture_output=True, env={**os.environ, "OUT": str(out)}
+    )
     return json.loads(out.read_text(encoding="utf-8"))
 
 

@@ -4,6 +4,7 @@ What a spreadsheet writes without changing a cell (a byte-order mark, CRLF line 
 newline, every cell quoted) is accepted, and the file is written back canonically once every check
 has passed. What changes the cells (another separator, another encoding) is refused with what a
 person can see and fix; a refused build leaves datasets/ and the published database unchanged."""
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,10 @@ ACCEPTED = {
     "byte-order mark": (lambda b: b"\xef\xbb\xbf" + b, "byte-order mark removed"),
     "CRLF": (lambda b: b.replace(b"\n", b"\r\n"), "CRLF line ends made LF"),
     "no final newline": (lambda b: b.rstrip(b"\n"), "final newline added"),
-    "as a spreadsheet saves 'CSV UTF-8'": (lambda b: b"\xef\xbb\xbf" + b.replace(b"\n", b"\r\n").rstrip(b"\r\n"),
-                                           "byte-order mark removed, CRLF line ends made LF, final newline added"),
+    "as a spreadsheet saves 'CSV UTF-8'": (
+        lambda b: b"\xef\xbb\xbf" + b.replace(b"\n", b"\r\n").rstrip(b"\r\n"),
+        "byte-order mark removed, CRLF line ends made LF, final newline added",
+    ),
     "every cell quoted": (quote_every_cell, "quoting made minimal"),
 }
 
@@ -58,7 +61,10 @@ def test_what_a_spreadsheet_writes_is_accepted_and_written_back_canonically(case
     assert version_hash(result["release"]) == version_hash(committed)
     rows = read_csv("caseload")
     db = sqlite_utils.Database(published)
-    assert db.execute("select count(*), sum(dossiers) from caseload").fetchone() == (len(rows), sum(int(r["dossiers"]) for r in rows))
+    assert db.execute("select count(*), sum(dossiers) from caseload").fetchone() == (
+        len(rows),
+        sum(int(r["dossiers"]) for r in rows),
+    )
 
 
 def test_a_canonical_file_is_not_rewritten(datasets_copy, published):
@@ -97,12 +103,21 @@ def saved_as_utf16(data: bytes) -> bytes:
 
 RESAVE = "open it again and save it as 'CSV UTF-8' with commas as separators"
 REFUSED = {
-    "semicolons": (saved_with_semicolons, f"datasets/caseload.csv: row 1: semicolons used as separators instead of commas "
-                                          f"(a spreadsheet's regional setting does this); {RESAVE}"),
-    "tabs": (saved_with_tabs, f"datasets/caseload.csv: row 1: tabs used as separators instead of commas "
-                              f"(a spreadsheet's regional setting does this); {RESAVE}"),
+    "semicolons": (
+        saved_with_semicolons,
+        f"datasets/caseload.csv: row 1: semicolons used as separators instead of commas "
+        f"(a spreadsheet's regional setting does this); {RESAVE}",
+    ),
+    "tabs": (
+        saved_with_tabs,
+        f"datasets/caseload.csv: row 1: tabs used as separators instead of commas "
+        f"(a spreadsheet's regional setting does this); {RESAVE}",
+    ),
     "Windows-1252": (saved_as_cp1252, None),
-    "UTF-16": (saved_as_utf16, f"datasets/caseload.csv: row 1: saved as UTF-16 (a spreadsheet's 'Unicode text'), not UTF-8; {RESAVE}"),
+    "UTF-16": (
+        saved_as_utf16,
+        f"datasets/caseload.csv: row 1: saved as UTF-16 (a spreadsheet's 'Unicode text'), not UTF-8; {RESAVE}",
+    ),
 }
 
 
@@ -119,8 +134,10 @@ def test_what_changes_the_cells_is_refused_with_what_to_do(case, datasets_copy, 
             data.decode("utf-8")
         at, byte = error.value.start, data[error.value.start]
         line = data[:at].count(b"\n") + 1
-        assert problems == [f"datasets/caseload.csv: row {line}: is not valid UTF-8 "
-                            f"(byte {at}, 0x{byte:02X}): saved in another encoding, probably Windows-1252 or Latin-1, "
-                            f"where this byte is {bytes([byte]).decode('cp1252')!r}; {RESAVE}"]
+        assert problems == [
+            f"datasets/caseload.csv: row {line}: is not valid UTF-8 "
+            f"(byte {at}, 0x{byte:02X}): saved in another encoding, probably Windows-1252 or Latin-1, "
+            f"where this byte is {bytes([byte]).decode('cp1252')!r}; {RESAVE}"
+        ]
     else:
         assert problems == [expected]

@@ -1,6 +1,7 @@
 """The statements table and the source parts, as a user reaches them through HTTP: the rows with their
 verbatim quotes, the coverage per document in data_quality, and the table in the data package, the
 catalogue, OpenAPI, search, the sitemap and the release's changes.json."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -31,13 +32,23 @@ async def test_every_statement_is_served_with_its_quote_located_in_its_part(data
         if statement["source_part_id"]:
             part = parts[statement["source_part_id"]]
             assert part["document_id"] == statement["document_id"]
-            assert int(part["line_start"]) <= where[statement["id"]][0] <= where[statement["id"]][1] <= int(part["line_end"])
+            assert (
+                int(part["line_start"])
+                <= where[statement["id"]][0]
+                <= where[statement["id"]][1]
+                <= int(part["line_end"])
+            )
 
 
 async def test_statements_link_to_drug_courts_and_justice_houses(datasette):
-    linked = await rows(datasette, "/drugbeleid.json?_shape=array&sql=" + quote(
-        "select s.id, d.name_en, j.name from statements s left join drug_courts d on d.id = s.drug_court_id "
-        "left join justice_houses j on j.id = s.justice_house_id where s.drug_court_id is not null or s.justice_house_id is not null"))
+    linked = await rows(
+        datasette,
+        "/drugbeleid.json?_shape=array&sql="
+        + quote(
+            "select s.id, d.name_en, j.name from statements s left join drug_courts d on d.id = s.drug_court_id "
+            "left join justice_houses j on j.id = s.justice_house_id where s.drug_court_id is not null or s.justice_house_id is not null"
+        ),
+    )
     expected = [s for s in STATEMENTS if s["drug_court_id"] or s["justice_house_id"]]
     assert expected and len(linked) == len(expected)
     assert all(r["name_en"] or r["name"] for r in linked)
@@ -57,7 +68,10 @@ async def test_every_answer_item_and_slide_has_a_part_and_the_coverage_is_report
         own = [p for p in PARTS if p["document_id"] == document]
         none = sum(bool(p["no_facts_reason"]) for p in own)
         row = quality[f"coverage:{document}"]
-        assert f"{len(own) - none} of {len(own)} " in row["detail"] and f", {none} recorded as holding none" in row["detail"]
+        assert (
+            f"{len(own) - none} of {len(own)} " in row["detail"]
+            and f", {none} recorded as holding none" in row["detail"]
+        )
         assert f"{len(own) - none} van {len(own)} " in row["detail_nl"]
 
 

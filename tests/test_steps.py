@@ -1,4 +1,5 @@
 """Each pipeline step on its own, on small inputs."""
+
 from __future__ import annotations
 
 from scripts.passages import split_paragraphs
@@ -16,7 +17,10 @@ def test_split_paragraphs_numbers_lines():
 
 def test_redaction_is_visible_and_spares_dates_and_figures():
     text = "Mail jan@example.be of bel 09 123 45 67; tot 01.01.2028; 0.92 VTE; art. 56 § 3."
-    assert redact(text) == "Mail [e-mailadres verwijderd] of bel [telefoonnummer verwijderd]; tot 01.01.2028; 0.92 VTE; art. 56 § 3."
+    assert (
+        redact(text)
+        == "Mail [e-mailadres verwijderd] of bel [telefoonnummer verwijderd]; tot 01.01.2028; 0.92 VTE; art. 56 § 3."
+    )
     assert [kind for kind, _ in personal_data(text)] == ["e-mail address", "phone number"]
 
 

@@ -1,6 +1,7 @@
 """The search form (scripts/text.py `fold`, `fold_with_origins`) is computed with a translation
 table for speed; it must give exactly what folding one character at a time gave (the reference
 below is the implementation it replaced), on random Unicode text and on every real text."""
+
 from __future__ import annotations
 
 import csv

@@ -2,6 +2,7 @@
 characters the JSON gives, whatever words the value holds (Datasette's own, in either language, or
 "x — EN: y"); numbers show the same value, written for the page; a coded value's label stands
 beside its code, never in its place."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,21 @@ from .pages import parse
 
 # Words Datasette's pages and our catalogue use, in both languages, and a string that looks like
 # an old "nl — EN: en" description.
-WORDS = ["20 rows", "1 row", "Next page", "Volgende pagina", "x — EN: y", "Apply", "Toepassen",
-         "Custom SQL query", "Eigen SQL-query", "rows", "Many rows", "sorted by year", "where a = 1"]
+WORDS = [
+    "20 rows",
+    "1 row",
+    "Next page",
+    "Volgende pagina",
+    "x — EN: y",
+    "Apply",
+    "Toepassen",
+    "Custom SQL query",
+    "Eigen SQL-query",
+    "rows",
+    "Many rows",
+    "sorted by year",
+    "where a = 1",
+]
 
 
 def raw_text(element) -> str:
@@ -36,7 +50,10 @@ async def test_visitor_sql_returning_datasettes_words_shows_them_as_stored(datas
     path = "/drugbeleid?" + urlencode({"sql": sql}) + ("&_lang=en" if lang == "en" else "")
     response = await datasette.client.get(path)
     assert response.status_code == 200
-    cells = {td.attrs["class"].removeprefix("col-"): raw_text(td) for td in parse(response.text).find("table", cls="rows-and-columns").find_all("td")}
+    cells = {
+        td.attrs["class"].removeprefix("col-"): raw_text(td)
+        for td in parse(response.text).find("table", cls="rows-and-columns").find_all("td")
+    }
     assert cells == dict(zip(columns, WORDS))
     data = (await datasette.client.get("/drugbeleid.json?" + urlencode({"sql": sql, "_shape": "objects"}))).json()
     assert data["rows"] == [dict(zip(columns, WORDS))]
@@ -52,9 +69,14 @@ def authored_text_columns(resource: dict) -> list[str]:
     schema = schema_of(resource)
     fields = schema["fields"]
     keys = set([schema["primaryKey"]] if isinstance(schema.get("primaryKey"), str) else schema.get("primaryKey") or [])
-    foreign = {fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0] for fk in schema.get("foreignKeys", [])}
-    return [f["name"] for f in fields if f["type"] == "string" and f["name"] not in keys | foreign
-            and not f.get("constraints", {}).get("enum")]
+    foreign = {
+        fk["fields"] if isinstance(fk["fields"], str) else fk["fields"][0] for fk in schema.get("foreignKeys", [])
+    }
+    return [
+        f["name"]
+        for f in fields
+        if f["type"] == "string" and f["name"] not in keys | foreign and not f.get("constraints", {}).get("enum")
+    ]
 
 
 CONTENT_TABLES = [r for r in PACKAGE["resources"] if authored_text_columns(r)]
@@ -97,14 +119,22 @@ async def test_numbers_keep_their_value_written_for_the_page(datasette, lang, de
         assert ("," in text) == (lang == "nl" and "." in str(row["fte"]))
     # a counted unit stored as a whole float is shown without decimals, in both languages
     totals = (await datasette.client.get("/drugbeleid/printed_totals.json?_shape=objects&unit=dossiers")).json()["rows"]
-    page = parse((await datasette.client.get("/drugbeleid/printed_totals?unit=dossiers" + ("&_lang=en" if lang == "en" else ""))).text)
+    page = parse(
+        (
+            await datasette.client.get(
+                "/drugbeleid/printed_totals?unit=dossiers" + ("&_lang=en" if lang == "en" else "")
+            )
+        ).text
+    )
     cells = [raw_text(td) for td in page.find_all("td", cls="col-printed_total")]
     assert cells == [str(int(r["printed_total"])) for r in totals]
 
 
 @pytest.mark.parametrize("lang, label", [("nl", "financiering"), ("en", "funding")])
 async def test_a_coded_value_keeps_its_code_beside_its_label(datasette, lang, label):
-    page = parse((await datasette.client.get("/drugbeleid/events?kind=funding" + ("&_lang=en" if lang == "en" else ""))).text)
+    page = parse(
+        (await datasette.client.get("/drugbeleid/events?kind=funding" + ("&_lang=en" if lang == "en" else ""))).text
+    )
     cells = page.find_all("td", cls="col-kind")
     assert cells
     for td in cells:

@@ -5,6 +5,7 @@ and current_timestamp, in any spelling, case or nesting, in ?sql= and in _where=
 `Cache-Control: no-store`, has no ETag, gets no 304, and is never stored by the response cache or
 nginx. Checked in process, through `make serve` and through `make serve-prod`.
 """
+
 from __future__ import annotations
 
 import time

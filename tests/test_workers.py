@@ -1,5 +1,6 @@
 """`WORKERS=2 make serve`: several worker processes, each a whole site built by serve/app.py with
 the settings written once in serve/settings.json, each refusing a database that is not the build's."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ def granian_workers(pgid: int) -> list[int]:
     """The worker processes: the granian processes (`python -m serve.workers`, granian's command line)
     whose parent is the granian main process."""
     group = processes_in_group(pgid)
-    granian = {pid for pid, (_, cmdline) in group.items()
-               if ("granian" in cmdline or "serve.workers" in cmdline) and not cmdline.startswith("/bin/sh")}
+    granian = {
+        pid
+        for pid, (_, cmdline) in group.items()
+        if ("granian" in cmdline or "serve.workers" in cmdline) and not cmdline.startswith("/bin/sh")
+    }
     return [pid for pid in granian if group[pid][0] in granian]
 
 
@@ -85,13 +89,20 @@ def test_workers_2_make_serve_runs_two_workers_with_the_settings_file(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with open(tmp_path / "log", "w+b") as log:
-        process = subprocess.Popen(["make", "-s", "serve", "WORKERS=2", f"PORT={port}", "HOST=127.0.0.1"], cwd=ROOT,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            ["make", "-s", "serve", "WORKERS=2", f"PORT={port}", "HOST=127.0.0.1"],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             wait_for(base, process, log)
             workers = granian_workers(process.pid)
             assert len(workers) == 2, processes_in_group(process.pid)
-            urls = [f"/drugbeleid/caseload.json?_n={n}" for n in range(40)] + ["/drugbeleid/passages.json?_search=drug"] * 20
+            urls = [f"/drugbeleid/caseload.json?_n={n}" for n in range(40)] + [
+                "/drugbeleid/passages.json?_search=drug"
+            ] * 20
             with ThreadPoolExecutor(8) as pool:
                 statuses = [status for status, _ in pool.map(lambda path: get(base + path), urls)]
             assert statuses == [200] * len(urls)
@@ -110,15 +121,39 @@ def test_every_worker_refuses_a_database_that_is_not_the_published_one(built, tm
     deploy.mkdir()
     for name in ("drugbeleid.db", "metadata.json", "release.json"):
         shutil.copy(built.parent / name, deploy / name)
-    subprocess.run([DATASETTE, "inspect", str(deploy / "drugbeleid.db"), "--inspect-file", str(deploy / "inspect.json")],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [DATASETTE, "inspect", str(deploy / "drugbeleid.db"), "--inspect-file", str(deploy / "inspect.json")],
+        check=True,
+        cwd=ROOT,
+    )
     data = bytearray((deploy / "drugbeleid.db").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (deploy / "drugbeleid.db").write_bytes(bytes(data))
     port = free_port()
-    result = subprocess.run([GRANIAN, "--interface", "asgi", "--factory", "serve.app:create_app", "--workers", "2",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env={**os.environ, "DRUGBELEID_DB": str(deploy / "drugbeleid.db")},
-                            capture_output=True, text=True, timeout=60, start_new_session=True)
+    result = subprocess.run(
+        [
+            GRANIAN,
+            "--interface",
+            "asgi",
+            "--factory",
+            "serve.app:create_app",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DRUGBELEID_DB": str(deploy / "drugbeleid.db")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+    )
     assert result.returncode != 0
-    assert f"refusing to serve {deploy / 'drugbeleid.db'}" in result.stderr and "SHA-256 is " in result.stderr, result.stderr
+    assert f"refusing to serve {deploy / 'drugbeleid.db'}" in result.stderr and "SHA-256 is " in result.stderr, (
+        result.stderr
+    )

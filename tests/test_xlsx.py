@@ -1,6 +1,7 @@
 """Excel downloads (.xlsx), read back with openpyxl: every value equals the JSON's, typed from the
 Table Schemas, a second sheet about the data in the page's language, the same bytes for the same
 URL, and visitor SQL under the same limits as its CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -77,7 +78,9 @@ async def test_cells_are_typed_from_the_table_schemas(datasette):
     sheet = book.worksheets[0]
     header = [c.value for c in sheet[1]]
     package = shared.published_package(datasette)
-    fields = {f["name"]: f["type"] for r in package["resources"] if r["name"] == "staffing" for f in r["schema"]["fields"]}
+    fields = {
+        f["name"]: f["type"] for r in package["resources"] if r["name"] == "staffing" for f in r["schema"]["fields"]
+    }
     json_by_row = await json_rows(datasette, "/drugbeleid/staffing.json")
     seen = set()
     for cells, row in zip(sheet.iter_rows(min_row=2), json_by_row):
@@ -95,7 +98,9 @@ async def test_cells_are_typed_from_the_table_schemas(datasette):
                 assert cell.data_type == "s"
     assert {"date", "number", "string"} <= seen, seen
     _, book = await get_xlsx(datasette, "/drugbeleid/caseload.xlsx")
-    assert {type(v) for v in next(book.worksheets[0].iter_cols(min_col=4, max_col=4, min_row=2, values_only=True))} == {bool}
+    assert {type(v) for v in next(book.worksheets[0].iter_cols(min_col=4, max_col=4, min_row=2, values_only=True))} == {
+        bool
+    }
 
 
 async def test_every_canned_query_and_example_question(datasette):
@@ -120,8 +125,10 @@ async def test_visitor_sql_values_stay_what_they_are(datasette):
 
 async def test_second_sheet_describes_the_data_in_the_pages_language(datasette):
     release = shared.current_release(datasette)
-    for lang, title, labels in (("nl", "Dossiers per justitiehuis en jaar (Tabel 1)", ["Titel", "Beschrijving", "Licentie", "Bron"]),
-                                ("en", "Dossiers per justice house and year (Tabel 1)", ["Title", "Description", "Licence", "Source"])):
+    for lang, title, labels in (
+        ("nl", "Dossiers per justitiehuis en jaar (Tabel 1)", ["Titel", "Beschrijving", "Licentie", "Bron"]),
+        ("en", "Dossiers per justice house and year (Tabel 1)", ["Title", "Description", "Licence", "Source"]),
+    ):
         path = "/drugbeleid/caseload.xlsx" + ("?_lang=en" if lang == "en" else "")
         _, book = await get_xlsx(datasette, path)
         assert len(book.worksheets) == 2
@@ -149,11 +156,14 @@ async def test_the_same_url_gives_the_same_bytes(datasette):
             assert {info.date_time for info in archive.infolist()} == {moment.timetuple()[:6]}
 
 
-@pytest.mark.parametrize("sql", [
-    "select nonsense",
-    "select printf('%.*c', 2147483647, 'x')",  # the printf bound
-    "with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c",  # the time limit
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select nonsense",
+        "select printf('%.*c', 2147483647, 'x')",  # the printf bound
+        "with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c",  # the time limit
+    ],
+)
 async def test_visitor_sql_is_refused_as_a_json_400_under_the_same_limits(datasette, sql):
     as_xlsx = await datasette.client.get("/drugbeleid.xlsx?" + urlencode({"sql": sql}))
     assert as_xlsx.status_code == 400
@@ -162,7 +172,9 @@ async def test_visitor_sql_is_refused_as_a_json_400_under_the_same_limits(datase
 
 
 async def test_visitor_sql_rows_are_capped_as_in_its_csv(datasette):
-    query = urlencode({"sql": "with recursive c(x) as (select 1 union all select x+1 from c limit 5000) select x from c"})
+    query = urlencode(
+        {"sql": "with recursive c(x) as (select 1 union all select x+1 from c limit 5000) select x from c"}
+    )
     as_csv = await datasette.client.get(f"/drugbeleid.csv?{query}")
     _, book = await get_xlsx(datasette, f"/drugbeleid.xlsx?{query}")
     csv_rows = list(csv.reader(io.StringIO(as_csv.text)))

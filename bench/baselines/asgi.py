@@ -1,5 +1,6 @@
 """The few lines of ASGI both baselines share. Hand-written on purpose: Starlette is not installed
 and a baseline must not carry any framework's cost (the floor is the server alone)."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ Python HTTP server alone costs.
 
 BENCH_FLOOR_RESPONSES names a JSON file {"<path>?<query>": {"content_type": ..., "body_b64": ...}}.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,6 +25,11 @@ async def app(scope, receive, send):
         return await lifespan(receive, send)
     content_type, body = RESPONSES.get(request_key(scope), NOT_FOUND)
     status = 200 if body is not NOT_FOUND[1] else 404
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

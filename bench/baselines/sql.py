@@ -6,6 +6,7 @@ BENCH_DB is the database; BENCH_SQL_ROUTES names a JSON file
 {"<path>?<query>": {"format": "json|csv|html", "queries": {"rows": [sql, params], "count": ...}}}:
 the "rows" query gives the rows; every other named query is added to the JSON as a list of rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,11 @@ from bench.baselines.asgi import lifespan, request_key
 ROUTES = json.loads(open(os.environ["BENCH_SQL_ROUTES"], encoding="utf-8").read())
 # read-only and immutable, as Datasette opens it with -i
 DB = sqlite3.connect(f"file:{os.environ['BENCH_DB']}?immutable=1", uri=True, check_same_thread=False)
-CONTENT_TYPES = {"json": b"application/json; charset=utf-8", "csv": b"text/plain; charset=utf-8",
-                 "html": b"text/html; charset=utf-8"}
+CONTENT_TYPES = {
+    "json": b"application/json; charset=utf-8",
+    "csv": b"text/plain; charset=utf-8",
+    "html": b"text/html; charset=utf-8",
+}
 
 
 def run(sql: str, params) -> tuple[list[str], list[tuple]]:
@@ -51,7 +55,14 @@ async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         return await lifespan(receive, send)
     route = ROUTES.get(request_key(scope))
-    status, content_type, body = (200, CONTENT_TYPES[route["format"]], render(route)) if route else (404, b"text/plain", b"no route\n")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    status, content_type, body = (
+        (200, CONTENT_TYPES[route["format"]], render(route)) if route else (404, b"text/plain", b"no route\n")
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

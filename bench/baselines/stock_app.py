@@ -5,6 +5,7 @@ bench/baselines/stock_datasette.py). Served by the same granian command as the s
 
 BENCH_DB is the database; its metadata.json and inspect.json are beside it.
 """
+
 import json
 import os
 import sys

@@ -4,6 +4,7 @@ Datasette 0.65.5 has no switch to skip installed plugins (datasette-dashboards a
 venv); it skips loading them through setuptools entry points when `sys._called_from_test` is set
 (datasette/plugins.py), and that is all this does. Arguments are those of `datasette`.
 """
+
 import sys
 
 sys._called_from_test = True  # before datasette.plugins is imported: no entry-point plugins

@@ -10,6 +10,7 @@ Why the sync API: these tests are plain step-by-step scripts, and the sync API k
 runs its own event loop between calls, so the fixtures are module-scoped: Playwright starts with the
 first browser test and stops after the last, before any async test of another module runs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,7 @@ import pytest
 from ..conftest import ROOT, make_serve
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "build" / "test-artifacts" / "screenshots"
 DATABASE = ROOT / "build" / "drugbeleid.db"
 DESKTOP = {"width": 1280, "height": 800}
@@ -39,6 +39,7 @@ STEP_TIMEOUT_MS = 15_000
 @dataclass
 class Visitor:
     """One person with one browser tab. `open`/`arrived` check and screenshot each page."""
+
     page: object
     base: str
     name: str
@@ -51,8 +52,15 @@ class Visitor:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def open(self, path: str, label: str, width: int | None = None, ready=None, full_page: bool = False,
-             status: int | None = None):
+    def open(
+        self,
+        path: str,
+        label: str,
+        width: int | None = None,
+        ready=None,
+        full_page: bool = False,
+        status: int | None = None,
+    ):
         """Type `path` into the address bar; `ready(page)` waits for what the page draws later.
         The page must answer 2xx, or `status` when it is meant to be an error page."""
         if width is not None:
@@ -112,10 +120,10 @@ class Visitor:
         assert not unexpected, f"console errors on {self.page.url}: {unexpected}"
 
     def no_horizontal_scroll(self) -> None:
-        scroll_width, inner_width = self.page.evaluate(
-            "[document.scrollingElement.scrollWidth, window.innerWidth]")
+        scroll_width, inner_width = self.page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         assert scroll_width <= inner_width + 1, (
-            f"{self.page.url} scrolls sideways at {inner_width} px: the page is {scroll_width} px wide")
+            f"{self.page.url} scrolls sideways at {inner_width} px: the page is {scroll_width} px wide"
+        )
 
 
 def sql(query: str, *params):
@@ -138,8 +146,11 @@ def live_site():
 def chromium():
     # Not a skip: without a browser these tests cannot say anything, and CI (.ci/run) installs one.
     if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's package "
-                    "(apt-get install chromium) or set CHROMIUM=/path/to/chromium", pytrace=False)
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's package "
+            "(apt-get install chromium) or set CHROMIUM=/path/to/chromium",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
@@ -167,8 +178,13 @@ def visitor(request, chromium, live_site):
             route.abort("blockedbyclient")
 
     context.route("**/*", only_local)
-    page.on("console", lambda message: message.type == "error" and person.console_errors.append(
-        f"{message.text} ({message.location.get('url', '')})"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and person.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+        ),
+    )
     page.on("pageerror", lambda error: person.console_errors.append(f"uncaught: {error}"))
     yield person
     try:
