@@ -106,7 +106,7 @@ serve-prod: nginx build images
 	  $(foreach name,$(SERVER_NAMES),--server-name $(name)) $(if $(PUBLIC_HOST),--public-host "$(PUBLIC_HOST)")
 
 test: build images $(AXE) $(VNU)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=15 tests
 
 # The in-process suite: no Chromium, nginx, wrk or npm, no server on a port (markers in pytest.ini).
 test-fast: build images
