@@ -347,19 +347,21 @@ def test_a_received_checksum_without_a_redaction_is_refused(datasets_copy, publi
 
 
 def test_a_new_value_of_a_closed_list_needs_its_labels_in_both_languages(datasets_copy, published):
-    """A maintainer adds the unit 'detainees' to the closed list and uses it: the build refuses it
-    until the value has its English and Dutch labels beside the field, naming table, column and value."""
+    """A maintainer adds a unit to the closed list and uses it: the build refuses it until the value
+    has its English and Dutch labels beside the field, naming table, column and value. The unit is
+    one the list does not hold yet, whatever units the data has by then."""
     with schema_field(datasets_copy, "statistics", "unit") as field:
-        field["constraints"]["enum"].append("detainees")
-    edit(datasets_copy, "statistics", 2, "unit", "detainees")
+        unit = next(f"new-unit-{n}" for n in range(100) if f"new-unit-{n}" not in field["constraints"]["enum"])
+        field["constraints"]["enum"].append(unit)
+    edit(datasets_copy, "statistics", 2, "unit", unit)
     problems = failing_build(datasets_copy, published)
     assert problems == [
-        "datasets/schemas/statistics.json, field 'unit': table 'statistics', column 'unit': value 'detainees' of its "
+        f"datasets/schemas/statistics.json, field 'unit': table 'statistics', column 'unit': value '{unit}' of its "
         "closed list has no label and no label_nl; write them beside the field: "
-        '"value_labels": {"detainees": {"label": "…", "label_nl": "…"}}',
+        f'"value_labels": {{"{unit}": {{"label": "…", "label_nl": "…"}}}}',
     ]
     with schema_field(datasets_copy, "statistics", "unit") as field:
-        field["value_labels"]["detainees"] = {"label": "detainees"}
+        field["value_labels"][unit] = {"label": unit}
     assert failing_build(datasets_copy, published) == [
         problems[0].replace("has no label and no label_nl", "has no label_nl")
     ]
