@@ -51,14 +51,6 @@ MARKERS_BY_FILE = {
 LIVE_FIXTURES = {"live", "live_server", "server"}  # fixtures that start the site on a port
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if marker := MARKERS_BY_FILE.get(item.path.name):
-            item.add_marker(marker)
-        if LIVE_FIXTURES & set(item.fixturenames) or "make_serve" in item.name:
-            item.add_marker("live")
-
-
 def read_csv(name: str, root: Path = DATASETS) -> list[dict]:
     with open(root / f"{name}.csv", encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -80,6 +72,10 @@ DATA_TESTS = {
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        if marker := MARKERS_BY_FILE.get(item.path.name):
+            item.add_marker(marker)
+        if LIVE_FIXTURES & set(item.fixturenames) or "make_serve" in item.name:
+            item.add_marker("live")
         if item.path.stem in DATA_TESTS:
             item.add_marker(pytest.mark.data)
 
