@@ -32,7 +32,7 @@ SERVER_NAMES    ?=
 CATALOGUES := $(wildcard locale/*/LC_MESSAGES/messages.po)
 COMPILED_CATALOGUES := $(patsubst locale/%.po,build/locale/%.mo,$(CATALOGUES))
 
-.PHONY: install build images release serve serve-prod nginx test test-fast soak bench bench-html bench-hostile bench-scale passages add-source quote clean mqa fuzz catalogues
+.PHONY: install build images release serve serve-prod nginx test test-fast soak bench bench-html bench-hostile bench-scale bench-sql-processes passages add-source quote clean mqa fuzz catalogues
 
 install: $(VENV)/.installed
 
@@ -144,6 +144,11 @@ bench-hostile: build
 # median of three runs (~1 minute; BENCHMARKS.md "HTML pages, cache misses").
 bench-html: build
 	$(BIN)/python -m bench.html_miss
+
+# Visitor SQL in killable processes against Datasette's threads: the cost per query, a call the time
+# limit cannot interrupt, a table page while four such calls run (about a minute; docs/security.md).
+bench-sql-processes: build
+	$(BIN)/python bench/query_processes.py
 
 # The same pipeline and site on a synthetic database 1000x larger, in a temporary folder (BENCHMARKS.md).
 bench-scale: build

@@ -6,7 +6,8 @@ time waiting: for the GIL, which every Python step of the worker needs, and on t
 machine for a core. A query of 20 ms of work then ran past 1 s on the clock and a CSV download
 answered 500 (QueryInterrupted, which Datasette does not catch on the CSV path).
 
-Here the limit is counted in the CPU time of the query's own thread (time.thread_time: it does not
+Here (serve/sql_limits.py query_timelimit, shared with the processes that run visitor SQL) the
+limit is counted in the CPU time of the query's own thread (time.thread_time: it does not
 advance while the thread waits for the GIL or for a core), so a burst slows answers down but does
 not turn them into errors. A wall-clock backstop, WALL_FACTOR times the limit, still stops any
 query the clock has run past that, so a query holds its thread for at most
@@ -16,36 +17,12 @@ A query that is stopped is answered 400 "SQL query took too long" in every forma
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-
 import datasette.database
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
-WALL_FACTOR = 2
-# SQLite runs the handler every this many virtual-machine instructions (Datasette: about 0.08 ms)
-INSTRUCTIONS_PER_CHECK = 1000
-
-
-@contextmanager
-def query_timelimit(conn, ms):
-    """datasette.utils.sqlite_timelimit with the limit in the thread's CPU time (see the docstring)."""
-    cpu_deadline = time.thread_time() + ms / 1000
-    wall_deadline = time.perf_counter() + WALL_FACTOR * ms / 1000
-
-    def handler():
-        if time.thread_time() >= cpu_deadline or time.perf_counter() >= wall_deadline:
-            return 1  # SQLite stops the query: QueryInterrupted
-        return 0
-
-    conn.set_progress_handler(handler, 1 if ms <= 20 else INSTRUCTIONS_PER_CHECK)
-    try:
-        yield
-    finally:
-        conn.set_progress_handler(None, INSTRUCTIONS_PER_CHECK)
-
+from serve.sql_limits import WALL_FACTOR, query_timelimit
 
 # Database.execute looks the context manager up in its module at each query.
 datasette.database.sqlite_timelimit = query_timelimit

@@ -1,34 +1,25 @@
-"""printf and format, allowed and bounded (plugins/sql_guard.py): within the bound exactly SQLite's
+"""printf and format, allowed and bounded (serve/sql_limits.py): within the bound exactly SQLite's
 own output (a property test against the built-in function on a separate connection), beyond it
 an error before any formatting, however the width reaches the call."""
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import urllib.parse
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from .conftest import ROOT
+from serve import sql_limits
 
-spec = importlib.util.spec_from_file_location("sql_guard_plugin", ROOT / "plugins" / "sql_guard.py")
-sql_guard = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sql_guard)
-BOUND = sql_guard.PRINTF_BOUND
-
-
-class Site:
-    def plugin_config(self, name):
-        return {}
+BOUND = sql_limits.PRINTF_BOUND
 
 
 @pytest.fixture(scope="module")
 def guarded():
     """A connection prepared as the site prepares its own (limits, authorizer, printf, format)."""
     conn = sqlite3.connect(":memory:", check_same_thread=False)
-    sql_guard.prepare_connection(conn, "drugbeleid", Site())
+    sql_limits.guard_connection(conn, {})
     conn.row_factory = None
     return conn
 
@@ -36,7 +27,7 @@ def guarded():
 @pytest.fixture(scope="module")
 def builtin():
     conn = sqlite3.connect(":memory:", check_same_thread=False)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, sql_guard.LIMITS["SQLITE_LIMIT_LENGTH"])
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, sql_limits.LIMITS["SQLITE_LIMIT_LENGTH"])
     return conn
 
 
@@ -234,7 +225,7 @@ def test_the_guards_reading_bounds_sqlites_own_output(fmt, arguments):
     argument's own text. A `*` read against the wrong argument (as %n once made it), a flag or a length
     letter read in the wrong place, or a conversion counted that SQLite never reaches, shows up
     here as an output longer than the reading."""
-    widths = sql_guard.printf_widths((fmt, *arguments), as_sqlite_integer)
+    widths = sql_limits.printf_widths((fmt, *arguments), as_sqlite_integer)
     status, output = run(bytes_connection, f"select printf({', '.join('?' * (1 + len(arguments)))})", [fmt, *arguments])
     assert status == "ok", (fmt, arguments, output)
     written = len(output or "")
@@ -261,7 +252,7 @@ def test_the_guards_reading_bounds_sqlites_own_output(fmt, arguments):
     ],
 )
 def test_readings_of_sqlites_corner_cases(builtin, fmt, arguments, widest):
-    assert max(sql_guard.printf_widths((fmt, *arguments), as_sqlite_integer), default=0) == widest
+    assert max(sql_limits.printf_widths((fmt, *arguments), as_sqlite_integer), default=0) == widest
 
 
 @pytest.mark.parametrize(
