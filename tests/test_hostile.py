@@ -123,6 +123,16 @@ CASES = [
         {200},
         False,
     ),
+    (
+        # one call the guard does not bound, as long as the length limit allows (about 1.3 s here): it
+        # ends within the time limit's check after it, or its process is killed at the deadline
+        "LIKE of a 998-character pattern over a 1 MB built text",
+        "GET",
+        sql(f"select {built(1_000_000, 'y')} like '%' || printf('%.998c', 'y') || 'q'"),
+        None,
+        {200, 400},
+        False,
+    ),
     ("bad _sort", "GET", "/drugbeleid/caseload.json?_sort=nope", None, {400}, True),
     ("bad _sort_desc", "GET", "/drugbeleid/caseload.json?_sort_desc=nope", None, {400}, True),
     ("_timelimit=abc", "GET", "/drugbeleid/caseload.json?_timelimit=abc", None, {400}, True),
