@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 
 from serve.shared import chart_in_language as in_language
-from serve.shared import language_of, text_in
+from serve.shared import dashboards, language_of, text_in
 
 CHART_TEMPLATES = {"dashboard_view.html"}
 
@@ -62,7 +62,7 @@ def extra_template_vars(template, request, datasette):
         return {}
 
     async def inner():
-        config = datasette.plugin_config("datasette-dashboards") or {}
+        config = dashboards(datasette)
         dashboard = config.get(request.url_vars.get("slug", ""), {})
         lang = language_of(request)
         return {

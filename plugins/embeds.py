@@ -21,12 +21,8 @@ from serve import shared
 IMAGE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def dashboards(datasette) -> dict:
-    return datasette.plugin_config("datasette-dashboards") or {}
-
-
 def find_chart(datasette, slug: str, chart_slug: str) -> tuple[dict, dict]:
-    dashboard = dashboards(datasette).get(slug)
+    dashboard = shared.dashboards(datasette).get(slug)
     if dashboard is None:
         raise NotFound(f"Dashboard not found: {slug}")
     chart = (dashboard.get("charts") or {}).get(chart_slug)

@@ -70,7 +70,7 @@ async def page_paths(datasette) -> list[str]:
     db = datasette.get_database(DATABASE)
     paths = ["/", "/documents", "/examples", "/api", f"/{DATABASE}"]  # not /search: a form, and results per query
     paths += [f"/documents/{row['id']}" for row in (await db.execute("select id from documents order by id")).rows]
-    dashboards = datasette.plugin_config("datasette-dashboards") or {}
+    dashboards = shared.dashboards(datasette)
     for slug, dashboard in dashboards.items():
         paths.append(f"/-/dashboards/{slug}")
         paths += [f"/-/dashboards/{slug}/{chart}" for chart in (dashboard.get("charts") or {})]
@@ -177,7 +177,7 @@ def page_description(datasette, request, database, table, lang: str) -> str | No
             return short_description(text)
     parts = request.path.strip("/").split("/") if request is not None else []
     if parts[:2] == ["-", "dashboards"] and len(parts) >= 3:
-        dashboard = (datasette.plugin_config("datasette-dashboards") or {}).get(parts[2]) or {}
+        dashboard = shared.dashboards(datasette).get(parts[2]) or {}
         chart = (dashboard.get("charts") or {}).get(parts[3]) if len(parts) >= 4 else None
         text = in_language(chart or dashboard, "description", lang)
         if text:

@@ -134,6 +134,7 @@ async def describe(datasette) -> dict:
     describe_database(datasette, db, spec)
     describe_downloads(release, [r["version"] for r in shared.recorded_releases(datasette)], spec)
     describe_search(datasette, release, spec)
+    describe_reuse(datasette, release, [r["version"] for r in shared.recorded_releases(datasette)], spec)
     for methods in spec["paths"].values():  # every response carries an ETag (plugins/http_headers.py)
         for operation in methods.values():
             operation["responses"].update(error_refs("NotModified"))
@@ -697,6 +698,82 @@ def describe_downloads(release: dict, versions: list[str], spec: dict) -> None:
     paths["/openapi.json"] = get("openapi", "This description (OpenAPI 3.1)", {"application/json": json_object})
     paths["/api"] = get("api_page", "This description as a web page", html)
     spec["tags"].append({"name": "downloads", "description": "Files and descriptions of the whole release."})
+
+
+def describe_reuse(datasette, release: dict, versions: list[str], spec: dict) -> None:
+    """Reuse in one step (docs/reuse.md): a table as a spreadsheet, a release's citation, a chart to
+    embed or as an image (plugins/xlsx.py, citations.py, embeds.py)."""
+    tables = sorted(release.get("tables", {})) or None
+    charts = {slug: sorted(board.get("charts") or {}) for slug, board in shared.dashboards(datasette).items()}
+    chart_slugs = sorted({chart for names in charts.values() for chart in names}) or None
+
+    def get(operation_id, summary, content, parameters, *errors):
+        return {
+            "get": {
+                "operationId": operation_id,
+                "tags": ["reuse"],
+                "summary": summary,
+                "parameters": parameters,
+                "responses": {"200": ok(content), **error_refs("404", "TildeRedirect", *errors)},
+            }
+        }
+
+    def path_parameter(name, description, schema):
+        return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    text = {"schema": {"type": "string"}}
+    paths = spec["paths"]
+    paths[f"/{DATABASE}/{{table}}.xlsx"] = get(
+        "table_xlsx",
+        "A table as an Excel workbook: its rows (the filters and sort of the URL apply) and a sheet on its source",
+        {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary},
+        [path_parameter("table", "A table of the database.", {"enum": tables} if tables else {"type": "string"})],
+        "400",
+    )
+    paths["/releases/{version}/citation.{format}"] = get(
+        "release_citation",
+        "How to cite a release: BibTeX, RIS or CSL-JSON, with the release's version and date",
+        {
+            "application/x-bibtex": text,
+            "application/x-research-info-systems": text,
+            "application/vnd.citationstyles.csl+json": {"schema": {"type": "array"}},
+        },
+        [
+            path_parameter(
+                "version",
+                "A release's content version, as listed by /releases.json.",
+                {"type": "string", "pattern": shared.VERSION.pattern, **({"examples": versions} if versions else {})},
+            ),
+            path_parameter("format", "bib (BibTeX), ris (RIS) or json (CSL-JSON).", {"enum": ["bib", "ris", "json"]}),
+        ],
+    )
+    dashboard = path_parameter(
+        "dashboard", "A dashboard of /-/dashboards.", {"enum": sorted(charts)} if charts else {"type": "string"}
+    )
+    chart = path_parameter(
+        "chart", "A chart of that dashboard.", {"enum": chart_slugs} if chart_slugs else {"type": "string"}
+    )
+    paths["/-/dashboards/{dashboard}/{chart}/embed"] = get(
+        "chart_embed",
+        "A chart alone, to embed in another page (an iframe): the chart, its figures as a table, source and licence",
+        {"text/html": text},
+        [dashboard, chart],
+    )
+    paths["/charts/{dashboard}/{chart}.{lang}.{format}"] = get(
+        "chart_image",
+        "A chart as an image, in Dutch or English: SVG or PNG",
+        {"image/svg+xml": text, "image/png": binary},
+        [
+            dashboard,
+            chart,
+            path_parameter("lang", "The language of the chart's words.", {"enum": ["nl", "en"]}),
+            path_parameter("format", "svg or png.", {"enum": ["svg", "png"]}),
+        ],
+    )
+    spec["tags"].append(
+        {"name": "reuse", "description": "The data in one step: spreadsheets, citations, charts to embed or as images."}
+    )
 
 
 def describe_search(datasette, release: dict, spec: dict) -> None:

@@ -391,6 +391,11 @@ def value_label(datasette, table: str, column: str, value, lang: str) -> str | N
 # --- the charts (datasette-dashboards in metadata.yml): the pages, their embeds and their images ---
 
 
+def dashboards(datasette) -> dict:
+    """The dashboards by slug, each with its charts by slug (datasette-dashboards' configuration)."""
+    return datasette.plugin_config("datasette-dashboards") or {}
+
+
 def chart_in_language(chart: dict, lang: str) -> dict:
     """A chart's configuration in `lang`: English replaces display, title and description."""
     if lang != "en":

@@ -4,6 +4,7 @@ the chart pages."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import struct
@@ -171,3 +172,39 @@ async def test_a_shared_chart_link_shows_the_chart(site, lang):
         assert f'href="{image}"' in response.text and f'href="{image[:-3]}svg"' in response.text
         assert f"http://localhost/-/dashboards/{slug}/{chart_slug}/embed" in response.text
         assert (await site.client.get(image.removeprefix("http://localhost"))).status_code == 200
+
+
+async def test_the_reuse_endpoints_are_described_and_answer_as_described(site):
+    """The spreadsheet, the citation, the embed and the image of the OpenAPI description: each path,
+    filled with every value its parameters list, answers 200 in a documented content type."""
+    spec = (await site.client.get("/openapi.json")).json()
+    for path in [
+        "/drugbeleid/{table}.xlsx",
+        "/releases/{version}/citation.{format}",
+        "/-/dashboards/{dashboard}/{chart}/embed",
+        "/charts/{dashboard}/{chart}.{lang}.{format}",
+    ]:
+        operation = spec["paths"][path]["get"]
+        documented = {media.split(";")[0] for media in operation["responses"]["200"]["content"]}
+        values = {
+            p["name"]: p["schema"].get("enum") or p["schema"].get("examples")[:1] for p in operation["parameters"]
+        }
+        answered = 0
+        for combination in itertools.product(*values.values()):
+            url = path
+            for name, value in zip(values, combination):
+                url = url.replace("{" + name + "}", value)
+            if path.startswith(("/-/dashboards", "/charts")) and not chart_exists(site, url):
+                continue  # a chart of another dashboard: the combination does not exist
+            response = await site.client.get(url)
+            assert response.status_code == 200, url
+            assert response.headers["content-type"].split(";")[0] in documented, (url, response.headers["content-type"])
+            answered += 1
+        assert answered, path
+
+
+def chart_exists(datasette, url: str) -> bool:
+    """Whether the dashboard and chart of an embed or image URL are one of the site's charts."""
+    parts = url.split("/")
+    dashboard, chart = parts[3:5] if url.startswith("/-/") else parts[2:4]
+    return chart.split(".")[0] in (shared.dashboards(datasette).get(dashboard, {}).get("charts") or {})
