@@ -1,14 +1,16 @@
 """The code snippets of the pages, run against the live server (`make serve`): curl, Python with
-pandas and JavaScript (Node) load exactly the rows the page's JSON gives."""
+pandas, R, JavaScript (Node) and DuckDB load exactly the rows the page's JSON gives."""
 
 from __future__ import annotations
 
 import csv
+import datetime
 import html
 import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import urllib.request
 from urllib.parse import urlencode, urlsplit
@@ -57,11 +59,16 @@ def snippets_of(page: str) -> dict[str, list[str]]:
 
 
 def normal(value) -> str:
-    """A cell as text, however it was read: from CSV text (curl), by pandas, or from the JSON."""
+    """A cell as text, however it was read: from CSV text (curl), by pandas, R or DuckDB, or from the JSON."""
+    if isinstance(value, datetime.datetime):  # DuckDB reads 2026-12-07T00:00:00Z as a timestamp
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool) or value in ("true", "false"):  # the released CSV spells a boolean, SQLite stores 1 or 0
-        return repr(float(value in (True, "true")))
+    if isinstance(value, bool) or value in ("true", "false", "TRUE", "FALSE"):
+        # the released CSV spells a boolean, SQLite stores 1 or 0, R writes its logicals in capitals
+        return repr(float(value in (True, "true", "TRUE")))
     try:
         return repr(float(value))
     except (TypeError, ValueError):
@@ -106,11 +113,46 @@ def run_node(code: str, tmp_path) -> list[dict]:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def run_r(code: str, tmp_path) -> list[dict]:
+    """The R snippet in Rscript (Debian's r-base-core; .ci/run installs it); its data frame written
+    back as CSV, empty for NA, to be read as the curl snippet's file is."""
+    assert shutil.which("Rscript"), "R is not installed: apt-get install r-base-core (.ci/run does)"
+    out = tmp_path / "from_r.csv"
+    script = code + f'\nwrite.csv(df, "{out}", row.names = FALSE, na = "", fileEncoding = "UTF-8")\n'
+    subprocess.run(["Rscript", "-e", script], check=True, timeout=60, capture_output=True)
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    out.unlink()
+    return rows
+
+
+def run_duckdb(code: str, tmp_path) -> list[dict]:
+    """The DuckDB snippet, statement by statement as shown. Its INSTALL httpfs finds the extension
+    already installed from its PyPI package (duckdb-extension-httpfs), so nothing is downloaded."""
+    import duckdb
+    import duckdb_extensions
+
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"SET extension_directory = '{tmp_path / 'duckdb_extensions'}'")
+        duckdb_extensions.import_extension("httpfs", con=connection)
+        *statements, query = [statement for statement in code.split(";") if statement.strip()]
+        for statement in statements:
+            connection.execute(statement)
+        cursor = connection.execute(query)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+
+
 def check_snippets(snippets: dict[str, list[str]], expected: list[dict], tmp_path, where: str, index: int = 0):
     assert {"shell", "python", "r", "javascript", "sql"} <= set(snippets), where
     assert_rows(run_curl(snippets["shell"][index], tmp_path), expected, f"{where} curl")
     assert_rows(run_pandas(snippets["python"][index]), expected, f"{where} pandas")
+    assert_rows(run_r(snippets["r"][index], tmp_path), expected, f"{where} R")
     assert run_node(snippets["javascript"][index], tmp_path) == expected, f"{where} node"
+    assert_rows(run_duckdb(snippets["sql"][index], tmp_path), expected, f"{where} DuckDB")
 
 
 @pytest.mark.parametrize("page, json_path", PAGES)
