@@ -234,6 +234,26 @@ def stop_group(process: subprocess.Popen, first: int = signal.SIGTERM, seconds: 
         process.wait()
 
 
+def worker_command(*options: str, python: str = PYTHON) -> list[str]:
+    """A worker of the site: serve/app.py's factory under granian with one worker process, started
+    through serve.workers (granian's command line with safe signal handling), as `make serve` runs
+    it; `options` are granian's others (where it listens: --uds PATH, or --host H --port P)."""
+    return [
+        python,
+        "-m",
+        "serve.workers",
+        "--interface",
+        "asgi",
+        "--factory",
+        "serve.app:create_app",
+        "--workers",
+        "1",
+        *options,
+        "--log-level",
+        "warning",
+    ]
+
+
 class Worker:
     """One granian process (serve.workers --workers 1) on a unix socket, in its own process group.
 
@@ -254,16 +274,7 @@ class Worker:
     def start(self) -> None:
         self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
         self.started = time.monotonic()
-        command = [
-            PYTHON,
-            "-m",
-            "serve.workers",
-            "--interface",
-            "asgi",
-            "--factory",
-            "serve.app:create_app",
-            "--workers",
-            "1",
+        command = worker_command(
             "--uds",
             str(self.socket_path),
             "--respawn-interval",
@@ -271,9 +282,7 @@ class Worker:
             "--respawn-failed-workers",
             "--workers-kill-timeout",
             "5",
-            "--log-level",
-            "warning",
-        ]
+        )
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .conftest import free_port
+from .servers import free_port, make_command, start_server, stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -43,31 +42,13 @@ CHECKS = [
 
 
 def serve(port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1", f"WORKERS={workers}"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=5).read()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop(process)
-                raise SystemExit("make serve did not start") from None
-            time.sleep(0.3)
-
-
-def stop(process: subprocess.Popen) -> None:
+    process = start_server(make_command("serve", port, f"WORKERS={workers}"))
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    process.wait(timeout=30)
+        wait_until_answers(f"http://127.0.0.1:{port}/openapi.json", process, seconds=120)
+    except AssertionError:
+        stop(process, seconds=30)
+        raise SystemExit("make serve did not start") from None
+    return process
 
 
 def coverage_operations(operation_ids: list[str]) -> list[str]:
@@ -204,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(json.dumps({k: v for k, v in results[-1].items() if k != "output_tail"}), flush=True)
     finally:
-        stop(process)
+        stop(process, seconds=30)
     total = {
         k: sum(r.get(k, 0) for r in results)
         for k in ("test_cases", "failures", "server_errors", "schema_violations", "errors")
