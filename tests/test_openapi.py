@@ -21,19 +21,13 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from scripts.build import build
 
 from .conftest import ROOT, SUBPROCESS_ENV, TABLES
+from . import schemathesis_cli
 from .servers import start_worker, stop
 
 VENV_BIN = Path(sys.executable).parent
 # Fixed and bounded, so the run is reproducible and takes about 1.5 minutes on 2 cores.
 SCHEMATHESIS_SEED = 20261123
 SCHEMATHESIS_EXAMPLES = 20
-SCHEMATHESIS_CHECKS = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-]
 
 
 async def spec_of(datasette) -> dict:
@@ -347,35 +341,15 @@ def live_server(built):
 
 
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(live_server, tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "tests.schemathesis_cli",
-        "run",
-        f"{live_server}/openapi.json",  # ast.parse serialised
-        "--seed",
-        str(SCHEMATHESIS_SEED),
-        "--max-examples",
-        str(SCHEMATHESIS_EXAMPLES),
-        "--phases",
-        "examples,fuzzing",
-        "--mode",
-        "all",  # valid and invalid input
-        "--checks",
-        ",".join(SCHEMATHESIS_CHECKS),
-        "--workers",
-        "2",
-        "--no-shrink",
-        "--request-timeout",
-        "30",
-        "--max-redirects",
-        "0",
-        "--report",
-        "json",
-        "--report-json-path",
-        str(tmp_path / "schemathesis.json"),
-    ]
-    env = {**SUBPROCESS_ENV, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
+    command = schemathesis_cli.command(
+        f"{live_server}/openapi.json",
+        tmp_path / "schemathesis.json",
+        seed=SCHEMATHESIS_SEED,
+        max_examples=SCHEMATHESIS_EXAMPLES,
+        phases="examples,fuzzing",
+        workers=2,
+    )
+    env = schemathesis_cli.environment()
     run = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
     report = json.loads((tmp_path / "schemathesis.json").read_text(encoding="utf-8"))
     totals = {
