@@ -24,6 +24,10 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench import free_port  # noqa: E402
+
 CAP = 15.0
 
 
@@ -230,14 +234,6 @@ def request(port: int, path: str, timeout: float = CAP) -> tuple[int | str, int,
         return "timeout", 0, time.monotonic() - started
     finally:
         connection.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
