@@ -24,6 +24,10 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench import free_port  # noqa: E402
+
 CAP = 15.0
 
 
@@ -36,6 +40,24 @@ def built(n: int, char: str = "x") -> str:
     thousands, rest = divmod(n, 1000)
     parts = [f"replace(printf('%.{thousands}c','x'),'x',printf('%.1000c','{char}'))"] if thousands else []
     return "||".join(parts + ([f"printf('%.{rest}c','{char}')"] if rest else []))
+
+
+# search_index faceted by each of its nine columns at the largest facet size, in a URL padded to
+# 4 KB: the largest facet body, as JSON or as a page (`table` with or without .json).
+def every_facet_at_size_max(table: str) -> str:
+    columns = [
+        "id",
+        "table_name",
+        "row_key",
+        "row_path",
+        "column_name",
+        "document_id",
+        "passage_id",
+        "text",
+        "text_normalised",
+    ]
+    facets = "&".join(f"_facet={c}" for c in columns)
+    return f"{table}?{facets}&_facet_size=max&_size=max&_pad=" + "x" * 3_700
 
 
 # (route family, case, path, expected statuses after the bounds, most bytes after, generous seconds after)
@@ -76,23 +98,7 @@ CASES = [
     (
         "table JSON",
         "9 facets x facet size max, 4 KB URL (the largest facet body)",
-        "/drugbeleid/search_index.json?"
-        + "&".join(
-            f"_facet={c}"
-            for c in [
-                "id",
-                "table_name",
-                "row_key",
-                "row_path",
-                "column_name",
-                "document_id",
-                "passage_id",
-                "text",
-                "text_normalised",
-            ]
-        )
-        + "&_facet_size=max&_size=max&_pad="
-        + "x" * 3_700,
+        every_facet_at_size_max("/drugbeleid/search_index.json"),
         {200},
         5_000_000,
         15,
@@ -100,23 +106,7 @@ CASES = [
     (
         "table HTML",
         "9 facets x facet size max, 4 KB URL, as a page",
-        "/drugbeleid/search_index?"
-        + "&".join(
-            f"_facet={c}"
-            for c in [
-                "id",
-                "table_name",
-                "row_key",
-                "row_path",
-                "column_name",
-                "document_id",
-                "passage_id",
-                "text",
-                "text_normalised",
-            ]
-        )
-        + "&_facet_size=max&_size=max&_pad="
-        + "x" * 3_700,
+        every_facet_at_size_max("/drugbeleid/search_index"),
         {200},
         8_000_000,
         20,
@@ -244,14 +234,6 @@ def request(port: int, path: str, timeout: float = CAP) -> tuple[int | str, int,
         return "timeout", 0, time.monotonic() - started
     finally:
         connection.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

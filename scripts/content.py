@@ -105,28 +105,24 @@ def moved_problems(site: dict, path: str) -> list[Problem]:
     return problems
 
 
+def as_datasette_has_them(config: dict, *keys: str) -> dict:
+    """The texts `keys` of `config` (English plain, Dutch under `_nl`) as Datasette's configuration
+    holds them on this site: Dutch under the plain key, English under `_en`."""
+    return {name: value for key in keys for name, value in ((key, config[f"{key}_nl"]), (f"{key}_en", config[key]))}
+
+
 def canned_query(query: dict) -> dict:
-    return {
-        "title": query["title_nl"],
-        "title_en": query["title"],
-        "description": query["description_nl"],
-        "description_en": query["description"],
-        "sql": query["sql"],
-    }
+    return {**as_datasette_has_them(query, "title", "description"), "sql": query["sql"]}
 
 
 def chart(config: dict) -> dict:
     return {
-        "title": config["title_nl"],
-        "title_en": config["title"],
-        "description": config["description_nl"],
-        "description_en": config["description"],
+        **as_datasette_has_them(config, "title", "description"),
         "db": config["db"],
         "library": config["library"],
         "query": config["query"],
         "columns": config["columns"],
-        "display": config["display_nl"],
-        "display_en": config["display"],
+        **as_datasette_has_them(config, "display"),
     }
 
 
@@ -146,10 +142,7 @@ def datasette_site(site: dict, content: dict) -> dict:
     charts = content["charts"]
     site["plugins"]["datasette-dashboards"] = {
         "drugbeleid": {
-            "title": charts["title_nl"],
-            "title_en": charts["title"],
-            "description": charts["description_nl"],
-            "description_en": charts["description"],
+            **as_datasette_has_them(charts, "title", "description"),
             "layout": charts["layout"],
             "charts": {slug: chart(c) for slug, c in charts["charts"].items()},
         }

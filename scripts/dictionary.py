@@ -9,6 +9,8 @@ byte, so the README is in every release from the next one on.
 
 from __future__ import annotations
 
+from serve.shared import text_in
+
 WORDS = {
     "nl": {
         "heading": "Nederlands",
@@ -91,8 +93,8 @@ def cell(text) -> str:
 
 
 def in_language(thing: dict, key: str, lang: str) -> str:
-    """A package text in `lang`: English is the plain key, Dutch the `_nl` one."""
-    return (thing.get(f"{key}_nl") if lang == "nl" else None) or thing.get(key) or ""
+    """A package text in `lang` (the project's one convention, serve.shared.text_in), or ""."""
+    return text_in(thing, key, lang) or ""
 
 
 def section(descriptor: dict, site: dict, lang: str) -> list[str]:

@@ -112,6 +112,11 @@ def nginx_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def add_header_lines(headers: list[tuple[str, str]]) -> str:
+    """`headers` as nginx add_header directives (on every status), one a line, in a location's indent."""
+    return "\n".join(f"            add_header {name} {nginx_string(value)} always;" for name, value in headers)
+
+
 def log(message: str) -> None:
     print(f"serve-prod: {message}", file=sys.stderr, flush=True)
 
@@ -183,11 +188,8 @@ SITE_HEADERS = (
 
 
 def error_page_headers(headers: http.client.HTTPMessage) -> list[tuple[str, str]]:
-    """The site's headers on its rendered error page, as nginx add_header values (double-quoted)."""
+    """The site's headers (SITE_HEADERS) on its rendered error page; every one must be there."""
     found = [(name, headers[name]) for name in SITE_HEADERS if headers[name] is not None]
-    for name, value in found:
-        if any(c in value for c in '"$\\'):
-            raise RuntimeError(f"the header {name} cannot be written into nginx.conf: {value!r}")
     if len(found) != len(SITE_HEADERS):
         raise RuntimeError(f"the site's error page lacks {sorted(set(SITE_HEADERS) - {n for n, _ in found})}")
     return found
@@ -234,6 +236,26 @@ def stop_group(process: subprocess.Popen, first: int = signal.SIGTERM, seconds: 
         process.wait()
 
 
+def worker_command(*options: str, python: str = PYTHON) -> list[str]:
+    """A worker of the site: serve/app.py's factory under granian with one worker process, started
+    through serve.workers (granian's command line with safe signal handling), as `make serve` runs
+    it; `options` are granian's others (where it listens: --uds PATH, or --host H --port P)."""
+    return [
+        python,
+        "-m",
+        "serve.workers",
+        "--interface",
+        "asgi",
+        "--factory",
+        "serve.app:create_app",
+        "--workers",
+        "1",
+        *options,
+        "--log-level",
+        "warning",
+    ]
+
+
 class Worker:
     """One granian process (serve.workers --workers 1) on a unix socket, in its own process group.
 
@@ -254,16 +276,7 @@ class Worker:
     def start(self) -> None:
         self.socket_path.unlink(missing_ok=True)  # left by a main process that was killed
         self.started = time.monotonic()
-        command = [
-            PYTHON,
-            "-m",
-            "serve.workers",
-            "--interface",
-            "asgi",
-            "--factory",
-            "serve.app:create_app",
-            "--workers",
-            "1",
+        command = worker_command(
             "--uds",
             str(self.socket_path),
             "--respawn-interval",
@@ -271,9 +284,7 @@ class Worker:
             "--respawn-failed-workers",
             "--workers-kill-timeout",
             "5",
-            "--log-level",
-            "warning",
-        ]
+        )
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -322,7 +333,9 @@ class Supervisor:
         self.stop_requested = False
         self.restart_requested = False
         self.worker_log = None
-        self.error_headers: list[tuple[str, str]] = []
+        # the site's headers nginx adds to its own 421, and to its 429 and 503 (fetch_error_pages)
+        self.misdirected_headers: list[tuple[str, str]] = []
+        self.proxy_error_headers: list[tuple[str, str]] = []
         # the Host visitors send, nginx's cache key: by default the public base URL's own
         self.public_host = args.public_host or urlsplit(os.environ["PUBLIC_BASE_URL"]).netloc
         self.warm_enabled = args.warm
@@ -398,9 +411,8 @@ class Supervisor:
             "SERVER_NAMES": " ".join(dict.fromkeys(re.sub(r":[0-9]+$", "", name) for name in self.server_names)),
             "KNOWN_HOSTS": "\n".join(f'        "{name}"  0;' for name in self.server_names),
             "WARM_TOKEN": self.warm_token,
-            "ERROR_HEADERS": "\n".join(
-                f'            add_header {name} "{value}" always;' for name, value in self.error_headers
-            ),
+            "MISDIRECTED_HEADERS": add_header_lines(self.misdirected_headers),
+            "PROXY_ERROR_HEADERS": add_header_lines(self.proxy_error_headers),
         }
         text = TEMPLATE.read_text(encoding="utf-8")
         for name, value in values.items():
@@ -411,10 +423,11 @@ class Supervisor:
         (self.run_dir / "nginx.conf.next").write_text(text, encoding="utf-8")
         os.replace(self.run_dir / "nginx.conf.next", config)
 
-    def fetch_error_pages(self) -> bool:
-        """The site renders the proxy's error pages once; nginx serves them even with no worker up.
-        The headers of the site's 421 page go into errors/headers.conf (for the 421 nginx answers
-        itself); True when they changed (a new release: its X-Data-Version)."""
+    def fetch_error_pages(self) -> None:
+        """The site renders the proxy's error pages once; nginx serves them even with no worker up,
+        with the headers the site sent on them (render() writes them into the configuration): on
+        the 421 nginx answers itself, those of the site's 421 page; on the 429 and 503, the site's
+        own (SITE_HEADERS). Fetched again at each release, for its words and X-Data-Version."""
         pages = self.run_dir / "errors"
         pages.mkdir(exist_ok=True)
         address = self.upstreams()[0]
@@ -428,17 +441,8 @@ class Supervisor:
                     (pages / f"{status}.{lang}.{fmt}").write_bytes(body)
                     if status == 421 and headers is None:
                         headers = received
-        lines = [
-            f"add_header {name} {nginx_string(value)} always;"
-            for name, value in headers.items()
-            if name.lower() not in NOT_COPIED
-        ]
-        conf = pages / "headers.conf"
-        text = "\n".join(lines) + "\n"
-        changed = not conf.exists() or conf.read_text(encoding="utf-8") != text
-        conf.write_text(text, encoding="utf-8")
-        self.error_headers = error_page_headers(received)
-        return changed
+        self.misdirected_headers = [(name, value) for name, value in headers.items() if name.lower() not in NOT_COPIED]
+        self.proxy_error_headers = error_page_headers(received)
 
     def nginx_command(self, *extra: str) -> list[str]:
         return [

@@ -7,12 +7,8 @@ import csv
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import sys
@@ -31,6 +27,8 @@ from datasette.app import Datasette  # noqa: E402
 
 from scripts.build import build  # noqa: E402
 from serve.app import create_datasette  # noqa: E402
+
+from .servers import free_port, make_command, start_server, stop, wait_until_answers  # noqa: E402
 
 # Datasette's settings as `make serve` has them (serve/settings.json)
 SETTINGS = json.loads((ROOT / "serve" / "settings.json").read_text(encoding="utf-8"))
@@ -155,42 +153,18 @@ def datasets_copy(tmp_path) -> Path:
     return copy
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def make_serve(timeout: float = 60, root: Path = ROOT):
     """`make serve` as the README runs it (in `root`, this checkout by default), on a free
     127.0.0.1 port; yields the base URL. make and the server it starts are stopped together, by the
     process group's PID."""
     port = free_port()
-    # the log goes to a file: a pipe nobody reads fills up and blocks the server mid-request
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_server(make_command("serve", port), cwd=root, log=log)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise AssertionError(log.read().decode(errors="replace")) from None
-                assert time.monotonic() < deadline, f"the server did not answer within {timeout} s"
-                time.sleep(0.2)
+        wait_until_answers(base + "/-/versions.json", process, log, seconds=timeout)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        stop(process, seconds=10)
         log.close()

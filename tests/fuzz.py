@@ -2,9 +2,9 @@
 
     python -m tests.fuzz [--seeds 1,2,3,4,5] [--max-examples 25] [--budget 900]
 
-Every run has every phase (examples, coverage, fuzzing, stateful) and the checks of the test
-suite (tests/test_openapi.py): no server error, status codes, content types, headers and response
-bodies as /openapi.json describes them. The coverage phase is deterministic and large (about
+Every run has every phase (examples, coverage, fuzzing, stateful) and the checks and options of
+the test suite's run (tests/test_openapi.py; both from tests/schemathesis_cli.py): no server error,
+status codes, content types, headers and response bodies as /openapi.json describes them. The coverage phase is deterministic and large (about
 27,600 requests for the 97 operations, 14 minutes on this machine), so it is spread over the runs:
 run i has the coverage phase for every operation whose index (among the operations it covers) is
 i modulo the number of seeds, and after all runs every covered operation has had its complete
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,46 +26,22 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .conftest import free_port
+from . import schemathesis_cli
+from .servers import free_port, make_command, start_server, stop, wait_until_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SEEDS = [20261201, 1, 2, 3, 4]
-CHECKS = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-]
 
 
 def serve(port: int, workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1", f"WORKERS={workers}"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=5).read()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop(process)
-                raise SystemExit("make serve did not start") from None
-            time.sleep(0.3)
-
-
-def stop(process: subprocess.Popen) -> None:
+    process = start_server(make_command("serve", port, f"WORKERS={workers}"))
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    process.wait(timeout=30)
+        wait_until_answers(f"http://127.0.0.1:{port}/openapi.json", process, seconds=120)
+    except AssertionError:
+        stop(process, seconds=30)
+        raise SystemExit("make serve did not start") from None
+    return process
 
 
 def coverage_operations(operation_ids: list[str]) -> list[str]:
@@ -105,42 +79,16 @@ def run_seed(
     config = folder / f"schemathesis-{seed}.toml"
     config.write_text(config_for(operation_ids, index, runs), encoding="utf-8")
     report = folder / f"schemathesis-{seed}.json"
-    command = [
-        sys.executable,
-        "-m",
-        "tests.schemathesis_cli",
-        "--config-file",
-        str(config),
-        "run",
+    command = schemathesis_cli.command(
         f"{base}/openapi.json",
-        "--seed",
-        str(seed),
-        "--max-examples",
-        str(max_examples),
-        "--phases",
-        "examples,coverage,fuzzing,stateful",
-        "--mode",
-        "all",
-        "--checks",
-        ",".join(CHECKS),
-        "--workers",
-        str(workers),
-        "--no-shrink",
-        "--request-timeout",
-        "30",
-        "--max-redirects",
-        "0",
-        "--report",
-        "json",
-        "--report-json-path",
-        str(report),
-    ]
-    env = {
-        **os.environ,
-        "SCHEMATHESIS_TELEMETRY": "false",
-        "NO_COLOR": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+        report,
+        seed=seed,
+        max_examples=max_examples,
+        phases="examples,coverage,fuzzing,stateful",
+        workers=workers,
+        config=config,
+    )
+    env = schemathesis_cli.environment()
     started = time.monotonic()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds, env=env, cwd=folder)
@@ -204,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(json.dumps({k: v for k, v in results[-1].items() if k != "output_tail"}), flush=True)
     finally:
-        stop(process)
+        stop(process, seconds=30)
     total = {
         k: sum(r.get(k, 0) for r in results)
         for k in ("test_cases", "failures", "server_errors", "schema_violations", "errors")

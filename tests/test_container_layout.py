@@ -12,11 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import stat
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT
+from .servers import start_worker, stop
 
 pytestmark = pytest.mark.live
 
@@ -92,50 +89,13 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 def container(tmp_path_factory):
     assert (ROOT / "build" / "release.json").exists(), "run `make build` first (the Dockerfile copies build/)"
     app = container_copy(tmp_path_factory.mktemp("container"))
-    port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "DRUGBELEID_DB")}
-    log = open(app.parent / "server.log", "w+b")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "serve.workers",
-            "--interface",
-            "asgi",
-            "--factory",
-            "serve.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=app,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-                break
-            except OSError:
-                log.seek(0)
-                assert process.poll() is None, log.read().decode(errors="replace")
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.2)
-        yield base, app
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-        log.close()
+    with open(app.parent / "server.log", "w+b") as log:
+        process, base = start_worker(env, cwd=app, log=log)
+        try:
+            yield base, app
+        finally:
+            stop(process)
 
 
 def test_the_dockerfile_copies_the_code_the_data_and_the_build():

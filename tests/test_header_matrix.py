@@ -164,7 +164,8 @@ def test_the_stack_is_the_only_asgi_wrapper_and_names_existing_wrappers(site):
 
 @pytest.mark.proxy
 def test_the_proxys_own_429_and_503_carry_the_sites_headers(tmp_path):
-    from tests.test_proxy import copy_build, fetch, serve_prod, start_instance, stop_instance
+    from tests.servers import stop
+    from tests.test_proxy import copy_build, fetch, serve_prod, start_instance
 
     build_dir = copy_build(tmp_path / "build")
     instance, address = start_instance("127.0.0.1", build_dir, tmp_path / "instance.log")
@@ -184,7 +185,7 @@ def test_the_proxys_own_429_and_503_carry_the_sites_headers(tmp_path):
             assert limited is not None, "nginx never answered 429 itself"
             assert_site_headers(limited, "429 of nginx")
             assert limited["x-data-version"] == version
-            stop_instance(instance)
+            stop(instance)
             time.sleep(0.2)
             for fmt, suffix in FORMATS.items():
                 status, headers, body = fetch(prod.base + TABLE + suffix + "?_nocache=" + fmt)
@@ -195,4 +196,4 @@ def test_the_proxys_own_429_and_503_carry_the_sites_headers(tmp_path):
                 assert b"/tmp/" not in body and b"/work/" not in body
     finally:
         if instance.poll() is None:
-            stop_instance(instance)
+            stop(instance)

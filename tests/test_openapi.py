@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import jsonschema
@@ -24,19 +20,14 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from scripts.build import build
 
-from .conftest import ROOT, SUBPROCESS_ENV, TABLES, free_port
+from .conftest import ROOT, SUBPROCESS_ENV, TABLES
+from . import schemathesis_cli
+from .servers import start_worker, stop
 
 VENV_BIN = Path(sys.executable).parent
 # Fixed and bounded, so the run is reproducible and takes about 1.5 minutes on 2 cores.
 SCHEMATHESIS_SEED = 20261123
 SCHEMATHESIS_EXAMPLES = 20
-SCHEMATHESIS_CHECKS = [
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-]
 
 
 async def spec_of(datasette) -> dict:
@@ -340,78 +331,25 @@ async def test_methods_other_than_reading_are_405_with_allow(datasette, method, 
 def live_server(built):
     """`make serve`'s command (the app production runs, serve/app.py, with its settings) on the freshly
     built database, on a free port; stopped by its process group."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "serve.workers",
-            "--interface",
-            "asgi",
-            "--factory",
-            "serve.app:create_app",
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    process, base = start_worker(
+        {**SUBPROCESS_ENV, "DRUGBELEID_DB": str(built)}, probe="/openapi.json", python=str(VENV_BIN / "python")
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/openapi.json", timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None, "the server stopped"
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.2)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        stop(process, seconds=10)
 
 
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(live_server, tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "tests.schemathesis_cli",
-        "run",
-        f"{live_server}/openapi.json",  # ast.parse serialised
-        "--seed",
-        str(SCHEMATHESIS_SEED),
-        "--max-examples",
-        str(SCHEMATHESIS_EXAMPLES),
-        "--phases",
-        "examples,fuzzing",
-        "--mode",
-        "all",  # valid and invalid input
-        "--checks",
-        ",".join(SCHEMATHESIS_CHECKS),
-        "--workers",
-        "2",
-        "--no-shrink",
-        "--request-timeout",
-        "30",
-        "--max-redirects",
-        "0",
-        "--report",
-        "json",
-        "--report-json-path",
-        str(tmp_path / "schemathesis.json"),
-    ]
-    env = {**SUBPROCESS_ENV, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"}
+    command = schemathesis_cli.command(
+        f"{live_server}/openapi.json",
+        tmp_path / "schemathesis.json",
+        seed=SCHEMATHESIS_SEED,
+        max_examples=SCHEMATHESIS_EXAMPLES,
+        phases="examples,fuzzing",
+        workers=2,
+    )
+    env = schemathesis_cli.environment()
     run = subprocess.run(command, capture_output=True, text=True, timeout=400, env=env, cwd=tmp_path)
     report = json.loads((tmp_path / "schemathesis.json").read_text(encoding="utf-8"))
     totals = {

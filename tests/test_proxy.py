@@ -15,7 +15,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -30,7 +29,8 @@ from bench.bench import parse_wrk
 from scripts.build import build
 from serve.prod import get, served_version, server_names
 
-from .conftest import DATASETS, ROOT, free_port
+from .conftest import DATASETS, ROOT
+from .servers import free_port, make_command, start_server, start_worker, stop, wait_until
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 WRK = shutil.which("wrk")
@@ -58,12 +58,6 @@ def direct(address: str, path: str, headers: dict | None = None) -> tuple[int, d
     """A worker's own answer ("unix:/path" or "host:port"), past the proxy."""
     status, got, body = get(address, path, headers, timeout=10)
     return status, {k.lower(): v for k, v in got.items()}, body
-
-
-def free_port_on(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def copy_build(target: Path) -> Path:
@@ -101,28 +95,6 @@ def alive(pids: set[int]) -> set[int]:
     return left
 
 
-def wait_until(
-    condition, what: str, seconds: float = 60, process: subprocess.Popen | None = None, log: Path | None = None
-):
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        if process is not None and process.poll() is not None:
-            raise AssertionError(
-                f"exited with {process.returncode} while waiting for {what}:\n"
-                + (log.read_text(errors="replace") if log and log.exists() else "")
-            )
-        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
-        time.sleep(0.05)
-    return result
-
-
-def answers(url: str):
-    try:
-        return fetch(url, timeout=2)
-    except OSError:
-        return None
-
-
 class Prod:
     """serve/prod.py on free ports, with its own build copy and run directory."""
 
@@ -155,10 +127,7 @@ class Prod:
             command += ["--upstream", upstream]
         if not warm:  # these tests count the cache's hits and misses themselves
             command.append("--no-warm")
-        self.log_file = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.process = start_server(command, log=self.log)
         wait_until(
             lambda: "serving http" in self.log.read_text(errors="replace"),
             "serve-prod to start",
@@ -181,7 +150,6 @@ class Prod:
                 if alive(pids)
                 else None
             )
-            self.log_file.close()
         assert not left
 
 
@@ -388,42 +356,10 @@ def test_workers_restarted_one_at_a_time_under_load_no_request_fails(prod):
 
 
 def start_instance(host: str, build_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port_on(host)
-    process = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "serve.workers",
-            "--interface",
-            "asgi",
-            "--factory",
-            "serve.app:create_app",
-            "--workers",
-            "1",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DRUGBELEID_DB": str(build_dir / "drugbeleid.db")},
-        stdout=open(log, "ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process, base = start_worker(
+        {**os.environ, "DRUGBELEID_DB": str(build_dir / "drugbeleid.db")}, host=host, log=log, python=PYTHON
     )
-    address = f"{host}:{port}"
-    wait_until(
-        lambda: answers(f"http://{address}/-/versions.json"), f"the instance on {address}", process=process, log=log
-    )
-    return process, address
-
-
-def stop_instance(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=15)
+    return process, base.removeprefix("http://")
 
 
 def test_two_instances_one_taken_down_under_load_then_the_whole_upstream(tmp_path):
@@ -439,12 +375,12 @@ def test_two_instances_one_taken_down_under_load_then_the_whole_upstream(tmp_pat
             assert fetch(prod.base + cached)[0] == 200 and fetch(prod.base + cached)[1]["x-cache-status"] == "HIT"
             with load(prod.base, "/drugbeleid/justice_houses.json") as figures:
                 more_requests_logged(prod.run)
-                stop_instance(instances[0][0])
+                stop(instances[0][0])
                 more_requests_logged(prod.run, 100)
             assert_no_failure(figures)
             assert "upstream=127.0.0.3" in (prod.run / "access.log").read_text()
 
-            stop_instance(instances[1][0])  # no upstream left
+            stop(instances[1][0])  # no upstream left
             status, headers, body = fetch(prod.base + cached)
             assert status == 200 and headers["x-cache-status"] in ("HIT", "STALE") and json.loads(body)["rows"]
             status, headers, body = fetch(prod.base + "/drugbeleid/documents")
@@ -467,7 +403,7 @@ def test_two_instances_one_taken_down_under_load_then_the_whole_upstream(tmp_pat
                 }
     finally:
         for process, _ in instances:
-            stop_instance(process)
+            stop(process)
 
 
 # --- a new release --------------------------------------------------------------------------------------
@@ -546,14 +482,7 @@ def test_a_new_release_replaces_unversioned_answers_and_keeps_versioned_ones(tmp
 def test_make_serve_prod_stops_every_process_it_started(tmp_path, stop_signal):
     port = free_port()
     log = tmp_path / "log"
-    with open(log, "wb") as out:
-        make = subprocess.Popen(
-            ["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    make = start_server(make_command("serve-prod", port), log=log)
     try:
         wait_until(lambda: "serving http" in log.read_text(errors="replace"), "make serve-prod", process=make, log=log)
         status, headers, _ = fetch(f"http://127.0.0.1:{port}/drugbeleid/caseload.json")

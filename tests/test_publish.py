@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -65,6 +66,19 @@ async def test_datapackage_resources_are_absolute_urls_with_true_checksums(datas
         assert resource["schema"]["fields"] and resource["description_nl"]
 
 
+def frictionless_validate(package: str, cwd: Path) -> tuple[dict, str]:
+    """`frictionless validate --json` of a data package (a path in `cwd`, or a URL): its report, and
+    what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "--json", package],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return json.loads(result.stdout), result.stdout
+
+
 async def test_zip_holds_the_package_and_validates_with_frictionless(datasette, tmp_path):
     response = await datasette.client.get("/drugbeleid.zip")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
@@ -72,28 +86,14 @@ async def test_zip_holds_the_package_and_validates_with_frictionless(datasette, 
         names = set(archive.namelist())
         archive.extractall(tmp_path)
     assert "datapackage.json" in names and "data/caseload.csv" in names
-    result = subprocess.run(
-        [sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(result.stdout)
-    assert report["valid"], result.stdout[:2000]
+    report, output = frictionless_validate("datapackage.json", cwd=tmp_path)
+    assert report["valid"], output[:2000]
 
 
 def test_frictionless_validates_the_package_as_served(live_server):  # noqa: F811
     """What a portal does: validate the published URL, every resource fetched over HTTP."""
-    result = subprocess.run(
-        [sys.executable, "-m", "frictionless", "validate", "--json", f"{live_server}/datapackage.json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    report = json.loads(result.stdout)
-    assert report["valid"], result.stdout[:2000]
+    report, output = frictionless_validate(f"{live_server}/datapackage.json", cwd=ROOT)
+    assert report["valid"], output[:2000]
     package = json.loads((ROOT / "datasets" / "datapackage.json").read_text(encoding="utf-8"))
     assert len(report["tasks"]) == len(package["resources"]) + len(
         package["generatedResources"]

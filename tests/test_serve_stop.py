@@ -15,33 +15,20 @@ import time
 
 import pytest
 
-from .conftest import ROOT, free_port
-from .test_workers import get, granian_workers, processes_in_group, wait_for
+from .conftest import ROOT
+from .servers import free_port, log_text, make_command, start_server, wait_until, wait_until_answers
+from .test_workers import get, granian_workers, processes_in_group
 
 pytestmark = pytest.mark.live
 
 NOISE = ("Traceback", "Unexpected exit", "Error 1", "Error 2", "[ERROR]")
 
 
-def started(tmp_path):
+def started(tmp_path, target: str = "serve"):
+    """`make TARGET` on a free 127.0.0.1 port, all it writes in a log: its process, the log and the base URL."""
     port = free_port()
     log = open(tmp_path / "log", "w+b")
-    make = subprocess.Popen(
-        ["make", "-s", "serve", f"PORT={port}", "HOST=127.0.0.1"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(base, make, log)
-    return make, log, base
-
-
-def log_text(log) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read().decode(errors="replace")
+    return start_server(make_command(target, port), log=log), log, f"http://127.0.0.1:{port}"
 
 
 def wait_for_new_worker(make, old: set[int], seconds: float = 30) -> int:
@@ -65,10 +52,11 @@ def assert_all_gone(make) -> None:
 def test_a_killed_worker_is_respawned_and_a_stop_of_the_group_is_quiet_and_respawns_nothing(tmp_path, stop_signal):
     make, log, base = started(tmp_path)
     try:
+        wait_until_answers(base + "/-/versions.json", make, log)
         [worker] = granian_workers(make.pid)
         os.kill(worker, signal.SIGKILL)
         replacement = wait_for_new_worker(make, {worker})
-        wait_for(base, make, log)
+        wait_until_answers(base + "/-/versions.json", make, log)
         assert get(base + "/drugbeleid/caseload.json")[0] == 200
         assert granian_workers(make.pid) == [replacement]
         os.killpg(make.pid, stop_signal)  # as Ctrl-C or `kill -TERM -PGID` would
@@ -87,6 +75,7 @@ def test_sigterm_to_the_server_process_alone_ends_it_with_0(tmp_path):
     """make reports a child that fails (`Error N`); it exits 0 only when the server exited 0."""
     make, log, base = started(tmp_path)
     try:
+        wait_until_answers(base + "/-/versions.json", make, log)
         [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
         os.kill(server, signal.SIGTERM)
         assert make.wait(timeout=30) == 0, log_text(log)
@@ -145,20 +134,9 @@ def test_serve_prod_with_no_nginx_where_it_is_named_stops_with_one_line():
 
 @pytest.mark.proxy
 def test_sigterm_to_serve_prod_alone_ends_it_with_0(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "log", "w+b")
-    make = subprocess.Popen(
-        ["make", "-s", "serve-prod", f"PORT={port}", "HOST=127.0.0.1"],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    make, log, _ = started(tmp_path, "serve-prod")
     try:
-        deadline = time.monotonic() + 60
-        while "serving http" not in log_text(log):
-            assert make.poll() is None and time.monotonic() < deadline, log_text(log)
-            time.sleep(0.1)
+        wait_until(lambda: "serving http" in log_text(log), "make serve-prod", process=make, log=log)
         [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
         os.kill(server, signal.SIGTERM)
         assert make.wait(timeout=60) == 0, log_text(log)

@@ -13,7 +13,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT
+from .servers import free_port, make_command, start_server, wait_until_answers
 
 GRANIAN = str(ROOT / ".venv" / "bin" / "granian")
 DATASETTE = str(ROOT / ".venv" / "bin" / "datasette")
@@ -57,20 +58,6 @@ def get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def wait_for(base: str, process: subprocess.Popen, log, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            get(base + "/-/versions.json")
-            return
-        except OSError:
-            if process.poll() is not None:
-                log.seek(0)
-                raise AssertionError(log.read().decode(errors="replace")) from None
-            assert time.monotonic() < deadline, "the server did not answer"
-            time.sleep(0.1)
-
-
 def stop(process: subprocess.Popen) -> None:
     """SIGTERM to the process group: make, granian and every worker must then be gone."""
     if process.poll() is None:
@@ -89,15 +76,9 @@ def test_workers_2_make_serve_runs_two_workers_with_the_settings_file(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with open(tmp_path / "log", "w+b") as log:
-        process = subprocess.Popen(
-            ["make", "-s", "serve", "WORKERS=2", f"PORT={port}", "HOST=127.0.0.1"],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_server(make_command("serve", port, "WORKERS=2"), log=log)
         try:
-            wait_for(base, process, log)
+            wait_until_answers(base + "/-/versions.json", process, log)
             workers = granian_workers(process.pid)
             assert len(workers) == 2, processes_in_group(process.pid)
             urls = [f"/drugbeleid/caseload.json?_n={n}" for n in range(40)] + [
