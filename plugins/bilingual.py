@@ -71,7 +71,18 @@ def _fields_of(_release, datasette, table: str) -> dict[str, dict]:
 
 def coded(datasette, table: str, column: str, value, lang: str) -> Markup | None:
     """A coded value as 'label (code)' in the page's language, or None when it has no label."""
-    return _coded(release_dir(datasette), datasette, table, column, value, lang)
+    release = release_dir(datasette)
+    if not labelled(release, datasette, table, column):
+        return None
+    return _coded(release, datasette, table, column, value, lang)
+
+
+@lru_cache(maxsize=1024)
+def labelled(_release, datasette, table: str, column: str) -> bool:
+    """Whether any value of the column has a label (value_label looks under "table.column", then
+    "column"): most cells of a table page are in a column without, and need no lookup per value."""
+    values = labels(datasette).get("values", {})
+    return f"{table}.{column}" in values or column in values
 
 
 @lru_cache(maxsize=8192)
@@ -83,34 +94,64 @@ def _coded(_release, datasette, table: str, column: str, value, lang: str) -> Ma
     return Markup('{} <code class="code">{}</code>').format(label, value)
 
 
-def table_row(datasette, table: str, lang: str, cells: list, raw_row, pks: list, hidden: set, measured: set) -> Markup:
-    """The <td>s of one row of a table page, from Datasette's cells and the row's raw values: the
-    other language's twins left out, a row's link keeping the page's language, a coded value's
-    label beside its code, a number written for the page, every other value as Datasette renders
-    it (texts exactly as stored). Written here, not in the template: a table page has thousands of
-    cells, and Python writes one in a fraction of the time Jinja's async mode takes."""
-    found = []
-    for cell in cells:
-        column = cell["column"]
-        if column in hidden:
-            continue
-        raw, value, kind = cell["raw"], cell["value"], cell["value_type"]
-        if kind == "pk" and raw_row is not None:
-            href = with_language(f"/{DATABASE}/{tilde_encode(table)}/{path_from_row_pks(raw_row, pks, not pks)}", lang)
-            html = Markup(f'<a href="{escape(href)}">{escape(raw)}</a>')
-        else:
-            html = (
-                coded(datasette, table, column, raw, lang)
-                if raw is not None and not isinstance(raw, (dict, float))
-                else None
+def rows_writer(datasette, table: str, lang: str, hidden: set, measured: set):
+    """`table_rows(display_rows, rows, pks)` for one table page: the <tr>s of templates/_table.html,
+    one per row, from Datasette's cells and the rows' raw values: the other language's twins left
+    out, a row's link keeping the page's language, a coded value's label beside its code, a number
+    written for the page, every other value as Datasette renders it (texts exactly as stored).
+    Written here, not in the template: a table page has thousands of cells, and Python writes one in
+    a fraction of the time Jinja's async mode takes, and the rows in one call instead of one each.
+    What depends only on the column (its CSS class, whether its values have labels, whether it is
+    measured in fractions) is found once per page and column."""
+    release = release_dir(datasette)
+    row_base = f"/{DATABASE}/{tilde_encode(table)}/"
+    columns: dict[str, tuple[str, bool, bool]] = {}
+
+    def column_facts(column: str) -> tuple[str, bool, bool]:
+        facts = columns.get(column)
+        if facts is None:
+            facts = columns[column] = (
+                css_class(column),
+                labelled(release, datasette, table, column),
+                column not in measured,
             )
-            if html is None:
-                if isinstance(raw, (int, float)) and not isinstance(raw, bool) and value == str(raw):
-                    html = number(raw, lang, column not in measured)
-                else:
-                    html = value
-        found.append(f'<td class="col-{css_class(column)} type-{kind}">{escape(html)}</td>')
-    return Markup("".join(found))
+        return facts
+
+    def table_row(cells: list, raw_row, pks: list) -> str:
+        found = []
+        for cell in cells:
+            column = cell["column"]
+            if column in hidden:
+                continue
+            css, has_labels, whole = column_facts(column)
+            raw, value, kind = cell["raw"], cell["value"], cell["value_type"]
+            if kind == "pk" and raw_row is not None:
+                href = with_language(row_base + path_from_row_pks(raw_row, pks, not pks), lang)
+                html = Markup(f'<a href="{escape(href)}">{escape(raw)}</a>')
+            else:
+                html = (
+                    _coded(release, datasette, table, column, raw, lang)
+                    if has_labels and raw is not None and not isinstance(raw, (dict, float))
+                    else None
+                )
+                if html is None:
+                    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and value == str(raw):
+                        html = number(raw, lang, whole)
+                    else:
+                        html = value
+            found.append(f'<td class="col-{css} type-{kind}">{escape(html)}</td>')
+        return "".join(found)
+
+    def table_rows(display_rows: list, rows, pks: list) -> Markup:
+        # each row as the template's loop wrote it, its indentation included (the same bytes)
+        return Markup(
+            "".join(
+                f"\n            <tr>{table_row(cells, rows[i] if rows is not None else None, pks)}</tr>\n        "
+                for i, cells in enumerate(display_rows)
+            )
+        )
+
+    return table_rows
 
 
 @lru_cache(maxsize=4096)
@@ -399,11 +440,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
             "filter_sentence": lambda filters, sort, sort_desc, supports_search=False: (
                 filter_sentence(request, filters, sort, sort_desc, supports_search, lang) if request is not None else ""
             ),
-            "table_row": (
-                lambda cells, raw_row, pks: table_row(datasette, table, lang, cells, raw_row, pks, hidden, measured)
-            )
-            if ours
-            else None,
+            "table_rows": rows_writer(datasette, table, lang, hidden, measured) if ours else None,
             "row_href": lambda row, pks: (
                 with_language(f"/{DATABASE}/{tilde_encode(table)}/{path_from_row_pks(row, pks, not pks)}", lang)
                 if ours
@@ -428,18 +465,25 @@ def render_cell(value, column, table, database, datasette):
     lang = i18n.page_language.get()
     if lang == i18n.DEFAULT_LANGUAGE:
         return None
+    known = _foreign_tables.get((release_dir(datasette), table))
+    if known is not None:  # every cell but the first of a release and table: no coroutine to await
+        return foreign_key_link(known.get(column), value, lang)
 
     async def inner():
-        other = (await foreign_tables(datasette, table)).get(column)
-        if other is None:
-            return None
-        href = with_language(row_path(other, [value["value"]]), lang)
-        label = value.get("label")
-        if label is not None and str(label) != str(value["value"]):
-            return Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(href, label, value["value"])
-        return Markup('<a href="{}">{}</a>').format(href, value["value"])
+        return foreign_key_link((await foreign_tables(datasette, table)).get(column), value, lang)
 
     return inner
+
+
+def foreign_key_link(other: str | None, value: dict, lang: str) -> Markup | None:
+    """Datasette's link of an expanded foreign key to the row in table `other`, in `lang`."""
+    if other is None:
+        return None
+    href = escape(with_language(row_path(other, [value["value"]]), lang))
+    label = value.get("label")
+    if label is not None and str(label) != str(value["value"]):
+        return Markup(f'<a href="{href}">{escape(label)}</a>&nbsp;<em>{escape(value["value"])}</em>')
+    return Markup(f'<a href="{href}">{escape(value["value"])}</a>')
 
 
 _foreign_tables: dict = {}

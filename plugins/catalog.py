@@ -20,8 +20,10 @@ from serve.shared import computed_once, public_base_url, remember
 MEDIA_TYPES = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
 RENDERED_LIMIT = 8  # releases x formats kept
 PUBLISHED_LIMIT = 4  # releases kept (a rebuild while serving, or several test builds)
+DATASETS_LIMIT = 128  # tables x releases x base URLs kept (each a few KB)
 _published: OrderedDict[tuple, tuple[dict, dict, dict, dict]] = OrderedDict()
 _rendered: OrderedDict[tuple, str] = OrderedDict()
+_datasets: OrderedDict[tuple, str | None] = OrderedDict()
 
 
 async def json_download_sizes(datasette, db, package: dict) -> dict[str, int]:
@@ -116,8 +118,14 @@ def extra_template_vars(template, view_name, database, table, datasette, request
         return {}
 
     async def schema_org():
+        # the same for every page of a table (both languages, any filter): written once per release,
+        # base URL and table, not on every uncached table page
         site, release, package, spans, _ = await published(datasette)
-        dataset = catalog.schema_org_dataset(site, package, release, public_base_url(datasette, request), spans, table)
-        return {"schema_org_json_ld": catalog.script_json(dataset) if dataset else None}
+        base = public_base_url(datasette, request)
+        key = (release["version"], base, table)
+        if key not in _datasets:
+            dataset = catalog.schema_org_dataset(site, package, release, base, spans, table)
+            remember(_datasets, key, catalog.script_json(dataset) if dataset else None, DATASETS_LIMIT)
+        return {"schema_org_json_ld": _datasets[key]}
 
     return schema_org

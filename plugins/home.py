@@ -5,7 +5,7 @@ A plugin route rather than templates/index.html: Datasette's index view counts e
 database for its listing, which this page does not show, and the key figures need their own async
 SQL. Datasette's index stays available as JSON at /.json; the database page is /drugbeleid.
 The key figures (SQL, labels, source links) are written in content/key_figures.yml (English `label`,
-Dutch `label_nl`); the page text is in templates/home.html, once per language.
+Dutch `label_nl`); the page text is in templates/home.html, its Dutch in the catalogue.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from serve.shared import DATABASE, language_of, plugin_config, text_in
+from serve.shared import DATABASE, language_of, plugin_config, text_in, value_label
 
 
 def number(value, lang: str) -> str:
@@ -55,7 +55,7 @@ async def home_page(datasette, request):
     config = plugin_config(datasette)
     figures = [await key_figure(db, figure, lang) for figure in config.get("key_figures", [])]
     documents = [
-        dict(r)
+        dict(r, kind_label=value_label(datasette, "documents", "kind", r["kind"], lang) or r["kind"])
         for r in (
             await db.execute(
                 "select id, title, kind, date, question_number from documents order by date is null, date, id"

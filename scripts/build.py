@@ -39,7 +39,7 @@ from . import (
     validate,
 )
 from .problems import BuildFailed, Problem
-from .project import DATABASE
+from .project import BUILD_INPUTS, DATABASE, PIPELINE
 from .read import Inputs, read_inputs, write_canonical
 
 DESCRIBED_IN_DESCRIPTORS = {"title", "description", "description_html", "columns"}
@@ -228,13 +228,15 @@ def build(
 ) -> dict:
     """Check everything, build the new release in a staging directory, then switch to it atomically.
     `releases`: the releases recorded in the repository (default: releases/ beside datasets/);
-    `content_dir`: the site's texts and queries (default: content/ beside the site's metadata.yml)."""
+    `content_dir`: the site's texts and queries (default: content/ beside the site's metadata.yml);
+    the interface catalogues are locale/ beside the site's metadata.yml."""
     releases = releases if releases is not None else datasets.resolve().parent / "releases"
     (out.parent / STAMP).unlink(missing_ok=True)  # whatever happens next, the stamp no longer names what is served
     content_dir = content_dir if content_dir is not None else site_path.resolve().parent / "content"
     inputs = read_inputs(datasets)
     configuration = metadata.read_site(site_path)
     texts, content_problems = content.read_content(content_dir)
+    catalogues = release.catalogue_messages(site_path.resolve().parent / "locale")  # part of the data version
     quality, locations, problems = run_checks(inputs, configuration, str(site_path), content_problems)
     if problems:
         raise BuildFailed(problems)
@@ -263,7 +265,7 @@ def build(
         problems = database_problems(database)
         if problems:
             raise BuildFailed(problems)
-        files = release.release_files(database, inputs.package, site, history_records, build_releases)
+        files = release.release_files(database, inputs.package, site, history_records, build_releases, catalogues)
         current = json.loads(files["release.json"])
         document = metadata.datasette_metadata(site, inputs.package, DATABASE)
         document["data_version"] = current["version"]
@@ -285,19 +287,15 @@ STAMP = ".built"
 
 
 def input_paths(datasets: Path, site: Path, releases: Path) -> list[Path]:
-    """Everything that dates or versions the data: the data and its stored date, the recorded
-    releases (the previous one sets the changes and the semantic version), the site metadata, the
-    pipeline, and the served settings the build reads."""
-    scripts = Path(__file__).resolve().parent
-    project = site.resolve().parent
+    """Everything that dates or versions the data (scripts/project.py BUILD_INPUTS): the data and its
+    stored date, the site metadata, its content and catalogues beside it, the pipeline and the served
+    settings the build reads, and the recorded releases (the previous one sets the changes and the
+    semantic version)."""
+    project, code = site.resolve().parent, Path(__file__).resolve().parent.parent
+    given = {"datasets": datasets, "metadata.yml": site}
     roots = [
-        datasets,
         releases,
-        scripts,
-        scripts.parent / "serve" / "settings.json",
-        site,
-        project / "content",
-        project / "locale",
+        *(given.get(name) or (code if name in PIPELINE else project) / name for name in BUILD_INPUTS),
     ]
     files = []
     for root in roots:

@@ -33,6 +33,7 @@ from . import publish
 from .changes import COUNTED, counts_line
 from .citation import write_cff
 from .problems import BuildFailed, Problem
+from .project import BUILD_INPUTS
 from .project import DATABASE_FILE as DATABASE
 from .release import DATE_FILE, json_bytes, read_release_date, sha256_of, today, write_release_date
 
@@ -195,9 +196,7 @@ def describe(record: dict) -> str:
     return "\n".join(lines)
 
 
-# What the build reads that git keeps (scripts/build.py input_paths reads releases/ too, which
-# `make release` writes). The stored date is written by `make release` itself.
-BUILD_INPUTS = ("datasets", "content", "locale", "metadata.yml", "scripts", "serve/settings.json")
+# The stored date is written by `make release` itself.
 STORED_DATE = f"datasets/{DATE_FILE}"
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlite_utils
+from babel.messages.pofile import read_po
 from frictionless import Package
 
 from . import changes, dictionary
@@ -77,12 +78,34 @@ def release_date(datasets: Path) -> str:
     return read_release_date(datasets) or today()
 
 
+def catalogue_messages(locale: Path) -> dict[str, list]:
+    """What the interface catalogues under `locale` (<lang>/LC_MESSAGES/<domain>.po, serve/i18n.py)
+    say: for each, every message shown ([context, message, translation]; fuzzy entries are left out,
+    as the compiled catalogue leaves them out), sorted. Not their header, comments, references or
+    order, which `make catalogues` rewrites without changing a word on a page."""
+    said = {}
+    for path in sorted(locale.glob("*/LC_MESSAGES/*.po")):
+        with open(path, "rb") as f:
+            catalog = read_po(f, locale=path.parent.parent.name)
+        shown = [[m.context or "", m.id, m.string] for m in catalog if m.id and not m.fuzzy]
+        said[path.relative_to(locale).as_posix()] = sorted(
+            shown, key=lambda entry: json.dumps(entry, ensure_ascii=False)
+        )
+    return said
+
+
 def data_version(
-    database: Path, datasets: Path, files: dict[str, bytes], site: dict, described: dict | None = None
+    database: Path,
+    datasets: Path,
+    files: dict[str, bytes],
+    site: dict,
+    described: dict | None = None,
+    catalogues: dict | None = None,
 ) -> dict:
     """date-<12 hex>: the hex digest covers the database, every published file, the site metadata
-    and the data package's descriptions and schemas (`described`, without what names the version
-    itself), so any change to what is published makes a new version."""
+    and content, the data package's descriptions and schemas (`described`, without what names the
+    version itself) and what the interface catalogues say (`catalogues`, catalogue_messages), so
+    any change to what is published makes a new version."""
     digest = sha256_of(database.read_bytes())
     content = hashlib.sha256(digest.encode())
     for name in sorted(files):
@@ -90,6 +113,8 @@ def data_version(
     content.update(json.dumps(site, sort_keys=True).encode())
     if described is not None:
         content.update(json.dumps(described, sort_keys=True, ensure_ascii=False).encode())
+    if catalogues:
+        content.update(json.dumps(catalogues, sort_keys=True, ensure_ascii=False).encode())
     date = release_date(datasets)
     return {
         "version": f"{date}-{content.hexdigest()[:12]}",
@@ -208,7 +233,12 @@ def release_record(version: dict, semver: str, previous: dict | None, files: dic
 
 
 def release_files(
-    database: Path, package: Package, site: dict, history: list[dict], build_releases: Path
+    database: Path,
+    package: Package,
+    site: dict,
+    history: list[dict],
+    build_releases: Path,
+    catalogues: dict | None = None,
 ) -> dict[str, bytes]:
     """Every file of the release the database belongs to, by path within its directory: the CSVs,
     datapackage.json, the zip, changes.json and release.json (its record). A version that is already
@@ -216,7 +246,7 @@ def release_files(
     files = {f"data/{name}": data for name, data in table_files(package, database).items()}
     csvs = {k[5:]: v for k, v in files.items()}
     described = strip_versions(package_descriptor(package, csvs, {"version": "", "date": ""}, site))
-    version = data_version(database, Path(package.basepath), files, site, described)
+    version = data_version(database, Path(package.basepath), files, site, described, catalogues)
     if any(r["version"] == version["version"] for r in history):
         released = build_releases / version["version"]
         kept = ["datapackage.json", "drugbeleid.zip", "changes.json", "release.json"]

@@ -96,6 +96,8 @@ def with_language(path: str, lang: str) -> str:
     """`path` (which may carry a query string and a #fragment) with `_lang` set for `lang`."""
     if lang == DEFAULT_LANGUAGE and LANGUAGE_PARAMETER not in path:
         return path  # the default language needs no parameter (most links of most pages)
+    if lang != DEFAULT_LANGUAGE and lang in LANGUAGES and "?" not in path and "#" not in path:
+        return f"{path}?{LANGUAGE_PARAMETER}={lang}"  # a link without a query (every row link of a table page)
     path, hash_, fragment = path.partition("#")
     base, _, query = path.partition("?")
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != LANGUAGE_PARAMETER]

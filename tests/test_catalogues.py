@@ -125,9 +125,6 @@ SAME_IN_BOTH = {
     "CSL-JSON",
 }
 FILE_NAME = re.compile(r"^[\w-]+\.(json|zip|db|csv|ttl|jsonld)$")
-# Content written once per language in a template, `{% if lang == "en" %}English{% else %}Dutch{% endif %}`,
-# is content in both languages (docs/languages.md), not an interface string.
-BOTH_LANGUAGES = re.compile(r'{%-?\s*if lang == "en"\s*-?%}')
 
 
 class VisibleText(HTMLParser):
@@ -156,29 +153,8 @@ class VisibleText(HTMLParser):
             self.found.append(data)
 
 
-def without_both_languages(template: str) -> str:
-    """`template` without its blocks written once per language (an if on lang with an else)."""
-    while found := BOTH_LANGUAGES.search(template):
-        depth, position, has_else = 0, found.start(), False
-        for tag in re.finditer(r"{%-?\s*(if|elif|else|endif)\b.*?%}", template[found.start() :], re.DOTALL):
-            word = tag.group(1)
-            depth += word == "if"
-            depth -= word == "endif"
-            has_else |= word == "else" and depth == 1
-            if depth == 0:
-                end = found.start() + tag.end()
-                break
-        else:
-            return template
-        template = template[:position] + ("\x01" if has_else else template[found.end() : end]) + template[end:]
-        if not has_else:
-            break
-    return template
-
-
 def unmarked_text(template: str) -> list[str]:
     template = re.sub(r"{% block body_class %}.*?{% endblock %}", "", template, flags=re.DOTALL)
-    template = without_both_languages(template)
     marked = JINJA.sub("\x01", template)
     marked = re.sub(r"<[^<>]*>", lambda m: m.group(0).replace("\x01", " "), marked)
     parser = VisibleText()
@@ -212,5 +188,6 @@ def test_the_check_of_marked_strings_finds_unmarked_words():
         unmarked_text('<p>{{ _("Next page") }}</p>{% trans count=n %}{{ count }} row{% pluralize %}rows{% endtrans %}')
         == []
     )
-    assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% else %}<p>Hallo</p>{% endif %}') == []
+    # a text written once per language is two unmarked texts: the catalogue holds the other language
+    assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% else %}<p>Hallo</p>{% endif %}') == ["Hello", "Hallo"]
     assert unmarked_text('{% if lang == "en" %}<p>Hello</p>{% endif %}') == ["Hello"]

@@ -82,6 +82,7 @@ COUNTED_IN_WORDS = re.compile(
 TEXTS = [
     "metadata.yml",
     "templates/home.html",
+    "locale/nl/LC_MESSAGES/messages.po",
     "CITATION.cff",
     "README.md",
     "datasets/datapackage.json",

@@ -11,7 +11,11 @@ import sqlite3
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 
+from serve import i18n
+from tests.catalogue_words import shown
 from tests.conftest import PACKAGE, ROOT, built_metadata, in_process
 from tests.pages import headings, headings_in_order, parse
 
@@ -75,6 +79,61 @@ async def test_home_quotes_are_verbatim_from_the_cited_passage(datasette, built)
             )
             ((text,),) = sql(built, f"select text from passages where id = '{passage}' and document_id = '{document}'")
             assert normalised(quote.text()) in normalised(text), (passage, quote.text())
+
+
+def home_messages() -> dict[str, str]:
+    """{English: Dutch} of every message of templates/home.html, as the catalogue translates it."""
+    with open(i18n.catalogue_path("nl"), "rb") as f:
+        catalogue = read_po(f, locale="nl")
+    found = {}
+    for _line, message, _comments, _context in extract_from_file("jinja2", ROOT / "templates" / "home.html"):
+        entry = catalogue.get(message)
+        found[message] = entry.string if entry else ""
+    return found
+
+
+def texts_of(message: str) -> set[str]:
+    """The words of a message between its markup and placeholders."""
+    pieces = (" ".join(p.split()).strip(" ,.:;()") for p in re.split(r"<[^>]*>|%\(\w+\)s", message))
+    return {p for p in pieces if len(re.findall(r"[A-Za-z]", p)) >= 2}
+
+
+def shows_message(html: str, message: str) -> bool:
+    """Whether `html` holds `message`, markup and all, with its placeholders filled in."""
+    parts = [re.escape(" ".join(part.split(" "))) for part in re.split(r"%\(\w+\)s", " ".join(message.split()))]
+    return re.search(r"[^<>\"]*".join(parts), " ".join(html.split())) is not None
+
+
+def text_in_language(element, lang: str) -> str:
+    """The text of `element` without what is marked as another language (the Dutch quotes and
+    document titles on an English page)."""
+    parts = [
+        c if isinstance(c, str) else text_in_language(c, lang)
+        for c in element.children
+        if isinstance(c, str) or c.attrs.get("lang", lang) == lang
+    ]
+    return " ".join(" ".join(parts).split())
+
+
+async def test_home_page_shows_each_text_in_its_language_only(datasette):
+    """Each paragraph of the home page is a message: the English page shows it in English, the Dutch
+    page in Dutch, and neither shows the other language's words (a missing Dutch fails here)."""
+    messages = home_messages()
+    assert len(messages) >= 20
+    assert [m for m, dutch in messages.items() if not dutch or dutch == m] == []
+    english = set().union(*map(texts_of, messages))
+    dutch = set().union(*map(texts_of, messages.values()))
+    only_english = {t for t in english if not any(shown(t, d) for d in dutch)}
+    only_dutch = {t for t in dutch if not any(shown(t, e) for e in english)}
+    assert len(only_english) >= 20 and len(only_dutch) >= 20
+    for path, lang, own, other in (
+        ("/", "nl", messages.values(), only_english),
+        ("/?_lang=en", "en", messages.keys(), only_dutch),
+    ):
+        response, tree = await page(datasette, path)
+        assert [m for m in own if not shows_message(response.text, m)] == [], path
+        text = text_in_language(tree.find("main"), lang)
+        assert sorted(t for t in other if shown(t, text)) == [], path
 
 
 async def test_home_key_figures_equal_the_database(datasette, built):

@@ -299,8 +299,8 @@ def test_derived_tables_are_compared_by_what_their_rows_are_and_listed_apart():
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    """datasets/, content/, metadata.yml and releases/ of the repository, in a scratch folder."""
-    for name in ("datasets", "content", "releases"):
+    """datasets/, content/, locale/, metadata.yml and releases/ of the repository, in a scratch folder."""
+    for name in ("datasets", "content", "locale", "releases"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "metadata.yml", tmp_path / "metadata.yml")
     shutil.copy(ROOT / "CHANGELOG.md", tmp_path / "CHANGELOG.md")
@@ -429,8 +429,44 @@ def test_a_changed_content_file_is_a_new_version_and_uncommitted_content_is_not_
 
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "init", "-q"], cwd=project, check=True)
-    subprocess.run([*git, "add", "content", "datasets", "metadata.yml"], cwd=project, check=True)
+    subprocess.run([*git, "add", "content", "datasets", "locale", "metadata.yml"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-qm", "data"], cwd=project, check=True)
     assert uncommitted_inputs(project) == []
     figures.write_text(figures.read_text(encoding="utf-8").replace("full years", "complete years", 1), encoding="utf-8")
     assert uncommitted_inputs(project) == ["content/key_figures.yml"]
+
+
+def test_a_changed_translation_is_a_new_version_and_an_uncommitted_catalogue_is_not_released(project):
+    """The interface catalogues (locale/) are an input of the build and of the release, like content/:
+    what a page says in Dutch is part of what a version publishes."""
+    from scripts.history import uncommitted_inputs
+
+    out = project / "build" / "drugbeleid.db"
+    inputs = (project / "datasets", project / "metadata.yml", project / "releases")
+
+    def version() -> str:
+        return build(project / "datasets", out, project / "metadata.yml", project / "releases")["release"]["version"]
+
+    first = version()
+    catalogue = project / "locale" / "nl" / "LC_MESSAGES" / "messages.po"
+    text = catalogue.read_text(encoding="utf-8")
+    assert 'msgstr "Volgende pagina"' in text
+    # what `make catalogues` rewrites without changing a message: the header's date, a comment
+    catalogue.write_text(
+        re.sub(r"POT-Creation-Date: [^\\]*", "POT-Creation-Date: 2031-02-03 04:05+0000", text).replace(
+            '\nmsgid "Next page"', '\n# a translator\'s note\nmsgid "Next page"'
+        ),
+        encoding="utf-8",
+    )
+    assert built_fingerprint(out) != inputs_fingerprint(*inputs), "a changed catalogue must build again"
+    assert version() == first
+    catalogue.write_text(text.replace('msgstr "Volgende pagina"', 'msgstr "Verder"'), encoding="utf-8")
+    assert version() != first, "a translation changed under the same version"
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "content", "datasets", "locale", "metadata.yml"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "data"], cwd=project, check=True)
+    assert uncommitted_inputs(project) == []
+    catalogue.write_text(text, encoding="utf-8")
+    assert uncommitted_inputs(project) == ["locale/nl/LC_MESSAGES/messages.po"]
