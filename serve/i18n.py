@@ -20,12 +20,13 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import pass_context
+from markupsafe import Markup
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "locale"
@@ -114,10 +115,33 @@ def _template_npgettext(context, msgctxt, singular, plural, n):
     return translations(context_language(context)).npgettext(msgctxt, singular, plural, n)
 
 
+@lru_cache(maxsize=8192)
+def _as_written(lang: str, message: str, autoescape: bool):
+    """A message as Jinja's new-style gettext returns it when no variable is given: translated,
+    Markup when the template escapes, and formatted with no variables (%% written once)."""
+    translated = translations(lang).gettext(message)
+    return (Markup(translated) if autoescape else translated) % {}
+
+
+@pass_context
+def _template_gettext_newstyle(context, message, **variables):
+    """Jinja's new-style gettext (jinja2.ext._make_new_gettext, reached through `_` as its alias
+    _gettext_alias), in one call instead of four: a table page asks for about 80 messages, each
+    through three layers of context calls. The same result: translated into the context's language,
+    Markup when autoescaping, then formatted with the variables (also when there are none)."""
+    autoescape = context.eval_ctx.autoescape
+    if not variables:
+        return _as_written(context_language(context), message, autoescape)
+    translated = translations(context_language(context)).gettext(message)
+    return (Markup(translated) if autoescape else translated) % variables
+
+
 def install(env) -> None:
     """Jinja's i18n extension on `env`, each string translated into the template context's `lang`.
-    New-style gettext: placeholders are %(name)s, filled and escaped by Jinja."""
+    New-style gettext: placeholders are %(name)s, filled and escaped by Jinja. `_` and `gettext`,
+    the calls of nearly every message, are the one-call equivalent above."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(
         _template_gettext, _template_ngettext, newstyle=True, pgettext=_template_pgettext, npgettext=_template_npgettext
     )
+    env.globals.update(gettext=_template_gettext_newstyle, _=_template_gettext_newstyle)

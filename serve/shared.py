@@ -46,15 +46,18 @@ _resolved: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def release_dir(datasette) -> Path:
     """The directory of the served release: the database, release.json, metadata.json, the files.
-    The same Path object every time (its hash is computed once: caches key on it per cell)."""
-    path = database_path(datasette)
-    directory = _release_dirs.get(path)
+    The same Path object every time (its hash is computed once: caches key on it per cell), found
+    once per Datasette instance (a table page asks about a hundred times)."""
+    directory = _release_dirs.get(datasette)
     if directory is None:
-        directory = _release_dirs[path] = path.parent
+        directory = _release_dirs[datasette] = _release_dir_objects.setdefault(
+            database_path(datasette).parent, database_path(datasette).parent
+        )
     return directory
 
 
-_release_dirs: dict[Path, Path] = {}
+_release_dirs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_release_dir_objects: dict[Path, Path] = {}  # one Path object per directory, whichever instance asks
 
 
 @lru_cache(maxsize=16)
