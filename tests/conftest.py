@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
 # ...and for a `datasette serve` the tests start as a subprocess
 SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
+import datasette.app  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
 
 from scripts.build import build  # noqa: E402
@@ -115,6 +116,23 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
 
 COMPILED_TEMPLATES = CompiledTemplates()
+
+# Every Datasette made in this process compiles and runs each file of plugins/ again, and pluggy then
+# refuses the new module (a plugin of that name is registered): a served worker makes one site and
+# runs each file once. The tests make hundreds: each file runs once per content, as in a worker.
+plugin_from_path = datasette.app.module_from_path
+plugins_run: dict[tuple, object] = {}
+
+
+def plugin_run_once(path: str, name: str):
+    stat = os.stat(path)
+    key = (path, name, stat.st_mtime_ns, stat.st_size)
+    if key not in plugins_run:
+        plugins_run[key] = plugin_from_path(path, name)
+    return plugins_run[key]
+
+
+datasette.app.module_from_path = plugin_run_once
 
 
 def in_process(database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None) -> Datasette:
