@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sys
 
+import jinja2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,7 @@ if str(ROOT) not in sys.path:
 # ...and for a `datasette serve` the tests start as a subprocess
 SUBPROCESS_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
+import datasette.app  # noqa: E402
 from datasette.app import Datasette  # noqa: E402
 
 from scripts.build import build  # noqa: E402
@@ -91,10 +93,48 @@ def built_metadata(database: Path) -> dict:
     return json.loads((database.parent / "metadata.json").read_text(encoding="utf-8"))
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept for the whole session: each in-process site would otherwise
+    compile every template it renders again (about 0.2 s a site, hundreds of sites a run). Jinja
+    compares each template's source with the one compiled (a checksum): a changed file is compiled anew."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+# Every Datasette made in this process compiles and runs each file of plugins/ again, and pluggy then
+# refuses the new module (a plugin of that name is registered): a served worker makes one site and
+# runs each file once. The tests make hundreds: each file runs once per content, as in a worker.
+plugin_from_path = datasette.app.module_from_path
+plugins_run: dict[tuple, object] = {}
+
+
+def plugin_run_once(path: str, name: str):
+    stat = os.stat(path)
+    key = (path, name, stat.st_mtime_ns, stat.st_size)
+    if key not in plugins_run:
+        plugins_run[key] = plugin_from_path(path, name)
+    return plugins_run[key]
+
+
+datasette.app.module_from_path = plugin_run_once
+
+
 def in_process(database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None) -> Datasette:
     """The site in process, built as production builds it (serve/app.py): `database` with the
     metadata built beside it (or `metadata`), and the served settings (or `settings`; None: Datasette's own)."""
-    return create_datasette(database, metadata=metadata, settings=settings)
+    site = create_datasette(database, metadata=metadata, settings=settings)
+    site.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    return site
 
 
 @pytest.fixture
