@@ -6,8 +6,9 @@ not model, runs to its end whatever the limit, holding a thread of the worker (a
 its rows). A thread cannot be stopped from outside; a process can. So every query of a request
 that carries visitor SQL (`?sql=`, `_where=`: plugins/sql_guard.py's gate marks the request with
 `visitor_queries()`) runs in a small pool of processes (pebble's ProcessPool):
-- each process opens the database file read-only and applies the same guard and time limit as the
-  worker's own connections (serve/sql_limits.py), so an ordinary query answers exactly as before;
+- each process opens the database file read-only, prepares it as Datasette prepares the worker's
+  connections and applies the same guard and time limit (serve/sql_limits.py), so an ordinary query
+  answers exactly as before;
 - each query gets a deadline of WALL_FACTOR x its time limit + KILL_MARGIN_SECONDS (2.25 s with the
   site's settings); a process still busy then is killed (SIGTERM, which ends it even inside a C
   call, then SIGKILL) and the pool starts a fresh one. The query answers "SQL query took too
@@ -80,23 +81,32 @@ def start_process() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def connection(path: str, config_json: str) -> sqlite3.Connection:
-    """One read-only connection per database file (each release is its own file) and guard."""
-    key = (path, config_json)
+def connection(path: str, setup_json: str) -> sqlite3.Connection:
+    """One read-only connection per database file (each release is its own file) and setup,
+    prepared as Datasette prepares the worker's (Datasette._prepare_connection): text decoded with
+    replacement, its cache size, Datasette's own SQL functions (escape_fts, for _search), then the
+    site's guard (serve/sql_limits.py). tests/test_query_processes.py checks that both connections
+    know the same functions."""
+    key = (path, setup_json)
     if key not in _connections:
+        from datasette import sql_functions  # Datasette's own prepare_connection, a light import
+
+        setup = json.loads(setup_json)
         conn = sqlite3.connect(Path(path).as_uri() + "?mode=ro&immutable=1", uri=True)
-        guard_connection(conn, json.loads(config_json))
+        conn.text_factory = lambda data: str(data, "utf-8", "replace")
+        if setup["cache_size_kb"]:
+            conn.execute(f"PRAGMA cache_size=-{int(setup['cache_size_kb'])}")
+        sql_functions.prepare_connection(conn)
+        guard_connection(conn, setup["guard"])
         _connections[key] = conn
     return _connections[key]
 
 
-def run_query(
-    path: str, config_json: str, sql: str, params, time_limit_ms: int, max_returned_rows: int, truncate: bool
-):
+def run_query(path: str, setup_json: str, sql: str, params, time_limit_ms: int, max_returned_rows: int, truncate: bool):
     """One query, as Datasette's Database.execute runs it in its thread. Returns ("rows", rows as
     tuples, truncated, column names) or ("error", the sqlite3 class's name, its message): sqlite3's
     errors are answered, not raised, so that every message reaches Datasette as SQLite wrote it."""
-    conn = connection(path, config_json)
+    conn = connection(path, setup_json)
     with query_timelimit(conn, time_limit_ms):
         try:
             cursor = conn.execute(sql, params if params is not None else {})
@@ -183,8 +193,10 @@ async def execute(db, sql, params=None, truncate=False, custom_time_limit=None, 
     max_returned_rows = datasette.max_returned_rows
     if max_returned_rows == page_size:
         max_returned_rows += 1
-    guard = json.dumps(guard_config(datasette), sort_keys=True)
-    arguments = (db.path, guard, sql, params, time_limit_ms, max_returned_rows, truncate)
+    setup = json.dumps(
+        {"guard": guard_config(datasette), "cache_size_kb": datasette.setting("cache_size_kb")}, sort_keys=True
+    )
+    arguments = (db.path, setup, sql, params, time_limit_ms, max_returned_rows, truncate)
     with trace("sql", database=db.name, sql=sql.strip(), params=params):
         future = pool_for(datasette).schedule(run_query, args=arguments, timeout=deadline_seconds(time_limit_ms))
         try:

@@ -106,6 +106,25 @@ async def test_visitor_sql_answers_exactly_as_sqlite(served, built, query):
     assert data["columns"] == [d[0] for d in sqlite3.connect(built).execute(query).description]
 
 
+async def test_the_processes_know_exactly_the_functions_of_the_workers_connections(served):
+    """A function Datasette or a plugin registers on its connections (escape_fts for _search, the
+    guarded printf) is there in the processes too, and nothing more."""
+    query = "select distinct name, narg from pragma_function_list order by 1, 2"
+
+    def listed(connection):
+        return [list(row) for row in connection.execute(query)]
+
+    in_the_worker = await served.get_database("drugbeleid").execute_fn(listed)
+    response = await served.client.get(sql(query, _shape="arrays", _size="max"))
+    assert response.status_code == 200 and len(in_the_worker) > 100
+    assert response.json()["rows"] == in_the_worker
+
+
+async def test_a_text_that_is_not_utf8_reads_as_datasette_reads_it(served):
+    response = await served.client.get(sql("select cast(x'ff41' as text) as t", _shape="array"))
+    assert response.json() == [{"t": "\ufffdA"}]
+
+
 async def test_every_shape_and_format_of_a_visitor_query(served, built):
     query = "select justice_house_id, year, dossiers from caseload order by justice_house_id, year limit 5"
     rows = direct(built, query)
@@ -126,6 +145,9 @@ async def test_the_row_limit_and_truncation_are_datasettes(served):
 
 
 async def test_a_table_page_filtered_by_visitor_sql(served, built):
+    searched = await served.client.get("/drugbeleid/events.json?_where=date+is+not+null&_search=wet&_shape=array")
+    query = "select count(*) from events where date is not null and rowid in (select rowid from events_fts where events_fts match '\"wet\"')"
+    assert searched.status_code == 200 and len(searched.json()) == direct(built, query)[0][0] > 0
     response = await served.client.get(
         "/drugbeleid/caseload.json?" + urllib.parse.urlencode({"_where": "year >= 2021", "_facet": "justice_house_id"})
     )
