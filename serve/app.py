@@ -53,7 +53,7 @@ pint.UnitRegistry = cached_unit_registry
 
 from datasette.app import Datasette  # noqa: E402  (after the pint default above)
 
-from serve import query_processes, shared  # noqa: E402  (needs the project root on sys.path)
+from serve import shared  # noqa: E402  (needs the project root on sys.path)
 
 # Datasette's settings, written once: hardened for public SQL (reasons in docs/public-sql.md).
 SETTINGS = ROOT / "serve" / "settings.json"
@@ -145,9 +145,6 @@ def create_app():
     except ValueError as wrong:
         print(f"Error: {wrong}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
-    # The processes that run visitor SQL (serve/query_processes.py) start with the worker, not on
-    # the first visitor query.
-    query_processes.start(datasette)
     try:
         asyncio.run(datasette.invoke_startup())
     except click.ClickException as refused:  # as `datasette serve` shows it: the message, no traceback

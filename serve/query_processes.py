@@ -18,7 +18,8 @@ that carries visitor SQL (`?sql=`, `_where=`: plugins/sql_guard.py's gate marks 
 - the rows come back over a pipe, already within the result budget, and are handed to Datasette as
   sqlite3.Row objects, as its own threads hand them.
 The pool is one per worker process, as many processes as visitor queries may run at once (the
-gate's `adhoc_concurrency`), started at the first visitor query. Its cost (docs/security.md): about
+gate's `adhoc_concurrency`), started at the first visitor query (a worker that never runs one never
+starts it) and stopped before the worker exits. Its cost (docs/security.md): about
 a millisecond of pickling and a pipe per query, and one more process of ~20 MB per pool slot.
 Datasette has no hook around a query's execution, so plugins/query_processes.py routes each
 database's `execute` through `execute` below while a request is marked. The processes import this
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import sqlite3
@@ -136,13 +138,20 @@ def pool(size: int) -> ProcessPool:
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
             # spawn: a fresh interpreter, never a fork of a worker that runs threads and an event loop
-            _pool = (
-                os.getpid(),
-                ProcessPool(
-                    max_workers=max(size, 1), initializer=start_process, context=multiprocessing.get_context("spawn")
-                ),
+            started = ProcessPool(
+                max_workers=max(size, 1), initializer=start_process, context=multiprocessing.get_context("spawn")
             )
+            # When the worker exits, its processes are stopped first: before multiprocessing's own exit
+            # removes the semaphores a process still starting would open (a traceback in the log), and
+            # before it waits for them (the pool's processes are not daemons: the worker would hang).
+            multiprocessing.util.Finalize(None, stop, args=(started,), exitpriority=100)
+            _pool = (os.getpid(), started)
         return _pool[1]
+
+
+def stop(started: ProcessPool) -> None:
+    started.stop()
+    started.join()
 
 
 _row_helper = sqlite3.connect(":memory:", check_same_thread=False)

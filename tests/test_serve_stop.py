@@ -88,6 +88,38 @@ def test_sigterm_to_the_server_process_alone_ends_it_with_0(tmp_path):
         log.close()
 
 
+@pytest.mark.parametrize("to_the_group", [True, False], ids=["group", "server alone"])
+def test_a_worker_that_ran_visitor_sql_stops_quietly_with_its_query_processes(tmp_path, to_the_group):
+    """The processes that run visitor SQL (serve/query_processes.py) start with the first visitor
+    query and stop with their worker: SIGTERM to the group or to the server alone, right after the
+    query (the pool may still be starting its second process), ends every process at once, quietly."""
+    make, log, base = started(tmp_path)
+    try:
+        wait_until_answers(base + "/-/versions.json", make, log)
+        [worker] = granian_workers(make.pid)
+        before = set(processes_in_group(make.pid))
+        assert get(base + "/drugbeleid.json?sql=select+1")[0] == 200
+        started_by_query = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == worker]
+        assert set(started_by_query) - before, "no query process was started"
+        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        stopped_at = time.monotonic()
+        if to_the_group:  # as `kill -TERM -PGID`: make itself is stopped too
+            os.killpg(make.pid, signal.SIGTERM)
+            make.wait(timeout=30)
+        else:  # make exits 0 only when the server did
+            os.kill(server, signal.SIGTERM)
+            assert make.wait(timeout=30) == 0, log_text(log)
+        assert_all_gone(make)
+        # the worker does not wait for granian's kill after 5 s: its query processes are stopped first
+        assert time.monotonic() - stopped_at < 4, log_text(log)
+        text = log_text(log)
+        assert "refused to gracefully stop" not in text and not [noise for noise in NOISE if noise in text], text
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        log.close()
+
+
 # --- make serve-prod: first contact and a quiet stop --------------------------------------------------
 
 NGINX_MISSING = (
