@@ -142,6 +142,9 @@ def live_site():
         yield base
 
 
+screenshots_cleared = False  # the screenshots of an earlier run are removed once, by the first browser module
+
+
 @pytest.fixture(scope="module")
 def chromium():
     # Not a skip: without a browser these tests cannot say anything, and CI (.ci/run) installs one.
@@ -153,8 +156,11 @@ def chromium():
         )
     from playwright.sync_api import sync_playwright
 
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    global screenshots_cleared
+    if not screenshots_cleared:  # not again by the next browser module: its shots stay beside these
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+        screenshots_cleared = True
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
