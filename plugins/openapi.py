@@ -528,6 +528,19 @@ def describe_database(datasette, db, spec: dict) -> None:
     spec["tags"].append({"name": "database", "description": "The whole database and ad-hoc SQL."})
 
 
+def get_operation(tag: str, operation_id: str, summary: str, content: dict, errors: tuple, **extra) -> dict:
+    """A path item with one GET of the project's own endpoints: 200 with `content`, and `errors`."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "tags": [tag],
+            "summary": summary,
+            "responses": {"200": ok(content), **error_refs(*errors)},
+            **extra,
+        }
+    }
+
+
 def describe_downloads(release: dict, versions: list[str], spec: dict) -> None:
     """The project's own endpoints, served by the other plugins in this folder; `versions`: the
     recorded releases, newest first, the examples of every {version} parameter."""
@@ -537,15 +550,7 @@ def describe_downloads(release: dict, versions: list[str], spec: dict) -> None:
     html = {"text/html": {"schema": {"type": "string"}}}
 
     def get(operation_id, summary, content, *errors, **extra):
-        return {
-            "get": {
-                "operationId": operation_id,
-                "tags": ["downloads"],
-                "summary": summary,
-                "responses": {"200": ok(content), **error_refs(*errors)},
-                **extra,
-            }
-        }
+        return get_operation("downloads", operation_id, summary, content, errors, **extra)
 
     paths = spec["paths"]
     paths["/datapackage.json"] = get(
@@ -708,15 +713,8 @@ def describe_reuse(datasette, release: dict, versions: list[str], spec: dict) ->
     chart_slugs = sorted({chart for names in charts.values() for chart in names}) or None
 
     def get(operation_id, summary, content, parameters, *errors):
-        return {
-            "get": {
-                "operationId": operation_id,
-                "tags": ["reuse"],
-                "summary": summary,
-                "parameters": parameters,
-                "responses": {"200": ok(content), **error_refs("404", "TildeRedirect", *errors)},
-            }
-        }
+        errors = ("404", "TildeRedirect", *errors)
+        return get_operation("reuse", operation_id, summary, content, errors, parameters=parameters)
 
     def path_parameter(name, description, schema):
         return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}

@@ -152,6 +152,15 @@ def _in_scheme(graph: Graph, term, scheme: str) -> bool:
     return isinstance(term, URIRef) and (term, SKOS.inScheme, URIRef(AUTHORITY + scheme)) in graph
 
 
+def in_format_list(graph: Graph, fmt, code, listed: set, list_en: str, list_nl: str) -> tuple[bool, str, str]:
+    """A check that the format is from the EU file types and in one of data.europa.eu's lists."""
+    return (
+        code in listed and _in_scheme(graph, fmt, "file-type"),
+        "no format" if fmt is None else f"format {code} not in data.europa.eu's {list_en} list",
+        "geen formaat" if fmt is None else f"formaat {code} niet in de lijst van {list_nl} van data.europa.eu",
+    )
+
+
 def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dict[str, tuple[bool, str, str]]:
     """indicator -> (met, why not, the same in Dutch) for one distribution."""
     fmt = graph.value(distribution, DCT.format)
@@ -183,19 +192,11 @@ def distribution_checks(graph: Graph, distribution, reachable: Reachable) -> dic
             if not _in_scheme(graph, fmt, "file-type")
             else "mediatype is geen IANA-mediatype",
         ),
-        "non_proprietary": (
-            code in NON_PROPRIETARY and _in_scheme(graph, fmt, "file-type"),
-            "no format" if fmt is None else f"format {code} not in data.europa.eu's non-proprietary list",
-            "geen formaat"
-            if fmt is None
-            else f"formaat {code} niet in de lijst van niet-propriëtaire formaten van data.europa.eu",
+        "non_proprietary": in_format_list(
+            graph, fmt, code, NON_PROPRIETARY, "non-proprietary", "niet-propriëtaire formaten"
         ),
-        "machine_readable": (
-            code in MACHINE_READABLE and _in_scheme(graph, fmt, "file-type"),
-            "no format" if fmt is None else f"format {code} not in data.europa.eu's machine-readable list",
-            "geen formaat"
-            if fmt is None
-            else f"formaat {code} niet in de lijst van machineleesbare formaten van data.europa.eu",
+        "machine_readable": in_format_list(
+            graph, fmt, code, MACHINE_READABLE, "machine-readable", "machineleesbare formaten"
         ),
         "licence": (licence is not None, "no dct:license", "geen dct:license"),
         "licence_vocabulary": (

@@ -50,9 +50,8 @@ def release_dir(datasette) -> Path:
     once per Datasette instance (a table page asks about a hundred times)."""
     directory = _release_dirs.get(datasette)
     if directory is None:
-        directory = _release_dirs[datasette] = _release_dir_objects.setdefault(
-            database_path(datasette).parent, database_path(datasette).parent
-        )
+        parent = database_path(datasette).parent
+        directory = _release_dirs[datasette] = _release_dir_objects.setdefault(parent, parent)
     return directory
 
 
