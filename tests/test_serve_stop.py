@@ -41,6 +41,15 @@ def wait_for_new_worker(make, old: set[int], seconds: float = 30) -> int:
     raise AssertionError("no worker was started again")
 
 
+def noise_in(text: str) -> list[str]:
+    return [noise for noise in NOISE if noise in text]
+
+
+def children_of(make, parent: int) -> list[int]:
+    """The processes of make's group whose parent is `parent`."""
+    return [pid for pid, (its_parent, _) in processes_in_group(make.pid).items() if its_parent == parent]
+
+
 def assert_all_gone(make) -> None:
     deadline = time.monotonic() + 15
     while processes_in_group(make.pid) and time.monotonic() < deadline:
@@ -64,7 +73,7 @@ def test_a_killed_worker_is_respawned_and_a_stop_of_the_group_is_quiet_and_respa
         assert_all_gone(make)
         text = log_text(log)
         assert text.count("starting it again") == 1, text  # the kill -9, not the stop
-        assert not [noise for noise in NOISE if noise in text], text
+        assert not noise_in(text), text
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
@@ -76,12 +85,12 @@ def test_sigterm_to_the_server_process_alone_ends_it_with_0(tmp_path):
     make, log, base = started(tmp_path)
     try:
         wait_until_answers(base + "/-/versions.json", make, log)
-        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        [server] = children_of(make, make.pid)
         os.kill(server, signal.SIGTERM)
         assert make.wait(timeout=30) == 0, log_text(log)
         assert_all_gone(make)
         text = log_text(log)
-        assert "starting it again" not in text and not [noise for noise in NOISE if noise in text], text
+        assert "starting it again" not in text and not noise_in(text), text
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
@@ -99,9 +108,9 @@ def test_a_worker_that_ran_visitor_sql_stops_quietly_with_its_query_processes(tm
         [worker] = granian_workers(make.pid)
         before = set(processes_in_group(make.pid))
         assert get(base + "/drugbeleid.json?sql=select+1")[0] == 200
-        started_by_query = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == worker]
+        started_by_query = children_of(make, worker)
         assert set(started_by_query) - before, "no query process was started"
-        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        [server] = children_of(make, make.pid)
         stopped_at = time.monotonic()
         if to_the_group:  # as `kill -TERM -PGID`: make itself is stopped too
             os.killpg(make.pid, signal.SIGTERM)
@@ -113,7 +122,7 @@ def test_a_worker_that_ran_visitor_sql_stops_quietly_with_its_query_processes(tm
         # the worker does not wait for granian's kill after 5 s: its query processes are stopped first
         assert time.monotonic() - stopped_at < 4, log_text(log)
         text = log_text(log)
-        assert "refused to gracefully stop" not in text and not [noise for noise in NOISE if noise in text], text
+        assert "refused to gracefully stop" not in text and not noise_in(text), text
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
@@ -169,11 +178,11 @@ def test_sigterm_to_serve_prod_alone_ends_it_with_0(tmp_path):
     make, log, _ = started(tmp_path, "serve-prod")
     try:
         wait_until(lambda: "serving http" in log_text(log), "make serve-prod", process=make, log=log)
-        [server] = [pid for pid, (parent, _) in processes_in_group(make.pid).items() if parent == make.pid]
+        [server] = children_of(make, make.pid)
         os.kill(server, signal.SIGTERM)
         assert make.wait(timeout=60) == 0, log_text(log)
         text = log_text(log)
-        assert not [noise for noise in NOISE if noise in text], text
+        assert not noise_in(text), text
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
