@@ -53,7 +53,7 @@ pint.UnitRegistry = cached_unit_registry
 
 from datasette.app import Datasette  # noqa: E402  (after the pint default above)
 
-from serve import shared  # noqa: E402  (needs the project root on sys.path)
+from serve import schema_memory, shared  # noqa: E402  (needs the project root on sys.path)
 
 # Datasette's settings, written once: hardened for public SQL (reasons in docs/public-sql.md).
 SETTINGS = ROOT / "serve" / "settings.json"
@@ -106,6 +106,7 @@ def create_datasette(
     if hasattr(datasette, "_table_permission_allows"):
         datasette._table_permission_allows = functools.lru_cache(maxsize=1024)(datasette._table_permission_allows)
     remember_markdown_config(datasette)
+    schema_memory.remember_schema(datasette)
     return datasette
 
 

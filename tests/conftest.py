@@ -129,10 +129,13 @@ def plugin_run_once(path: str, name: str):
 datasette.app.module_from_path = plugin_run_once
 
 
-def in_process(database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None) -> Datasette:
+def in_process(
+    database: Path, settings: dict | None = SETTINGS, metadata: dict | None = None, cache: bool = True
+) -> Datasette:
     """The site in process, built as production builds it (serve/app.py): `database` with the
-    metadata built beside it (or `metadata`), and the served settings (or `settings`; None: Datasette's own)."""
-    site = create_datasette(database, metadata=metadata, settings=settings)
+    metadata built beside it (or `metadata`), the served settings (or `settings`; None: Datasette's
+    own), and the response cache (or none: every request runs Datasette)."""
+    site = create_datasette(database, cache=cache, metadata=metadata, settings=settings)
     site.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return site
 
