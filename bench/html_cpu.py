@@ -6,7 +6,7 @@
 requests/s by ±40 %. This asks the pages of Datasette's own in-process client, one target per
 process (the site as serve/app.py builds it with its response cache off, and stock Datasette as
 bench/baselines/stock_app.py builds it), and counts the CPU time of each process (user + system)
-over N requests of /drugbeleid/caseload, the Dutch and the English page in turn. The rounds are
+over N requests of /drugbeleid/caseload (or HTML_CPU_PAGE), the Dutch and the English page in turn. The rounds are
 interleaved (the order rotates), and the report gives each target's median CPU ms per request and
 the median of the per-round ratios with their quartiles. BASE_ROOT=/path/to/another/checkout adds
 that checkout's site as a third target (an earlier commit, unpacked with `git archive`), so a
@@ -26,7 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = Path(os.environ.get("BENCH_DB", ROOT / "build" / "drugbeleid.db")).resolve()
-PATHS = ["/drugbeleid/caseload", "/drugbeleid/caseload?_lang=en"]
+# The page measured, its Dutch and its English version: the table page, or another (the row page:
+# HTML_CPU_PAGE=/drugbeleid/statistics/bleave-project-age).
+PAGE = os.environ.get("HTML_CPU_PAGE", "/drugbeleid/caseload")
+PATHS = [PAGE, PAGE + ("&" if "?" in PAGE else "?") + "_lang=en"]
 
 
 def target(root: Path, kind: str):

@@ -35,6 +35,7 @@ from serve.shared import (
     hidden_columns,
     labels,
     language_of,
+    page_row,
     plugin_config,
     published_package,
     release_dir,
@@ -193,13 +194,9 @@ async def related_rows(datasette, table: str, row: dict, lang: str) -> list[dict
 async def record_card(datasette, request, table: str) -> dict:
     lang = language_of(request)
     db = datasette.get_database(DATABASE)
-    key_values = urlsafe_components(request.url_vars["pks"])
-    pks = await db.primary_keys(table) or ["rowid"]
-    where = " and ".join(f"[{pk}] = ?" for pk in pks)
-    result = await db.execute(f"select * from [{table}] where {where}", key_values)
-    if not result.rows:
+    row = await page_row(datasette, request, table)
+    if row is None:
         return {}
-    row = dict(result.rows[0])
     fields = fields_of(datasette, table)
     foreign = {fk["column"]: fk for fk in await db.foreign_keys_for_table(table)}
     hidden = hidden_columns(datasette, table, lang)
@@ -237,7 +234,7 @@ async def record_card(datasette, request, table: str) -> dict:
         lines.append(line)
     return {
         "title": table_title(datasette, table, lang),
-        "key": ", ".join(key_values),
+        "key": ", ".join(urlsafe_components(request.url_vars["pks"])),
         "lines": lines,
         "related": await related_rows(datasette, table, row, lang),
     }

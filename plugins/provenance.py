@@ -13,7 +13,7 @@ from datasette import Response, hookimpl
 from datasette.utils import urlsafe_components
 
 from scripts.text import normalise
-from serve.shared import DATABASE, language_of, search_strings
+from serve.shared import DATABASE, language_of, page_row, search_strings
 
 PASSAGES = "passages"  # the full text itself: its row page shows the paragraph in its document
 DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by, answered_by, answered_by_role, source_file, sha256, sha256_received"
@@ -42,9 +42,10 @@ def marked(passages: list[dict], value: str) -> list[dict]:
     return out
 
 
-async def located_values(db, table: str, key_values: list[str]) -> list[dict]:
+async def located_values(datasette, request, table: str) -> list[dict]:
     """The row's verbatim values, in column order, each with its document and marked paragraphs."""
-    key = ",".join(key_values)
+    db = datasette.get_database(DATABASE)
+    key = ",".join(urlsafe_components(request.url_vars["pks"]))
     locations = [
         dict(r)
         for r in (
@@ -55,37 +56,52 @@ async def located_values(db, table: str, key_values: list[str]) -> list[dict]:
             )
         ).rows
     ]
-    if not locations:
+    row = await page_row(datasette, request, table) if locations else None
+    if row is None:
         return []
     columns = await db.table_columns(table)
-    pks = await db.primary_keys(table)
-    selected = ", ".join(f"[{loc['column_name']}]" for loc in locations)
-    where = " and ".join(f"[{pk}] = ?" for pk in pks)
-    row = (await db.execute(f"select {selected} from [{table}] where {where}", key_values)).rows
-    if not row:
-        return []
-    values = dict(row[0])
-    shown = []
-    for loc in sorted(locations, key=lambda loc: columns.index(loc["column_name"])):
-        passages = [
-            dict(p)
-            for p in (
-                await db.execute(
-                    "select id, text, line_start, line_end from passages where document_id = ? "
-                    "and line_end >= ? and line_start <= ? order by ordinal",
-                    [loc["document_id"], loc["line_start"], loc["line_end"]],
-                )
-            ).rows
-        ]
-        shown.append(
-            {
-                **loc,
-                "value": values[loc["column_name"]],
-                "document": await document(db, loc["document_id"]),
-                "passages": marked(passages, values[loc["column_name"]]),
-            }
+    locations.sort(key=lambda loc: columns.index(loc["column_name"]))
+    documents = await documents_by_id(db, {loc["document_id"] for loc in locations})
+    paragraphs = await paragraphs_of(db, locations)
+    return [
+        {
+            **loc,
+            "value": row[loc["column_name"]],
+            "document": documents.get(loc["document_id"]),
+            "passages": marked(found, row[loc["column_name"]]),
+        }
+        for loc, found in zip(locations, paragraphs)
+    ]
+
+
+async def documents_by_id(db, document_ids: set[str]) -> dict[str, dict]:
+    ids = sorted(document_ids)
+    rows = (
+        await db.execute(f"select {DOCUMENT_COLUMNS} from documents where id in ({', '.join('?' for _ in ids)})", ids)
+    ).rows
+    return {row["id"]: dict(row) for row in rows}
+
+
+async def paragraphs_of(db, locations: list[dict]) -> list[list[dict]]:
+    """For each location, the paragraphs of its document its lines touch, in order: one query for all."""
+    overlaps = " or ".join("(document_id = ? and line_end >= ? and line_start <= ?)" for _ in locations)
+    params = [value for loc in locations for value in (loc["document_id"], loc["line_start"], loc["line_end"])]
+    rows = (
+        await db.execute(
+            f"select document_id, id, text, line_start, line_end from passages where {overlaps} order by ordinal",
+            params,
         )
-    return shown
+    ).rows
+    return [
+        [
+            {"id": r["id"], "text": r["text"], "line_start": r["line_start"], "line_end": r["line_end"]}
+            for r in rows
+            if r["document_id"] == loc["document_id"]
+            and r["line_end"] >= loc["line_start"]
+            and r["line_start"] <= loc["line_end"]
+        ]
+        for loc in locations
+    ]
 
 
 async def passage_itself(db, passage_id: str) -> dict | None:
@@ -111,7 +127,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
         if table == PASSAGES:
             found["passage"] = await passage_itself(db, ",".join(key_values))
         else:
-            found["quotes"] = await located_values(db, table, key_values)
+            found["quotes"] = await located_values(datasette, request, table)
         return {"provenance": found, "provenance_ui": search_strings(datasette, language_of(request))}
 
     return provenance

@@ -210,6 +210,26 @@ def remember(cache, key, value, limit: int):
     return value
 
 
+# --- the row a row page shows (the record card and the provenance around Datasette's own) ------------
+
+PAGE_ROWS = "drugbeleid.page_rows"  # where a request keeps the rows its row page has read
+
+
+async def page_row(datasette, request, table: str) -> dict | None:
+    """The row of a row page's URL, read once per request: the plugins that write the record card
+    and the provenance of its verbatim values both need it (None if there is no such row)."""
+    from datasette.utils import urlsafe_components  # here: serve/prod.py imports this module, not Datasette
+
+    kept = request.scope.setdefault(PAGE_ROWS, {})
+    if table not in kept:
+        db = datasette.get_database(DATABASE)
+        key_values = urlsafe_components(request.url_vars["pks"])
+        where = " and ".join(f"[{pk}] = ?" for pk in await db.primary_keys(table) or ["rowid"])
+        rows = (await db.execute(f"select * from [{table}] where {where}", key_values)).rows
+        kept[table] = dict(rows[0]) if rows else None
+    return kept[table]
+
+
 # --- full-text search (plugins/search.py, and the pages and API description that show it) ---------
 
 # Defaults of the figures configured in metadata.yml (plugins.drugbeleid.search).
