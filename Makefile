@@ -129,10 +129,12 @@ soak: build
 	$(BIN)/python bench/soak.py
 
 # The site against the HTTP floor, a bare SQL app and stock Datasette, c=1/16/64 (~10 min; BENCHMARKS.md).
-# Then the first request of a canonical page after a release, without and with the cache warmed
+# Then uncached HTML table and row pages against stock Datasette under the same server (bench-html,
+# about a minute), and the first request of a canonical page after a release, without and with the cache warmed
 # by make serve-prod (bench/warming.py, about 2 minutes).
 bench: build
 	$(BIN)/python bench/bench.py
+	$(BIN)/python -m bench.html_miss
 	$(BIN)/python bench/warming.py
 
 # The costly requests of docs/security.md against this checkout and, with BASELINE=<commit>, that
