@@ -37,6 +37,7 @@ import signal
 import sqlite3
 import sys
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -136,6 +137,14 @@ def pool(size: int) -> ProcessPool:
     """This process's pool (made on first use: a worker forked from a parent gets its own)."""
     global _pool
     with _pool_lock:
+        if _pool is not None and _pool[0] == os.getpid() and not _pool[1].active:
+            # A process of the pool that ends while idle (killed, out of memory) breaks the whole
+            # pool: it refuses every task from then on. This worker replaces it instead of
+            # answering every later visitor query with an error.
+            print("query processes: the pool failed; starting a new one", file=sys.stderr, flush=True)
+            broken = _pool[1]
+            threading.Thread(target=stop, args=(broken,), daemon=True).start()
+            _pool = None
         if _pool is None or _pool[0] != os.getpid():
             # spawn: a fresh interpreter, never a fork of a worker that runs threads and an event loop
             started = ProcessPool(
@@ -188,6 +197,11 @@ def deadline_seconds(time_limit_ms: int) -> float:
     return WALL_FACTOR * time_limit_ms / 1000 + KILL_MARGIN_SECONDS
 
 
+def scheduled(datasette, arguments: tuple, time_limit_ms: int):
+    future = pool_for(datasette).schedule(run_query, args=arguments, timeout=deadline_seconds(time_limit_ms))
+    return asyncio.wrap_future(future)
+
+
 async def execute(db, sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True):
     """Database.execute of Datasette 0.65.5, with the query run in the pool: the same time limit,
     row limit, truncation, Results and errors (QueryInterrupted for a query stopped or killed)."""
@@ -207,9 +221,11 @@ async def execute(db, sql, params=None, truncate=False, custom_time_limit=None, 
     )
     arguments = (db.path, setup, sql, params, time_limit_ms, max_returned_rows, truncate)
     with trace("sql", database=db.name, sql=sql.strip(), params=params):
-        future = pool_for(datasette).schedule(run_query, args=arguments, timeout=deadline_seconds(time_limit_ms))
         try:
-            outcome = await asyncio.wrap_future(future)
+            try:
+                outcome = await scheduled(datasette, arguments, time_limit_ms)
+            except BrokenProcessPool:  # an idle process of the pool ended: the query runs in a new pool
+                outcome = await scheduled(datasette, arguments, time_limit_ms)
         except TimeoutError:  # killed at the deadline
             raise QueryInterrupted(sqlite3.OperationalError("interrupted"), sql, params) from None
         except ProcessExpired as ended:  # ended by something else (out of memory, a signal)

@@ -8,9 +8,12 @@ import asyncio
 import csv
 import io
 import json
+import os
+import signal
 import sqlite3
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +57,32 @@ async def test_a_call_the_time_limit_cannot_interrupt_is_killed_at_its_deadline(
     # the killed process was replaced: visitor SQL still answers, however many were killed
     for n in range(3):
         assert (await site.client.get(sql(f"select {n} as n", _shape="array"))).json() == [{"n": n}]
+
+
+def query_processes() -> list[int]:
+    """This process's children that run visitor SQL (the pool's spawned interpreters)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        if parent == os.getpid() and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_query_processes_that_end_while_idle_are_replaced(served):
+    assert (await served.client.get(sql("select 1 as n", _shape="array"))).json() == [{"n": 1}]
+    idle = query_processes()
+    assert idle, "no query process to end"
+    for pid in idle:  # as the out-of-memory killer would
+        os.kill(pid, signal.SIGKILL)
+    for n in range(3):
+        response = await served.client.get(sql(f"select {n} as n", _shape="array"))
+        assert response.status_code == 200 and response.json() == [{"n": n}], response.text[:300]
+    assert query_processes() and not set(query_processes()) & set(idle)
 
 
 async def test_a_table_request_stays_fast_while_four_stuck_queries_run(site):
