@@ -105,12 +105,15 @@ serve-prod: nginx build images
 	  --nginx "$$(test -x "$(NGINX)" && echo "$(NGINX)" || echo /usr/sbin/nginx)" \
 	  $(foreach name,$(SERVER_NAMES),--server-name $(name)) $(if $(PUBLIC_HOST),--public-host "$(PUBLIC_HOST)")
 
+# On both cores: one test file per worker process (pytest-xdist), so that a file's servers, browser
+# and fixtures stay in one process; TEST_WORKERS=0 runs every test in pytest's own process.
+TEST_WORKERS ?= 2
 test: build images $(AXE) $(VNU)
-	$(BIN)/python -m pytest -q --durations=15 tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 # The in-process suite: no Chromium, nginx, wrk or npm, no server on a port (markers in pytest.ini).
 test-fast: build images
-	$(BIN)/python -m pytest -q -m "not browser and not proxy and not live" tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser and not proxy and not live" tests
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json (npm ci: exactly the
 # locked version, checked against its integrity hash); the tests inject it from this file.

@@ -70,6 +70,17 @@ DATA_TESTS = {
 }
 
 
+# Where the browser tests save what each page looked like (tests/browser/harness.py).
+SCREENSHOTS = ROOT / "build" / "test-artifacts" / "screenshots"
+
+
+def pytest_sessionstart(session):
+    # The screenshots of an earlier run are removed once, before any test: by the main process, not
+    # by each worker of `make test` (pytest -n), which would remove the shots another has taken.
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if marker := MARKERS_BY_FILE.get(item.path.name):

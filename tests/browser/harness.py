@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..conftest import ROOT, make_serve
+from ..conftest import ROOT, SCREENSHOTS, make_serve
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-SCREENSHOTS = ROOT / "build" / "test-artifacts" / "screenshots"
 DATABASE = ROOT / "build" / "drugbeleid.db"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
@@ -142,9 +140,6 @@ def live_site():
         yield base
 
 
-screenshots_cleared = False  # the screenshots of an earlier run are removed once, by the first browser module
-
-
 @pytest.fixture(scope="module")
 def chromium():
     # Not a skip: without a browser these tests cannot say anything, and CI (.ci/run) installs one.
@@ -156,10 +151,6 @@ def chromium():
         )
     from playwright.sync_api import sync_playwright
 
-    global screenshots_cleared
-    if not screenshots_cleared:  # not again by the next browser module: its shots stay beside these
-        shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-        screenshots_cleared = True
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
