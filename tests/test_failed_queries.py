@@ -42,6 +42,12 @@ def one_thread(built):
 
 @pytest.mark.parametrize("failure", FAILURES)
 async def test_the_collector_never_waits_for_a_running_query_after_a_failure(one_thread, failure):
+    # What a collection of this process's heap costs with nothing to wait for: late in a long test
+    # session, with another test process on the other core, it can take a second by itself.
+    gc.collect()
+    started = time.monotonic()
+    gc.collect()
+    alone = time.monotonic() - started
     failed = await one_thread.client.get(sql(FAILURES[failure]))
     assert failed.status_code == 400, failed.text[:300]
     long_query = asyncio.create_task(one_thread.client.get(sql(LONG_QUERY)))
@@ -51,5 +57,8 @@ async def test_the_collector_never_waits_for_a_running_query_after_a_failure(one
     held = time.monotonic() - started
     answer = await long_query
     assert answer.status_code == 400, answer.text[:300]  # stopped at the time limit
-    # Waiting would last until the long query ends: TIME_LIMIT_S - 0.3 s from here.
-    assert held < TIME_LIMIT_S / 2, f"the event loop was held {held:.2f} s after {failure}"
+    # Waiting would last until the long query ends: TIME_LIMIT_S - 0.3 s from here, beyond the
+    # collection's own time.
+    assert held - alone < TIME_LIMIT_S / 2, (
+        f"the event loop was held {held:.2f} s ({alone:.2f} s alone) after {failure}"
+    )
