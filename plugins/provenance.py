@@ -20,8 +20,15 @@ DOCUMENT_COLUMNS = "id, title, kind, date, date_note, question_number, asked_by,
 
 
 async def document(db, document_id: str) -> dict | None:
-    rows = (await db.execute(f"select {DOCUMENT_COLUMNS} from documents where id = ?", [document_id])).rows
-    return dict(rows[0]) if rows else None
+    return (await documents_by_id(db, {document_id})).get(document_id)
+
+
+async def documents_by_id(db, document_ids: set[str]) -> dict[str, dict]:
+    ids = sorted(document_ids)
+    rows = (
+        await db.execute(f"select {DOCUMENT_COLUMNS} from documents where id in ({', '.join('?' for _ in ids)})", ids)
+    ).rows
+    return {row["id"]: dict(row) for row in rows}
 
 
 def marked(passages: list[dict], value: str) -> list[dict]:
@@ -72,14 +79,6 @@ async def located_values(datasette, request, table: str) -> list[dict]:
         }
         for loc, found in zip(locations, paragraphs)
     ]
-
-
-async def documents_by_id(db, document_ids: set[str]) -> dict[str, dict]:
-    ids = sorted(document_ids)
-    rows = (
-        await db.execute(f"select {DOCUMENT_COLUMNS} from documents where id in ({', '.join('?' for _ in ids)})", ids)
-    ).rows
-    return {row["id"]: dict(row) for row in rows}
 
 
 async def paragraphs_of(db, locations: list[dict]) -> list[list[dict]]:
