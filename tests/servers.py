@@ -110,3 +110,18 @@ def start_worker(
         stop(process)
         raise
     return process, base
+
+
+def processes() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent pid, process group, command line) of every process this machine shows."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        found[int(entry.name)] = (int(fields[1]), int(fields[2]), cmdline)
+    return found

@@ -30,7 +30,7 @@ from scripts.build import build
 from serve.prod import get, served_version, server_names
 
 from .conftest import DATASETS, ROOT
-from .servers import free_port, make_command, start_server, start_worker, stop, wait_until
+from .servers import free_port, make_command, processes, start_server, start_worker, stop, wait_until
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 WRK = shutil.which("wrk")
@@ -69,12 +69,8 @@ def copy_build(target: Path) -> Path:
 
 def descendants(pid: int) -> set[int]:
     children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
+    for child, (parent, _, _) in processes().items():
+        children.setdefault(parent, []).append(child)
     found, todo = set(), [pid]
     while todo:
         for child in children.get(todo.pop(), []):

@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from bench.hostile import built as built_text
 from serve.query_processes import deadline_seconds
 
 from .conftest import SETTINGS, built_metadata, in_process
+from .servers import processes
 
 # With the served length limit (1 MB), the longest single LIKE call takes about 1.3 s here, within
 # its deadline. This site allows texts of 20 MB, so that one call, a LIKE of a 998-character pattern
@@ -61,16 +61,9 @@ async def test_a_call_the_time_limit_cannot_interrupt_is_killed_at_its_deadline(
 
 def query_processes() -> list[int]:
     """This process's children that run visitor SQL (the pool's spawned interpreters)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue  # ended meanwhile
-        if parent == os.getpid() and b"spawn_main" in command:
-            found.append(int(stat.parent.name))
-    return found
+    return [
+        pid for pid, (parent, _, cmdline) in processes().items() if parent == os.getpid() and "spawn_main" in cmdline
+    ]
 
 
 async def test_query_processes_that_end_while_idle_are_replaced(served):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .conftest import ROOT
-from .servers import free_port, make_command, start_server, wait_until_answers
+from .servers import free_port, make_command, processes, start_server, wait_until_answers
 
 GRANIAN = str(ROOT / ".venv" / "bin" / "granian")
 DATASETTE = str(ROOT / ".venv" / "bin" / "datasette")
@@ -22,18 +22,7 @@ DATASETTE = str(ROOT / ".venv" / "bin" / "datasette")
 
 def processes_in_group(pgid: int) -> dict[int, tuple[int, str]]:
     """pid -> (parent pid, command line) of every process in the process group."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            found[int(entry.name)] = (int(fields[1]), cmdline)
-    return found
+    return {pid: (parent, cmdline) for pid, (parent, group, cmdline) in processes().items() if group == pgid}
 
 
 def granian_workers(pgid: int) -> list[int]:
