@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -37,10 +36,6 @@ NEW_UNIT = "detainees"
 # Commits dated another day than the release, as a merge by squash or rebase dates them: the
 # release's version must not follow them.
 COMMIT_DATE = "2030-01-01T12:00:00+00:00"
-# The data tests in two halves at once, each a pytest process of its own (both cores): two files,
-# and every other file; each test marked `data` is in exactly one half.
-DATA_TEST_FILES = ["tests/test_releases.py", "tests/test_catalog.py"]
-DATA_TEST_HALVES = [DATA_TEST_FILES, ["tests", *(f"--ignore={path}" for path in DATA_TEST_FILES)]]
 
 
 def git(project: Path, *args: str) -> str:
@@ -259,32 +254,17 @@ def test_a_new_source_with_a_new_unit_lands_and_a_fresh_clone_passes_the_data_te
     make(clone, "build")
     assert served_version(clone) == record["version"], "a fresh clone builds another version than the one released"
     # Datasette's unit registry, which serve/app.py caches in build/ at its first import: written
-    # once here, not by the two test processes at once.
+    # once here, not by the two test workers at once.
     subprocess.run([sys.executable, "-c", "import serve.app"], check=True, cwd=clone, timeout=120)
-    runs = []
-    deadline = time.monotonic() + 1200
-    try:
-        for half, selection in enumerate(DATA_TEST_HALVES, start=1):
-            log_path = tmp_path / f"data-tests-{half}.log"
-            with open(log_path, "w", encoding="utf-8") as log:  # a file: a pipe nobody reads would block it
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "data"]
-                    + [f"--basetemp={tmp_path / f'data-tests-{half}'}", *selection],
-                    cwd=clone,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            runs.append((process, log_path))
-        for process, _ in runs:
-            process.wait(timeout=max(deadline - time.monotonic(), 1))
-    finally:
-        for process, _ in runs:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-    for process, log_path in runs:
-        output = log_path.read_text(encoding="utf-8", errors="replace")
-        summary = output.strip().splitlines()[-1] if output.strip() else ""
-        assert process.returncode == 0, output[-8000:]
-        assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadfile"]
+        + ["-m", "data", f"--basetemp={tmp_path / 'data-tests'}", "tests"],
+        check=False,
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    summary = tested.stdout.strip().splitlines()[-1] if tested.stdout.strip() else tested.stderr
+    assert tested.returncode == 0, tested.stdout[-8000:] + tested.stderr[-2000:]
+    assert re.search(r"\d+ passed", summary) and "failed" not in summary, summary
