@@ -68,7 +68,6 @@ def with_schema_statements_remembered(execute):
             return await statement(sql, tuple(params))
         return await execute(sql, params, *options, **named_options)
 
-    execute_remembering.answers = statement.answers
     return execute_remembering
 
 
@@ -83,7 +82,7 @@ def remember_schema(datasette) -> None:
         database.execute = with_schema_statements_remembered(database.execute)
 
     refresh = datasette.refresh_schemas
-    refreshed_for: list[tuple] = []
+    refreshed_for: set[tuple] = set()
 
     async def refresh_schemas():
         databases = tuple(datasette.databases)
@@ -91,6 +90,6 @@ def remember_schema(datasette) -> None:
             return
         await refresh()
         if all(not db.is_mutable or db.name == "_internal" for db in datasette.databases.values()):
-            refreshed_for.append(databases)
+            refreshed_for.add(databases)
 
     datasette.refresh_schemas = refresh_schemas
