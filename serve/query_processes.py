@@ -197,9 +197,21 @@ def deadline_seconds(time_limit_ms: int) -> float:
     return WALL_FACTOR * time_limit_ms / 1000 + KILL_MARGIN_SECONDS
 
 
-def scheduled(datasette, arguments: tuple, time_limit_ms: int):
-    future = pool_for(datasette).schedule(run_query, args=arguments, timeout=deadline_seconds(time_limit_ms))
-    return asyncio.wrap_future(future)
+async def scheduled(datasette, arguments: tuple, time_limit_ms: int):
+    """The query's outcome from the pool. A pool that breaks just as a query is handed to it can drop
+    the query without an answer (pebble stops its loops before the query is either run or failed):
+    a query that has no answer after twice its deadline, a wait in the queue included, is given up,
+    and counts as met by a broken pool if the pool is broken, as stopped by its deadline otherwise."""
+    pool = pool_for(datasette)
+    deadline = deadline_seconds(time_limit_ms)
+    future = pool.schedule(run_query, args=arguments, timeout=deadline)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), 2 * deadline)
+    except TimeoutError:
+        future.cancel()
+        if not pool.active:
+            raise BrokenProcessPool("the pool broke before the query ran") from None
+        raise
 
 
 async def execute(db, sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True):
