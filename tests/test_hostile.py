@@ -423,17 +423,18 @@ WHERE_SPELLINGS = ["_where", "%5Fwhere", "%5fwhere", "_%77here", "%5F%77%68%65%7
 
 @pytest.mark.parametrize("name", SQL_SPELLINGS + WHERE_SPELLINGS)
 def test_every_spelling_of_visitor_sql_is_rate_limited(prod, name):
-    """Past the burst (20) the limit lets 5 a second through: of 20 quick requests after 25 plain
-    ones, only as many pass as the bucket refilled meanwhile. A spelling the map missed: all 20 pass."""
+    """Past the burst (20) the limit lets 5 a second through: of 25 plain requests and 20 quick ones
+    after them, only the burst and what the bucket refilled meanwhile pass (the time counted from the
+    first plain one: on a busy machine the bucket refills while they run). A spelling the map missed:
+    all 20 pass."""
     value = "select+1" if "q" in name or "%71" in name else "1%3D1"
     path = "/drugbeleid.json" if value == "select+1" else "/drugbeleid/caseload.json"
-    for n in range(25):
-        proxied(prod, f"/drugbeleid.json?sql=select+{n}")
     started = time.monotonic()
+    plain = [proxied(prod, f"/drugbeleid.json?sql=select+{n}") for n in range(25)]
     statuses = [proxied(prod, f"{path}?{name}={value}&_n={n}") for n in range(20)]
-    allowed = 1 + 5 * (time.monotonic() - started)  # at most what the bucket refilled meanwhile lets through
+    allowed = 20 + 1 + 5 * (time.monotonic() - started)  # the burst, and what the bucket refilled meanwhile
     assert set(statuses) <= {200, 429}, statuses
-    assert 429 in statuses and statuses.count(200) <= allowed, (name, statuses)
+    assert 429 in statuses and (plain + statuses).count(200) <= allowed, (name, plain, statuses)
 
 
 @pytest.mark.parametrize(
